@@ -77,7 +77,7 @@ const AGENT_KEY = "__fakeAgent";
  * ```
  */
 export class FakeChatModel extends BaseChatModel<CouncilCallOptions> {
-  static lc_name(): string {
+  static override lc_name(): string {
     return "FakeChatModel";
   }
 
