@@ -1,10 +1,13 @@
 import type { Command } from "commander";
+import { register as dataset } from "./dataset.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
- * Add a command here only when it really works (no stubs).
+ * Add a command here (an import line and a list entry) only when it really works (no stubs).
  */
-const commands: Array<(program: Command) => void> = [];
+const commands: Array<(program: Command) => void> = [
+  dataset,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,6 @@
+export { buildDataset, DATASET_FILES, type AcceptedExample, type RatedExample, type BuildDatasetOptions, type DatasetManifest, type FilterReport } from "./build-dataset.js";
+export { ContaminationIndex, CONTAMINATION_NGRAM, type EvalItem, type EvalSet, type ContaminationHit } from "./contamination.js";
+export { applyUserCaps, type CapItem, type CapResult } from "./caps.js";
+export { scrubPii, emptyPiiCounts, type PiiCounts, type PiiKind } from "./pii.js";
+export { readJsonl, loadEvalSet, evalItemSchema, acceptedExampleSchema } from "./load-jsonl.js";
+export { normaliseText, normalisedHash, wordNgrams, jaccard } from "./text-similarity.js";
