@@ -27,9 +27,11 @@ export async function readJsonl<T>(path: string, schema: ZodType<T>): Promise<T[
 
 /** Eval item format shared with `council bench improve`: extra fields are ignored. */
 export const evalItemSchema = z.object({ id: z.union([z.string(), z.number()]).transform(String), question: z.string().min(1), accept: z.array(z.string()).optional() });
+export type EvalFileItem = z.output<typeof evalItemSchema>;
 
-export async function loadEvalSet(path: string): Promise<EvalSet & { items: Array<z.infer<typeof evalItemSchema>> }> {
-  return { name: basename(path).replace(/\.jsonl$/, ""), items: await readJsonl(path, evalItemSchema) };
+export async function loadEvalSet(path: string): Promise<EvalSet & { items: EvalFileItem[] }> {
+  const items: EvalFileItem[] = await readJsonl<EvalFileItem>(path, evalItemSchema as unknown as ZodType<EvalFileItem>);
+  return { name: basename(path).replace(/\.jsonl$/, ""), items };
 }
 
 const messageSchema = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
