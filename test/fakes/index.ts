@@ -6,3 +6,5 @@ export {
   type FakeChatModelOptions,
   type ScriptedTurn,
 } from "./fake-chat-model.js";
+export { FakeKnowledgeBase } from "./fake-knowledge-base.js";
+export { FakeMemoryStore } from "./fake-memory-store.js";
