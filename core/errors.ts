@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   VECTOR_INVALID: "A vector has the wrong dimension or non-finite values.",
   MEMORY_CORRUPT: "A memory index or metadata file failed its integrity check.",
   TRACE_NOT_FOUND: "No recorded turn has this trace id.",
+  TRACE_DUPLICATE: "A turn with this trace id is already recorded; trace ids are unique.",
+  MEMORY_QUERY_INVALID: "A memory or knowledge-base query has an invalid k, limit, time range or filter.",
   FRAME_INVALID: "A WebSocket frame or HTTP body is not valid JSON or does not match the schema.",
   FRAME_TOO_LARGE: "A WebSocket frame or HTTP body exceeds the configured size limit.",
   RATE_LIMITED: "Too many messages on this connection; slow down.",
