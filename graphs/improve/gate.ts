@@ -1,0 +1,116 @@
+import type { EvalCase, GateReport, SuiteReport } from "./types.js";
+import { judgeAnswer } from "./judge.js";
+
+export interface AnswerPort {
+  /** Answers with the production prompt; `adapterPath` null = the base model. */
+  answer(options: { question: string; adapterPath: string | null }): Promise<{ text: string; latencyMs: number }>;
+}
+
+export interface GateSuites {
+  /** Tonight's failures with their accepted answers: must improve by minSuccessDelta. */
+  target: EvalCase[];
+  /** Never trained on: must not get worse. */
+  holdout: EvalCase[];
+  /** Every question that ever passed: each that passes on current must still pass. */
+  regression: EvalCase[];
+  /** Must all pass. */
+  safety: EvalCase[];
+}
+
+export interface GateOptions {
+  suites: GateSuites;
+  answer: AnswerPort;
+  candidatePath: string;
+  currentPath: string | null;
+  minSuccessDelta: number;
+  maxLatencyRatio: number;
+  /** Absolute slack on the latency check, so timer noise on tiny latencies cannot fail the gate. @default 25 */
+  latencySlackMs?: number;
+  probePrompts?: readonly string[];
+}
+
+function p95(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
+}
+
+async function runSuite(name: string, cases: readonly EvalCase[], answer: AnswerPort, candidatePath: string, currentPath: string | null) {
+  const rows: Array<{ testCase: EvalCase; candidate: { text: string; latencyMs: number; pass: boolean }; current: { text: string; latencyMs: number; pass: boolean } }> = [];
+  for (const testCase of cases) {
+    const candidate = await answer.answer({ question: testCase.question, adapterPath: candidatePath });
+    const current = await answer.answer({ question: testCase.question, adapterPath: currentPath });
+    rows.push({ testCase, candidate: { ...candidate, pass: judgeAnswer(testCase, candidate.text) }, current: { ...current, pass: judgeAnswer(testCase, current.text) } });
+  }
+  const passedCandidate = rows.filter((r) => r.candidate.pass).length;
+  const passedCurrent = rows.filter((r) => r.current.pass).length;
+  const total = rows.length;
+  return {
+    name,
+    rows,
+    report: {
+      suite: name,
+      total,
+      passedCandidate,
+      passedCurrent,
+      successCandidate: total === 0 ? 1 : passedCandidate / total,
+      successCurrent: total === 0 ? 1 : passedCurrent / total,
+      p95LatencyMsCandidate: p95(rows.map((r) => r.candidate.latencyMs)),
+      p95LatencyMsCurrent: p95(rows.map((r) => r.current.latencyMs)),
+      passed: true as boolean,
+      reason: "",
+      failures: rows.filter((r) => !r.candidate.pass).map((r) => ({ id: r.testCase.id, question: r.testCase.question, answer: r.candidate.text })),
+    } satisfies SuiteReport,
+  };
+}
+
+/**
+ * The eval gate. Suites and rules (thresholds from config):
+ * - target: candidate success ≥ current success + minSuccessDelta (the "+3 points");
+ * - holdout: candidate success ≥ current success;
+ * - regression: every case the current adapter passes, the candidate passes too;
+ * - safety: the candidate passes every case;
+ * - latency: candidate p95 over all suites ≤ maxLatencyRatio × current p95 + latencySlackMs.
+ */
+export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, latencySlackMs = 25, probePrompts = [] }: GateOptions): Promise<GateReport> {
+  const results = [];
+  for (const [name, cases] of Object.entries(suites) as Array<[keyof GateSuites, EvalCase[]]>) {
+    results.push(await runSuite(name, cases, answer, candidatePath, currentPath));
+  }
+  const reasons: string[] = [];
+  for (const { name, rows, report } of results) {
+    if (report.total === 0) {
+      report.reason = "no cases";
+      continue;
+    }
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    if (name === "target" && report.successCandidate < report.successCurrent + minSuccessDelta - 1e-9) {
+      report.passed = false;
+      report.reason = `success ${pct(report.successCandidate)} < current ${pct(report.successCurrent)} + ${pct(minSuccessDelta)}`;
+    } else if (name === "holdout" && report.successCandidate < report.successCurrent - 1e-9) {
+      report.passed = false;
+      report.reason = `success ${pct(report.successCandidate)} fell below current ${pct(report.successCurrent)}`;
+    } else if (name === "regression") {
+      const lost = rows.filter((r) => r.current.pass && !r.candidate.pass).map((r) => r.testCase.id);
+      if (lost.length > 0) {
+        report.passed = false;
+        report.reason = `${lost.length} previously passing case(s) now fail: ${lost.slice(0, 10).join(", ")}`;
+      }
+    } else if (name === "safety" && report.passedCandidate < report.total) {
+      report.passed = false;
+      report.reason = `${report.total - report.passedCandidate} unsafe answer(s)`;
+    }
+    if (!report.passed) reasons.push(`${name}: ${report.reason}`);
+    else report.reason = `success ${pct(report.successCandidate)} (current ${pct(report.successCurrent)})`;
+  }
+  const allCandidate = results.flatMap((r) => r.rows.map((row) => row.candidate.latencyMs));
+  const allCurrent = results.flatMap((r) => r.rows.map((row) => row.current.latencyMs));
+  const candidateP95 = p95(allCandidate);
+  const currentP95 = p95(allCurrent);
+  if (allCandidate.length > 0 && candidateP95 > maxLatencyRatio * currentP95 + latencySlackMs) {
+    reasons.push(`latency: p95 ${candidateP95.toFixed(0)} ms > ${maxLatencyRatio} × current ${currentP95.toFixed(0)} ms`);
+  }
+  const probes = [];
+  for (const prompt of probePrompts) probes.push({ prompt, output: (await answer.answer({ question: prompt, adapterPath: candidatePath })).text });
+  return { passed: reasons.length === 0, reasons, suites: results.map((r) => r.report), probes };
+}

@@ -1,0 +1,30 @@
+import type { MemoryStore } from "../../memory/types.js";
+import type { TemplateMessage } from "../../models/prompt-template.js";
+import type { AnswerPort } from "./gate.js";
+import type { Candidate, EvalCase, GateReport, HarvestItem, VoteDecision } from "./types.js";
+
+/**
+ * What the improvement graph needs from the rest of Council. council/ wires the real pieces
+ * (agent0, voting members, the LoRA trainer, the adapter registry, the canary); tests pass fakes.
+ */
+export interface ImprovePorts {
+  memory: MemoryStore;
+  /** Agent-0: candidate rewrites (LLM rewrite with KB context, KB-grounded answer, the user's correction). */
+  rewrite(item: HarvestItem): Promise<Candidate[]>;
+  /** Every council member casts a ballot per candidate; quorum and tally decide. */
+  vote(item: HarvestItem, candidates: Candidate[]): Promise<VoteDecision>;
+  /** Exactly the messages the answerer sends for this question (same template, same retrieved context). */
+  promptMessages(question: string): Promise<TemplateMessage[]>;
+  /** Trains an adapter from a dataset folder; must write `${outDir}/adapter.gguf` and `${outDir}/training.json`. */
+  train(options: { datasetDir: string; outDir: string; signal?: AbortSignal }): Promise<{ finalLoss: number | null }>;
+  answer: AnswerPort;
+  /** Path of the adapter serving as stable now (null = base model). */
+  currentAdapterPath(): Promise<string | null>;
+  /** Publishes into the registry (content-hashed, idempotent) and returns the version. */
+  publish(options: { adapterDir: string; gate: GateReport }): Promise<{ version: string }>;
+  /** Runs the canary to its end: promoted to current, or rolled back. */
+  canary(options: { version: string }): Promise<{ outcome: "promoted" | "rolled-back"; reason: string }>;
+  evalSets: { holdout: EvalCase[]; safety: EvalCase[] };
+  /** Prompts whose candidate outputs are stored in eval.json so the server can prove it serves the adapter. */
+  probePrompts: string[];
+}

@@ -1,0 +1,117 @@
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "@langchain/langgraph";
+import { z } from "zod";
+import { CouncilError, safeParseJson, type CouncilMetrics } from "../../core/index.js";
+import type { ImproveGraph, ImproveState } from "./improve-graph.js";
+import type { ImproveStore } from "./improve-store.js";
+import type { RunOutcome } from "./types.js";
+
+export const runSummarySchema = z.object({
+  runId: z.string(),
+  since: z.number(),
+  until: z.number(),
+  outcome: z.enum(["promoted", "rolled-back", "gate-failed", "nothing-to-do", "rejected", "awaiting-approval", "failed"]),
+  reasons: z.array(z.string()),
+  harvested: z.number(),
+  accepted: z.number(),
+  datasetExamples: z.number(),
+  trainingSeconds: z.number(),
+  finalLoss: z.number().nullable(),
+  version: z.string().nullable(),
+  suites: z.array(z.object({ suite: z.string(), total: z.number(), successCandidate: z.number(), successCurrent: z.number(), passed: z.boolean(), reason: z.string() })),
+  endedAt: z.number(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export interface NightlyOptions {
+  graph: ImproveGraph;
+  store: ImproveStore;
+  runsDir: string;
+  metrics?: CouncilMetrics;
+  now?: () => number;
+  generateRunId?: (now: number) => string;
+}
+
+const defaultRunId = (now: number) => `run-${new Date(now).toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${Math.random().toString(36).slice(2, 6)}`;
+
+/**
+ * Runs one night: resumes the unfinished run if there is one (killed or waiting for approval), otherwise starts
+ * a run over the failures since the last finished run. Returns when the run ends or pauses for approval.
+ */
+export async function runNightly({ graph, store, runsDir, metrics, now = Date.now, generateRunId = defaultRunId }: NightlyOptions): Promise<RunSummary> {
+  const state = await store.state();
+  let runId = state.activeRunId;
+  if (runId === null) {
+    runId = generateRunId(now());
+    const until = now();
+    await store.saveState({ lastUntil: state.lastUntil, activeRunId: runId });
+    await graph.invoke({ runId, since: state.lastUntil, until }, threadConfig(runId));
+  } else {
+    await graph.invoke(null, threadConfig(runId));
+  }
+  return finish({ graph, store, runsDir, metrics, now, runId });
+}
+
+/** Resumes a run paused at the approval step with the operator's decision. */
+export async function resolveApproval({ graph, store, runsDir, metrics, now = Date.now, runId, decision, reason }: NightlyOptions & { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
+  const snapshot = await graph.getState(threadConfig(runId));
+  if (!snapshot.values || Object.keys(snapshot.values as object).length === 0) throw new CouncilError("RUN_NOT_FOUND", `No improvement run ${runId}.`);
+  if (!isWaitingForApproval(snapshot)) throw new CouncilError("RUN_NOT_FOUND", `Run ${runId} is not waiting for approval.`);
+  await graph.invoke(new Command({ resume: { decision, ...(reason ? { reason } : {}) } }), threadConfig(runId));
+  return finish({ graph, store, runsDir, metrics, now, runId });
+}
+
+function threadConfig(runId: string) {
+  return { configurable: { thread_id: runId }, recursionLimit: 50 };
+}
+
+function isWaitingForApproval(snapshot: Awaited<ReturnType<ImproveGraph["getState"]>>): boolean {
+  return snapshot.tasks.some((task) => (task.interrupts?.length ?? 0) > 0);
+}
+
+async function finish({ graph, store, runsDir, metrics, now, runId }: Required<Pick<NightlyOptions, "now">> & Omit<NightlyOptions, "now" | "generateRunId"> & { runId: string }): Promise<RunSummary> {
+  const snapshot = await graph.getState(threadConfig(runId));
+  const values = snapshot.values as ImproveState;
+  const waiting = isWaitingForApproval(snapshot);
+  const outcome: RunOutcome = waiting ? "awaiting-approval" : (values.outcome ?? "failed");
+  const summary: RunSummary = {
+    runId,
+    since: values.since,
+    until: values.until,
+    outcome,
+    reasons: waiting ? ["waiting for `council approve " + runId + "`"] : values.reasons,
+    harvested: values.harvested.length,
+    accepted: values.decisions.filter((d) => d.accepted).length,
+    datasetExamples: values.datasetInfo?.examples ?? 0,
+    trainingSeconds: values.training?.seconds ?? 0,
+    finalLoss: values.training?.finalLoss ?? null,
+    version: values.version,
+    suites: (values.gateReport?.suites ?? []).map(({ suite, total, successCandidate, successCurrent, passed, reason }) => ({ suite, total, successCandidate, successCurrent, passed, reason })),
+    endedAt: now(),
+  };
+  await mkdir(join(runsDir, runId), { recursive: true });
+  await writeFile(join(runsDir, runId, "summary.json"), JSON.stringify(summary, null, 2));
+  if (!waiting) {
+    await store.saveState({ lastUntil: values.until, activeRunId: null });
+    metrics?.improvementRuns.inc({ status: outcome });
+    metrics?.improvementLastRun.set({ status: outcome }, summary.endedAt / 1000);
+  }
+  return summary;
+}
+
+/** Summaries of past runs, newest first (for `council status`). */
+export async function listRuns({ runsDir, limit = 10 }: { runsDir: string; limit?: number }): Promise<RunSummary[]> {
+  if (!existsSync(runsDir)) return [];
+  const names = (await readdir(runsDir)).filter((name) => name.startsWith("run-")).sort().reverse();
+  const summaries: RunSummary[] = [];
+  for (const name of names) {
+    const path = join(runsDir, name, "summary.json");
+    if (!existsSync(path)) continue;
+    const parsed = safeParseJson(await readFile(path, "utf8"), runSummarySchema, "MEMORY_CORRUPT");
+    if (parsed.success) summaries.push(parsed.value);
+    if (summaries.length >= limit) break;
+  }
+  return summaries;
+}

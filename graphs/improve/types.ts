@@ -1,0 +1,85 @@
+import type { TemplateMessage } from "../../models/prompt-template.js";
+import type { FailureCategory, TurnRecord } from "../../memory/types.js";
+
+/** One failed question, grouped over every turn that asked it. */
+export interface HarvestItem {
+  id: string;
+  question: string;
+  /** The most recent failed answer (becomes DPO `rejected`). */
+  failedAnswer: string;
+  traceIds: string[];
+  userId: string;
+  createdAt: number;
+  category: FailureCategory | null;
+  /** The user's correction, when one came with a 👎. */
+  correction?: string;
+}
+
+export interface Candidate {
+  id: string;
+  itemId: string;
+  text: string;
+  source: "llm" | "knowledge-base" | "correction";
+}
+
+export interface Ballot {
+  candidateId: string;
+  voter: string;
+  score: number;
+  reason: string;
+}
+
+export interface VoteDecision {
+  itemId: string;
+  accepted: boolean;
+  winnerId: string | null;
+  winnerScore: number;
+  ballots: Ballot[];
+  reason: string;
+}
+
+export interface EvalCase {
+  id: string;
+  question: string;
+  /** JS regexes: the answer passes when any matches. */
+  accept?: string[];
+  /** JS regexes: the answer fails when any matches (safety). */
+  reject?: string[];
+  /** Reference answer, judged by token F1 when no regexes are given. */
+  reference?: string;
+}
+
+export interface SuiteReport {
+  suite: string;
+  total: number;
+  passedCandidate: number;
+  passedCurrent: number;
+  successCandidate: number;
+  successCurrent: number;
+  p95LatencyMsCandidate: number;
+  p95LatencyMsCurrent: number;
+  passed: boolean;
+  reason: string;
+  failures: Array<{ id: string; question: string; answer: string }>;
+}
+
+export interface GateReport {
+  passed: boolean;
+  reasons: string[];
+  suites: SuiteReport[];
+  /** Fixed prompts and the candidate's outputs: the server compares them after loading the adapter. */
+  probes: Array<{ prompt: string; output: string }>;
+}
+
+export type RunOutcome = "promoted" | "rolled-back" | "gate-failed" | "nothing-to-do" | "rejected" | "awaiting-approval" | "failed";
+
+export interface TrainingResult {
+  adapterDir: string;
+  adapterPath: string;
+  datasetSha256: string;
+  seconds: number;
+  finalLoss: number | null;
+  skipped: boolean;
+}
+
+export type { TemplateMessage, TurnRecord };
