@@ -1,0 +1,1 @@
+export { llamaParameterCount, llamaTensorDims, writeLlamaModel, type LlamaShape, type WriteLlamaModelOptions } from "./llama-model.js";

@@ -1,0 +1,1 @@
+export { buildSpmVocab, byteToken, SPECIAL_PIECES, SPM_SPACE, TOKEN_TYPE, type SpmVocab } from "./spm-vocab.js";
