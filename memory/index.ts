@@ -1,0 +1,3 @@
+export { FAILURE_CATEGORIES, type FailureCategory, type Feedback, type TurnRecord, type FailureQuery, type MemorySearchFilter, type MemoryHit, type MemoryStore, type Passage, type PassageHit, type KnowledgeBase } from "./types.js";
+export { turnRecordSchema, feedbackSchema } from "./turn-schema.js";
+export { InMemoryStore, type InMemoryStoreOptions } from "./in-memory-store.js";
