@@ -1,0 +1,23 @@
+export { Agent0, AGENT0_SYSTEM_PROMPT, type Agent0Options, type Candidate, type RewriteInput, type RewriteResult } from "./agent0.js";
+export {
+  Answerer,
+  ANSWER_PROMPT_DEFAULTS,
+  ANSWERER_SYSTEM_PROMPT,
+  buildAnswerMessages,
+  renderAnswerPrompt,
+  StopFilter,
+  toChatMessages,
+  type Answer,
+  type AnswerInput,
+  type AnswererOptions,
+  type AnswerPromptInput,
+  type HistoryTurn,
+} from "./answerer.js";
+export { Critic, CRITIC_SYSTEM_PROMPT, DEFAULT_CRITIC_WEIGHTS, type Critique, type CritiqueInput, type CriticHeuristicWeights, type CriticOptions } from "./critic.js";
+export { hardChecks, isLooping, type HardCheck } from "./critic-checks.js";
+export { groundedAnswer, splitUnits, type GroundedAnswer } from "./grounded-answer.js";
+export { Router, ROUTER_SYSTEM_PROMPT, type RouteDecision, type RouterOptions } from "./router.js";
+export { invokeStructured, runWithMode, type ModeRunOptions, type StructuredCallOptions } from "./structured-output.js";
+export { contentWords, cosine, overlap, words } from "./text.js";
+export { DEFAULT_TOPICS, GENERAL_ROUTE, routeName, topicsFromDirectory, type Topic } from "./topics.js";
+export type { AgentMode, AgentOutcome, AgentStep, CouncilChatModel } from "./types.js";
