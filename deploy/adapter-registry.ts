@@ -275,7 +275,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): Promise<T> {
-  const parsed = safeParseJson(await readFile(path, "utf8"), schema, "ADAPTER_INVALID");
+  const parsed = safeParseJson(await readFile(path, "utf8"), schema as z.ZodType<T>, "ADAPTER_INVALID");
   if (!parsed.success) throw new CouncilError("ADAPTER_INVALID", `${path}: ${parsed.error.message}`, { cause: parsed.error });
   return parsed.value;
 }

@@ -1,0 +1,176 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createMetrics, type CouncilMetrics } from "../core/index.js";
+import { AdapterRegistry } from "./adapter-registry.js";
+import type { AdapterWindowStats, AnalysisSource, AnalysisTarget, WindowStats } from "./analysis-source.js";
+import { CanaryController, judge, type CanarySettings } from "./canary-controller.js";
+import { readCanaryState, type CanaryState } from "./canary-state.js";
+import { writeTestAdapter } from "./test-adapter.js";
+
+/** Replays scripted windows in order; throws when the controller asks for one more than scripted. */
+class FakeAnalysisSource implements AnalysisSource {
+  readonly name = "fake";
+  readonly opened: AnalysisTarget[] = [];
+  constructor(private readonly script: Array<WindowStats | Error>) {}
+  async openWindow(target: AnalysisTarget) {
+    this.opened.push(target);
+    const next = this.script.shift();
+    if (next === undefined) throw new Error(`unscripted window #${this.opened.length}`);
+    return {
+      close: async () => {
+        if (next instanceof Error) throw next;
+        return next;
+      },
+    };
+  }
+}
+
+const side = (requests: number, successRate: number, p95Ms: number | null): AdapterWindowStats => ({ requests, successes: Math.round(requests * successRate), successRate: requests ? successRate : null, p95Ms: requests ? p95Ms : null });
+const window = (canary: AdapterWindowStats, stable = side(100, 0.9, 300)): WindowStats => ({ canary, stable, windowSeconds: 60 });
+const good = () => window(side(40, 0.95, 400));
+const empty = () => window(side(0, 0, null));
+
+const settings: CanarySettings = {
+  canarySteps: [10, 50, 100],
+  canaryIntervalSeconds: 60,
+  canaryMinRequests: 20,
+  canaryMaxErrors: 3,
+  canaryDeadlineSeconds: 3600,
+  rollbackMinSuccess: 0.85,
+  rollbackMaxP95Ms: 1000,
+};
+
+let root: string;
+let registry: AdapterRegistry;
+let metrics: CouncilMetrics;
+let stable: string;
+let canary: string;
+let states: CanaryState[];
+
+async function publish(salt: string): Promise<string> {
+  const path = join(root, `${salt}.gguf`);
+  await writeTestAdapter({ path, salt });
+  return (await registry.publish({ adapterPath: path, training: {}, evaluation: { probes: [] } })).version;
+}
+
+/** Runs the controller to completion, firing fake timers one at a time and letting real fs I/O finish between. */
+async function drive<T>(promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const done = promise.finally(() => {
+    settled = true;
+  });
+  const realStart = performance.now();
+  while (!settled && performance.now() - realStart < 8000) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled && vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
+  }
+  return done;
+}
+
+function controller(source: AnalysisSource, overrides: Partial<CanarySettings> = {}, summaryDir?: string) {
+  return new CanaryController({ registry, source, settings: { ...settings, ...overrides }, metrics, onState: (state) => states.push(state), ...(summaryDir ? { summaryDir } : {}) });
+}
+
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: new Date("2026-11-22T02:00:00Z") });
+  root = await mkdtemp(join(tmpdir(), "council-canary-"));
+  registry = await AdapterRegistry.create({ config: { dataDir: root } });
+  metrics = createMetrics({ defaultMetrics: false });
+  stable = await publish("stable");
+  canary = await publish("canary");
+  await registry.activate(stable, { reason: "setup" });
+  states = [];
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await rm(root, { recursive: true, force: true });
+});
+
+const weights = () => [...new Set(states.filter((s) => s.status === "running").map((s) => s.weight))];
+const counter = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
+
+describe("CanaryController", () => {
+  it("steps 10 → 50 → 100 over healthy windows, then promotes", async () => {
+    const source = new FakeAnalysisSource([good(), good(), good()]);
+    const start = Date.now();
+    const outcome = await drive(controller(source).run({ version: canary }));
+    expect(outcome.status).toBe("promoted");
+    expect(weights()).toEqual([10, 50, 100]);
+    expect(Date.now() - start).toBe(3 * 60_000);
+    expect(source.opened[0]).toEqual({ canary, stable });
+    expect(await registry.current()).toBe(canary);
+    expect(await registry.previous()).toBe(stable);
+    expect((await readCanaryState(registry.paths.loras))?.status).toBe("promoted");
+    expect((await counter("council_deployments_total"))[0]?.value).toBe(1);
+    expect((await counter("council_canary_weight"))[0]?.value).toBe(0);
+    expect((await counter("council_adapter_info")).map((v) => v.labels.version)).toEqual([canary]);
+  });
+
+  it("rolls back within one interval when the canary's success rate drops, leaving stable current", async () => {
+    const source = new FakeAnalysisSource([good(), window(side(40, 0.6, 300))]);
+    const outcome = await drive(controller(source, {}, root).run({ version: canary }));
+    expect(outcome.status).toBe("rolled-back");
+    if (outcome.status !== "rolled-back") return;
+    expect(outcome.reason).toMatch(/^success_rate: canary 60.0% < 85.0% \(stable 90.0%/);
+    expect(states.at(-1)).toMatchObject({ weight: 0, status: "rolled-back" });
+    expect(await registry.current()).toBe(stable);
+    const file = await readCanaryState(registry.paths.loras);
+    expect(file).toMatchObject({ weight: 0, status: "rolled-back" });
+    const summary = JSON.parse(await readFile(join(root, "rollback_summary.json"), "utf8"));
+    expect(summary).toMatchObject({ removed: canary, restored: stable, canaryWeightBefore: 50, webhook: "not-configured" });
+    expect((await counter("council_rollbacks_total"))[0]).toMatchObject({ labels: { reason: "success_rate" }, value: 1 });
+  });
+
+  it("rolls back on p95 latency above the limit", async () => {
+    const outcome = await drive(controller(new FakeAnalysisSource([window(side(40, 1, 2500))])).run({ version: canary }));
+    expect(outcome.status === "rolled-back" && outcome.reason).toMatch(/^latency: canary p95 2500 ms > 1000 ms/);
+  });
+
+  it("holds a step without enough canary requests and never promotes on missing data", async () => {
+    const source = new FakeAnalysisSource([empty(), window(side(5, 1, 100)), good(), good(), good()]);
+    const outcome = await drive(controller(source).run({ version: canary }));
+    expect(outcome.status).toBe("promoted");
+    expect(outcome.analyses.map((a) => a.verdict)).toEqual(["hold", "hold", "pass", "pass", "pass"]);
+    expect(outcome.analyses.filter((a) => a.weight === 10)).toHaveLength(3);
+  });
+
+  it("holds on query errors and rolls back after canaryMaxErrors consecutive ones", async () => {
+    const fail = () => new Error("PROMETHEUS_UNAVAILABLE");
+    const recovered = await drive(controller(new FakeAnalysisSource([fail(), fail(), good(), fail(), fail(), good(), good()])).run({ version: canary }));
+    expect(recovered.status).toBe("promoted");
+    await registry.rollback({ reason: "reset" });
+    const outcome = await drive(controller(new FakeAnalysisSource([good(), fail(), fail(), fail()])).run({ version: canary }));
+    expect(outcome.status === "rolled-back" && outcome.reason).toMatch(/^analysis_errors: 3 consecutive/);
+    expect(await registry.current()).toBe(stable);
+  });
+
+  it("ends a canary with no traffic by the deadline with a rollback", async () => {
+    const source = new FakeAnalysisSource(Array.from({ length: 100 }, empty));
+    const start = Date.now();
+    const outcome = await drive(controller(source, { canaryDeadlineSeconds: 150 }).run({ version: canary }));
+    expect(outcome.status === "rolled-back" && outcome.reason).toMatch(/^deadline/);
+    expect(Date.now() - start).toBe(150_000);
+    expect(source.opened).toHaveLength(3);
+    expect(await registry.current()).toBe(stable);
+  });
+
+  it("rolls back when cancelled", async () => {
+    const abort = new AbortController();
+    const source = new FakeAnalysisSource([good(), good(), good()]);
+    const run = controller(source).run({ version: canary, signal: abort.signal });
+    setTimeout(() => abort.abort(), 90_000);
+    const outcome = await drive(run);
+    expect(outcome.status === "rolled-back" && outcome.reason).toMatch(/^aborted/);
+  });
+});
+
+describe("judge", () => {
+  it("holds when the latency histogram is empty even with enough requests", () => {
+    expect(judge(window({ requests: 30, successes: 30, successRate: 1, p95Ms: null }), settings).verdict).toBe("hold");
+  });
+  it("passes exactly at the thresholds", () => {
+    expect(judge(window(side(20, 0.85, 1000)), settings).verdict).toBe("pass");
+  });
+});

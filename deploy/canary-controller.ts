@@ -1,0 +1,189 @@
+import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import type { AdapterRegistry } from "./adapter-registry.js";
+import { adapterLabel, type AnalysisSource, type WindowStats } from "./analysis-source.js";
+import { writeCanaryState, type CanaryState } from "./canary-state.js";
+import { rollbackDeployment, type RollbackSummary } from "./rollback.js";
+
+/** Time, injectable so tests drive the controller with `vi.useFakeTimers()`. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    }),
+};
+
+export type CanarySettings = Pick<
+  CouncilConfig["improve"],
+  "canarySteps" | "canaryIntervalSeconds" | "canaryMinRequests" | "canaryMaxErrors" | "canaryDeadlineSeconds" | "rollbackMinSuccess" | "rollbackMaxP95Ms" | "webhookUrl"
+>;
+
+/** One analysis window's verdict, kept for the run record and rollback_summary.json. */
+export interface AnalysisRecord {
+  step: number;
+  weight: number;
+  at: string;
+  verdict: "pass" | "hold" | "fail" | "error";
+  reason: string;
+  stats: WindowStats | null;
+}
+
+export type CanaryOutcome =
+  | { status: "promoted"; version: string; stable: string | null; analyses: AnalysisRecord[] }
+  | { status: "rolled-back"; version: string; stable: string | null; reason: string; analyses: AnalysisRecord[]; summary: RollbackSummary };
+
+export interface CanaryControllerOptions {
+  registry: AdapterRegistry;
+  source: AnalysisSource;
+  settings: CanarySettings;
+  metrics?: Pick<CouncilMetrics, "canaryWeight" | "deployments" | "rollbacks" | "adapterInfo">;
+  logger?: Logger;
+  clock?: Clock;
+  /** Where rollback_summary.json goes (the run dir). @default loras/ */
+  summaryDir?: string;
+  /** Called on every weight change, before the state file is written (in-process routers). */
+  onState?: (state: CanaryState) => void;
+  /** Adapter info `base` label. @default "seedling" */
+  base?: string;
+}
+
+/**
+ * Runs one canary: steps through `canarySteps` (10 → 50 → 100 by default). Each step needs at least one
+ * analysis window of `canaryIntervalSeconds` with ≥ `canaryMinRequests` canary requests, a success rate
+ * ≥ `rollbackMinSuccess` and p95 ≤ `rollbackMaxP95Ms`, all measured over that window only. Missing data or
+ * a failed query holds the step; `canaryMaxErrors` consecutive failed queries roll back; so does any failed
+ * threshold, and reaching `canaryDeadlineSeconds` without finishing (a canary with no traffic never hangs).
+ * After the last step passes, `current` is switched to the canary (promote).
+ */
+export class CanaryController {
+  private readonly options: Required<Omit<CanaryControllerOptions, "metrics" | "summaryDir" | "onState">> & Pick<CanaryControllerOptions, "metrics" | "summaryDir" | "onState">;
+
+  constructor({ logger = silentLogger, clock = systemClock, base = "seedling", ...rest }: CanaryControllerOptions) {
+    this.options = { logger, clock, base, ...rest };
+  }
+
+  async run({ version, signal }: { version: string; signal?: AbortSignal }): Promise<CanaryOutcome> {
+    const { registry, settings, metrics, clock, onState } = this.options;
+    const logger = this.options.logger.child({ canary: version });
+    await registry.get(version);
+    const stable = await registry.current();
+    const startedAt = clock.now();
+    const deadline = startedAt + settings.canaryDeadlineSeconds * 1000;
+    const intervalMs = settings.canaryIntervalSeconds * 1000;
+    const analyses: AnalysisRecord[] = [];
+    if (stable === version) {
+      logger.info("canary version is already current; nothing to do");
+      return { status: "promoted", version, stable, analyses };
+    }
+    let state: CanaryState = {
+      version,
+      stable,
+      weight: 0,
+      step: 0,
+      status: "running",
+      startedAt: new Date(startedAt).toISOString(),
+      updatedAt: new Date(startedAt).toISOString(),
+      reason: null,
+    };
+    const setState = async (patch: Partial<CanaryState>) => {
+      state = { ...state, ...patch, updatedAt: new Date(clock.now()).toISOString() };
+      onState?.(state);
+      metrics?.canaryWeight.set(state.status === "running" ? state.weight : 0);
+      await writeCanaryState(registry.paths.loras, state);
+    };
+    const rollBack = async (reason: string): Promise<CanaryOutcome> => {
+      logger.warn({ reason }, "canary failed; rolling back");
+      const summary = await rollbackDeployment({
+        registry,
+        reason,
+        metrics,
+        logger,
+        now: () => new Date(clock.now()),
+        onWeightZero: () => onState?.({ ...state, weight: 0, status: "rolled-back", reason }),
+        details: { version, stable, analyses },
+        base: this.options.base,
+        ...(this.options.summaryDir === undefined ? {} : { summaryDir: this.options.summaryDir }),
+        ...(settings.webhookUrl === undefined ? {} : { webhookUrl: settings.webhookUrl }),
+      });
+      return { status: "rolled-back", version, stable, reason, analyses, summary };
+    };
+
+    metrics?.deployments.inc();
+    const target = { canary: adapterLabel(version), stable: adapterLabel(stable) };
+    for (const [step, weight] of settings.canarySteps.entries()) {
+      await setState({ weight, step });
+      logger.info({ step, weight }, "canary step");
+      let consecutiveErrors = 0;
+      for (;;) {
+        if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) return rollBack(`deadline: step ${weight}% not passed within ${settings.canaryDeadlineSeconds}s`);
+        const record = await this.analyseWindow({ target, step, weight, waitMs: Math.min(intervalMs, remaining), signal });
+        analyses.push(record);
+        logger.info({ step, weight, verdict: record.verdict, reason: record.reason }, "canary analysis");
+        if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
+        if (record.verdict === "fail") return rollBack(record.reason);
+        if (record.verdict === "error") {
+          consecutiveErrors += 1;
+          if (consecutiveErrors >= settings.canaryMaxErrors) return rollBack(`analysis_errors: ${consecutiveErrors} consecutive failed analyses (${record.reason})`);
+          continue;
+        }
+        consecutiveErrors = 0;
+        if (record.verdict === "pass") break;
+      }
+    }
+    await registry.activate(version, { reason: "canary passed every step", action: "promote" });
+    if (stable !== null) metrics?.adapterInfo.remove({ version: stable, base: this.options.base });
+    metrics?.adapterInfo.set({ version, base: this.options.base }, 1);
+    await setState({ status: "promoted", weight: 0, reason: "promoted" });
+    logger.info("canary promoted");
+    return { status: "promoted", version, stable, analyses };
+  }
+
+  private async analyseWindow({ target, step, weight, waitMs, signal }: { target: { canary: string; stable: string }; step: number; weight: number; waitMs: number; signal: AbortSignal | undefined }): Promise<AnalysisRecord> {
+    const { source, settings, clock } = this.options;
+    const at = () => new Date(clock.now()).toISOString();
+    let window;
+    try {
+      window = await source.openWindow(target);
+    } catch (error) {
+      await clock.sleep(waitMs, signal);
+      return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null };
+    }
+    await clock.sleep(waitMs, signal);
+    let stats: WindowStats;
+    try {
+      stats = await window.close();
+    } catch (error) {
+      return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null };
+    }
+    return { step, weight, at: at(), stats, ...judge(stats, settings) };
+  }
+}
+
+/** The decision for one window (exported for the docs' worked examples and tests). */
+export function judge(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxP95Ms">): { verdict: "pass" | "hold" | "fail"; reason: string } {
+  const { canary, stable } = stats;
+  const versus = stable.successRate === null ? "" : ` (stable ${(stable.successRate * 100).toFixed(1)}% over ${Math.round(stable.requests)} requests)`;
+  if (canary.requests < Math.max(1, settings.canaryMinRequests) || canary.successRate === null) {
+    return { verdict: "hold", reason: `no data: ${Math.round(canary.requests)} canary requests < ${settings.canaryMinRequests} needed` };
+  }
+  if (canary.successRate < settings.rollbackMinSuccess) {
+    return { verdict: "fail", reason: `success_rate: canary ${(canary.successRate * 100).toFixed(1)}% < ${(settings.rollbackMinSuccess * 100).toFixed(1)}%${versus}` };
+  }
+  if (canary.p95Ms === null) return { verdict: "hold", reason: "no data: canary latency histogram is empty" };
+  if (canary.p95Ms > settings.rollbackMaxP95Ms) {
+    const stableP95 = stable.p95Ms === null ? "" : ` (stable p95 ${Math.round(stable.p95Ms)} ms)`;
+    return { verdict: "fail", reason: `latency: canary p95 ${Math.round(canary.p95Ms)} ms > ${settings.rollbackMaxP95Ms} ms${stableP95}` };
+  }
+  return { verdict: "pass", reason: `canary ${(canary.successRate * 100).toFixed(1)}% success, p95 ${Math.round(canary.p95Ms)} ms over ${Math.round(canary.requests)} requests${versus}` };
+}
