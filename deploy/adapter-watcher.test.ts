@@ -1,0 +1,80 @@
+import { mkdtemp, rm, symlink, rename } from "node:fs/promises";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AdapterRegistry } from "./adapter-registry.js";
+import { AdapterWatcher, type AdapterSwappedEvent } from "./adapter-watcher.js";
+import { writeCanaryState } from "./canary-state.js";
+import { writeTestAdapter } from "./test-adapter.js";
+
+let root: string;
+let registry: AdapterRegistry;
+let watcher: AdapterWatcher | undefined;
+
+async function publish(salt: string): Promise<string> {
+  const path = join(root, `${salt}.gguf`);
+  await writeTestAdapter({ path, salt });
+  return (await registry.publish({ adapterPath: path, training: {}, evaluation: { probes: [] } })).version;
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "council-watch-"));
+  registry = await AdapterRegistry.create({ config: { dataDir: root } });
+});
+afterEach(async () => {
+  await watcher?.dispose();
+  watcher = undefined;
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("AdapterWatcher", () => {
+  for (const useFsWatch of [true, false]) {
+    it(`emits adapter-swapped once per switch (${useFsWatch ? "fs.watch" : "polling only"})`, async () => {
+      const a = await publish("a");
+      const b = await publish("b");
+      await registry.activate(a, { reason: "1" });
+      watcher = await AdapterWatcher.create({ registry, useFsWatch, pollIntervalMs: 50 });
+      expect(watcher.current()).toBe(a);
+      const events: AdapterSwappedEvent[] = [];
+      watcher.on("adapter-swapped", (event) => events.push(event));
+      const swapped = once(watcher, "adapter-swapped");
+      const started = performance.now();
+      await registry.activate(b, { reason: "2" });
+      await swapped;
+      expect(performance.now() - started).toBeLessThan(1000);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(events).toEqual([{ version: b, previous: a, adapterPath: join(registry.paths.versions, b, "adapter.gguf") }]);
+    });
+  }
+
+  it("reload() picks up a switch at once and reports it", async () => {
+    const a = await publish("a");
+    watcher = await AdapterWatcher.create({ registry, useFsWatch: false, pollIntervalMs: 60_000 });
+    expect(watcher.current()).toBeNull();
+    await registry.activate(a, { reason: "1" });
+    expect(await watcher.reload()).toEqual({ version: a, changed: true });
+    expect(await watcher.reload()).toEqual({ version: a, changed: false });
+  });
+
+  it("keeps the last good version when current is pointed outside loras/", async () => {
+    const a = await publish("a");
+    await registry.activate(a, { reason: "1" });
+    watcher = await AdapterWatcher.create({ registry, useFsWatch: false, pollIntervalMs: 60_000 });
+    const failures: Error[] = [];
+    watcher.on("watch-failed", (error) => failures.push(error));
+    await symlink("/etc", join(root, "loras", "evil"));
+    await rename(join(root, "loras", "evil"), registry.paths.current);
+    await watcher.reload();
+    expect(watcher.current()).toBe(a);
+    expect(failures[0]).toMatchObject({ code: "PATH_UNSAFE" });
+  });
+
+  it("emits canary-changed when canary.json changes", async () => {
+    watcher = await AdapterWatcher.create({ registry, useFsWatch: true, pollIntervalMs: 50 });
+    const changed = once(watcher, "canary-changed");
+    const state = { version: "a".repeat(16), stable: null, weight: 10, step: 0, status: "running" as const, startedAt: "t", updatedAt: "t", reason: null };
+    await writeCanaryState(registry.paths.loras, state);
+    expect((await changed)[0]).toEqual(state);
+  });
+});

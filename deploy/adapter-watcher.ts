@@ -1,0 +1,127 @@
+import { EventEmitter } from "node:events";
+import { watch, type FSWatcher } from "node:fs";
+import { silentLogger, type Logger } from "../core/index.js";
+import type { AdapterRegistry } from "./adapter-registry.js";
+import { readCanaryState, type CanaryState } from "./canary-state.js";
+
+/** Payload of `adapter-swapped`: `loras/current` now resolves to `version`. */
+export interface AdapterSwappedEvent {
+  version: string | null;
+  previous: string | null;
+  adapterPath: string | null;
+}
+
+export interface AdapterWatcherEvents {
+  "adapter-swapped": [AdapterSwappedEvent];
+  "canary-changed": [CanaryState | null];
+  /** A check failed (unsafe link, corrupt canary.json); the last good state is kept. */
+  "watch-failed": [Error];
+}
+
+export interface AdapterWatcherOptions {
+  registry: AdapterRegistry;
+  /** Polling fallback for file systems where fs.watch misses events (NFS, some containers). @default 500 */
+  pollIntervalMs?: number;
+  /** Also use fs.watch on loras/ (instant). @default true */
+  useFsWatch?: boolean;
+  logger?: Logger;
+}
+
+/**
+ * Notices switches of `loras/current` and changes of `loras/canary.json` (fs.watch on loras/, a polling
+ * fallback, and `reload()` for the admin endpoint) and emits `adapter-swapped` / `canary-changed`.
+ * Checks are serialised, so each switch is emitted once. A bad link never replaces the last good version.
+ */
+export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
+  private readonly registry: AdapterRegistry;
+  private readonly logger: Logger;
+  private fsWatcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private version: string | null = null;
+  private canaryStamp: string | null = null;
+  private disposed = false;
+
+  private constructor({ registry, logger }: { registry: AdapterRegistry; logger: Logger }) {
+    super();
+    this.registry = registry;
+    this.logger = logger;
+  }
+
+  /** Starts watching; the initial state is read synchronously with creation (no event for it). */
+  static async create({ registry, pollIntervalMs = 500, useFsWatch = true, logger = silentLogger }: AdapterWatcherOptions): Promise<AdapterWatcher> {
+    const watcher = new AdapterWatcher({ registry, logger });
+    watcher.version = await registry.current();
+    const canary = await readCanaryState(registry.paths.loras).catch(() => null);
+    watcher.canaryStamp = canary === null ? null : JSON.stringify(canary);
+    if (useFsWatch) {
+      try {
+        watcher.fsWatcher = watch(registry.paths.loras, { persistent: false }, () => void watcher.check());
+        watcher.fsWatcher.on("error", (error) => logger.warn({ err: error }, "fs.watch on loras/ failed; polling only"));
+      } catch (error) {
+        logger.warn({ err: error }, "fs.watch unavailable; polling only");
+      }
+    }
+    watcher.timer = setInterval(() => void watcher.check(), pollIntervalMs);
+    watcher.timer.unref();
+    return watcher;
+  }
+
+  /** The version `current` resolved to at the last check. */
+  current(): string | null {
+    return this.version;
+  }
+
+  /** Re-reads the links now (admin endpoint); resolves after any resulting events were emitted. */
+  async reload(): Promise<{ version: string | null; changed: boolean }> {
+    const before = this.version;
+    await this.check();
+    return { version: this.version, changed: before !== this.version };
+  }
+
+  private check(): Promise<void> {
+    const next = this.chain.then(() => this.checkNow());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async checkNow(): Promise<void> {
+    if (this.disposed) return;
+    try {
+      const version = await this.registry.current();
+      if (version !== this.version) {
+        const previous = this.version;
+        this.version = version;
+        const adapterPath = version === null ? null : (await this.registry.get(version)).adapterPath;
+        this.logger.info({ version, previous }, "adapter-swapped");
+        this.emit("adapter-swapped", { version, previous, adapterPath });
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, "cannot resolve loras/current; still serving the last good adapter");
+      this.emit("watch-failed", error as Error);
+    }
+    try {
+      const canary = await readCanaryState(this.registry.paths.loras);
+      const stamp = canary === null ? null : JSON.stringify(canary);
+      if (stamp !== this.canaryStamp) {
+        this.canaryStamp = stamp;
+        this.emit("canary-changed", canary);
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, "cannot read loras/canary.json; keeping the last canary state");
+      this.emit("watch-failed", error as Error);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.fsWatcher?.close();
+    if (this.timer) clearInterval(this.timer);
+    await this.chain;
+    this.removeAllListeners();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

@@ -1,0 +1,14 @@
+export { AdapterRegistry, probeSchema, evalRecordSchema, historyEntrySchema, sha256File, ADAPTER_FILE, TRAINING_FILE, EVAL_FILE, type AdapterRegistryOptions, type AdapterVersion, type EvalRecord, type HistoryEntry, type Probe, type RegistryPaths } from "./adapter-registry.js";
+export { checkLoraGgufHeader, type AdapterFileValidator } from "./adapter-file.js";
+export { assertVersionName } from "./version-name.js";
+export { switchSymlink, writeFileAtomic } from "./atomic-files.js";
+export { AdapterWatcher, type AdapterSwappedEvent, type AdapterWatcherEvents, type AdapterWatcherOptions } from "./adapter-watcher.js";
+export { proveServing, loadAndProve, probeFailureCounter, type ProbeGenerate, type ProbeReport, type ProveServingOptions } from "./serving-prover.js";
+export { CanaryRouter, canaryBucket, type AdapterSelection } from "./canary-router.js";
+export { readCanaryState, writeCanaryState, canaryStatePath, canaryStateSchema, type CanaryState } from "./canary-state.js";
+export { adapterLabel, histogramQuantile, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow, type WindowStats } from "./analysis-source.js";
+export { PrometheusSource, canaryQueries, type PrometheusSourceOptions } from "./prometheus-source.js";
+export { RegistrySource } from "./registry-source.js";
+export { CanaryController, judge, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
+export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
+export { postWebhook } from "./webhook.js";
