@@ -1,3 +1,5 @@
 export { FAILURE_CATEGORIES, type FailureCategory, type Feedback, type TurnRecord, type FailureQuery, type MemorySearchFilter, type MemoryHit, type MemoryStore, type Passage, type PassageHit, type KnowledgeBase } from "./types.js";
 export { turnRecordSchema, feedbackSchema } from "./turn-schema.js";
 export { InMemoryStore, type InMemoryStoreOptions } from "./in-memory-store.js";
+export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
+export type { ApproxOptions, IndexStats } from "./faiss-index.js";

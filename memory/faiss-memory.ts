@@ -1,0 +1,496 @@
+import { randomUUID } from "node:crypto";
+import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import Database from "better-sqlite3";
+import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
+import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { FaissIndex, type ApproxOptions, type IndexStats } from "./faiss-index.js";
+import {
+  checkVector,
+  parseFailureQuery,
+  parseFeedback,
+  parseQueryText,
+  parseSearchOptions,
+  parseTraceId,
+  parseTurn,
+  turnEmbeddingText,
+  turnRecordSchema,
+  withFeedback,
+} from "./turn-schema.js";
+import type { Feedback, FailureQuery, MemoryHit, MemorySearchFilter, MemoryStore, TurnRecord } from "./types.js";
+
+export interface FaissMemoryOptions {
+  /** Folder holding memory.sqlite (source of truth) and the FAISS index cache. Created if missing. */
+  dir: string;
+  /** @default new HashEmbeddings({ dimensions }) */
+  embeddings?: EmbeddingsInterface;
+  /** Must match the embeddings' vector length. @default 384 */
+  dimensions?: number;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default silentLogger */
+  logger?: Logger;
+  metrics?: Pick<CouncilMetrics, "memoryEntries">;
+  /** When search switches from exact (flat) to IVF. */
+  approx?: ApproxOptions;
+  /** Save the index file after this many new rows (it is also saved on dispose). @default 10_000 */
+  saveEvery?: number;
+}
+
+interface TurnRow {
+  id: number;
+  trace_id: string;
+  session_id: string;
+  user_id: string | null;
+  question: string;
+  answer: string;
+  route: string;
+  model: string;
+  adapter: string | null;
+  score: number;
+  category: string | null;
+  reasons: string;
+  success: number;
+  feedback: string | null;
+  latency_ms: number;
+  tokens: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS turns (
+  id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL UNIQUE,
+  session_id TEXT NOT NULL,
+  user_id TEXT,
+  question TEXT NOT NULL,
+  answer TEXT NOT NULL,
+  route TEXT NOT NULL,
+  model TEXT NOT NULL,
+  adapter TEXT,
+  score REAL NOT NULL,
+  category TEXT,
+  reasons TEXT NOT NULL,
+  success INTEGER NOT NULL,
+  feedback TEXT,
+  latency_ms REAL NOT NULL,
+  tokens INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_success_created ON turns (success, created_at);
+CREATE INDEX IF NOT EXISTS turns_created ON turns (created_at);
+CREATE INDEX IF NOT EXISTS turns_session ON turns (session_id);
+CREATE INDEX IF NOT EXISTS turns_adapter ON turns (adapter);
+CREATE INDEX IF NOT EXISTS turns_route ON turns (route);
+`;
+
+const COLUMNS = "id, trace_id, session_id, user_id, question, answer, route, model, adapter, score, category, reasons, success, feedback, latency_ms, tokens, created_at, updated_at";
+/** Candidates fetched from FAISS per round when a filter is set, and the cap before an exact filtered scan. */
+const FILTER_FIRST_FETCH = 64;
+const FILTER_MAX_FETCH = 4096;
+const SCAN_PAGE = 2048;
+
+/**
+ * Memory of past turns: SQLite (better-sqlite3) holds every turn, its flags and its vector; FAISS
+ * (faiss-node, in a worker thread) is a rebuildable search cache over those vectors.
+ *
+ * Why SQLite: one file with real transactions. WAL + synchronous=FULL makes each `record()` durable
+ * when its promise resolves (a kill -9 or power loss after that loses nothing; before it, at most that
+ * turn), a 👎 is one atomic UPDATE, and the harvester's query "failures between since and until" is an
+ * index range scan on (success, created_at) — never a similarity search. Append-only JSONL would need
+ * its own index, compaction and torn-line recovery for the same guarantees.
+ */
+export class FaissMemory implements MemoryStore {
+  readonly #db: Database.Database;
+  readonly #index: FaissIndex;
+  readonly #embeddings: EmbeddingsInterface;
+  readonly #dimensions: number;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  readonly #metrics: Pick<CouncilMetrics, "memoryEntries"> | undefined;
+  readonly #saveEvery: number;
+  readonly #statements;
+  #counts: { total: number; success: number };
+  #unsaved = 0;
+  readonly #hydrateStatements = new Map<string, Database.Statement>();
+  #disposed = false;
+
+  private constructor(db: Database.Database, index: FaissIndex, options: Required<Pick<FaissMemoryOptions, "embeddings" | "dimensions" | "now" | "logger" | "saveEvery">> & FaissMemoryOptions) {
+    this.#db = db;
+    this.#index = index;
+    this.#embeddings = options.embeddings;
+    this.#dimensions = options.dimensions;
+    this.#now = options.now;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#saveEvery = options.saveEvery;
+    this.#statements = {
+      insert: db.prepare(
+        `INSERT INTO turns (trace_id, session_id, user_id, question, answer, route, model, adapter, score, category, reasons, success, feedback, latency_ms, tokens, created_at, updated_at, vector)
+         VALUES (@trace_id, @session_id, @user_id, @question, @answer, @route, @model, @adapter, @score, @category, @reasons, @success, @feedback, @latency_ms, @tokens, @created_at, @updated_at, @vector)`,
+      ),
+      byTrace: db.prepare(`SELECT ${COLUMNS} FROM turns WHERE trace_id = ?`),
+      update: db.prepare("UPDATE turns SET success = @success, feedback = @feedback, updated_at = @updated_at WHERE trace_id = @trace_id"),
+      window: db.prepare(`SELECT ${COLUMNS} FROM turns WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?`),
+      failures: db.prepare(`SELECT ${COLUMNS} FROM turns WHERE success = 0 AND created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?`),
+      maxId: db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM turns"),
+      counts: db.prepare("SELECT COUNT(*) AS total, COALESCE(SUM(success), 0) AS success FROM turns"),
+    };
+    this.#counts = this.#statements.counts.get() as { total: number; success: number };
+  }
+
+  static async create({
+    dir,
+    dimensions = 384,
+    embeddings = new HashEmbeddings({ dimensions }),
+    now = Date.now,
+    logger = silentLogger,
+    metrics,
+    approx,
+    saveEvery = 10_000,
+  }: FaissMemoryOptions): Promise<FaissMemory> {
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65_536) throw new CouncilError("CONFIG_INVALID", `Memory dimensions must be a positive integer, got ${dimensions}`);
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK | constants.R_OK);
+    } catch (cause) {
+      throw new CouncilError("CONFIG_INVALID", `Memory folder ${dir} cannot be created or written: ${(cause as Error).message}`, { cause });
+    }
+    const dbPath = join(dir, "memory.sqlite");
+    const db = openDatabase(dbPath);
+    let index: FaissIndex | undefined;
+    try {
+      const dbUuid = prepareMeta(db, { fingerprint: fingerprintOf(embeddings, dimensions), dir, logger });
+      index = await FaissIndex.create({ dimensions, indexPath: join(dir, "index.faiss"), metaPath: join(dir, "index.meta.json"), dbPath, dbUuid, approx, logger });
+      const memory = new FaissMemory(db, index, { dir, dimensions, embeddings, now, logger, metrics, saveEvery });
+      memory.#publish();
+      return memory;
+    } catch (error) {
+      await index?.dispose();
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Index shape and size (for benchmarks, logs and `council memory stats`). */
+  get indexStats(): IndexStats {
+    return this.#index.stats;
+  }
+
+  async record(turn: TurnRecord): Promise<void> {
+    const valid = parseTurn(turn);
+    const vector = checkVector(await this.#embeddings.embedQuery(turnEmbeddingText(valid)), this.#dimensions);
+    await this.recordWithVectors([{ turn: valid, vector }]);
+  }
+
+  /**
+   * Records many turns in one transaction (imports, benchmarks), with precomputed vectors.
+   * All or nothing: a duplicate or invalid item rejects the whole batch.
+   */
+  async recordWithVectors(items: Array<{ turn: TurnRecord; vector: ArrayLike<number> }>): Promise<void> {
+    this.#alive();
+    if (items.length === 0) return;
+    const rows = items.map(({ turn, vector }) => ({ turn: parseTurn(turn), vector: checkVector(vector, this.#dimensions) }));
+    let firstId = 0;
+    const insertAll = this.#db.transaction(() => {
+      for (const [i, { turn, vector }] of rows.entries()) {
+        const info = this.#statements.insert.run(toRow(turn, vector));
+        if (i === 0) firstId = Number(info.lastInsertRowid);
+      }
+    });
+    try {
+      insertAll();
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new CouncilError("TRACE_DUPLICATE", `A turn in this batch is already recorded (trace ids are unique)`, { cause: error });
+      throw new CouncilError("INTERNAL", `Memory write failed: ${(error as Error).message}`, { cause: error });
+    }
+    this.#counts.total += rows.length;
+    this.#counts.success += rows.filter(({ turn }) => turn.success).length;
+    this.#publish();
+    const packed = new Float32Array(rows.length * this.#dimensions);
+    rows.forEach(({ vector }, i) => packed.set(vector, i * this.#dimensions));
+    await this.#index.add(firstId - 1, packed);
+    this.#unsaved += rows.length;
+    if (this.#unsaved >= this.#saveEvery) {
+      this.#unsaved = 0;
+      this.#index.save().catch((error: unknown) => this.#logger.error({ err: error }, "memory index save failed (it is rebuilt from SQLite on the next start)"));
+    }
+  }
+
+  async get(traceId: string): Promise<TurnRecord | undefined> {
+    this.#alive();
+    const row = this.#statements.byTrace.get(parseTraceId(traceId)) as TurnRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  async setFeedback(traceId: string, feedback: Feedback): Promise<TurnRecord> {
+    this.#alive();
+    const valid = parseFeedback(feedback);
+    return this.#update(traceId, (turn) => withFeedback(turn, valid, this.#now()));
+  }
+
+  async setSuccess(traceId: string, success: boolean): Promise<TurnRecord> {
+    this.#alive();
+    if (typeof success !== "boolean") throw new CouncilError("MEMORY_QUERY_INVALID", "success must be a boolean");
+    return this.#update(traceId, (turn) => ({ ...turn, success, updatedAt: this.#now() }));
+  }
+
+  async failures(query?: FailureQuery): Promise<TurnRecord[]> {
+    this.#alive();
+    const { since = 0, until = Number.MAX_SAFE_INTEGER, limit = -1 } = parseFailureQuery(query);
+    return (this.#statements.failures.all(since, until, limit) as TurnRow[]).map(fromRow);
+  }
+
+  async turns(query?: FailureQuery): Promise<TurnRecord[]> {
+    this.#alive();
+    const { since = 0, until = Number.MAX_SAFE_INTEGER, limit = -1 } = parseFailureQuery(query);
+    return (this.#statements.window.all(since, until, limit) as TurnRow[]).map(fromRow);
+  }
+
+  async search(query: string, options?: { k?: number; filter?: MemorySearchFilter }): Promise<MemoryHit[]> {
+    this.#alive();
+    const text = parseQueryText(query);
+    const parsed = parseSearchOptions(options);
+    const vector = checkVector(await this.#embeddings.embedQuery(text), this.#dimensions);
+    return this.searchByVector(vector, parsed);
+  }
+
+  /** Search with a precomputed query vector (benchmarks, callers that already embedded the text). */
+  async searchByVector(queryVector: ArrayLike<number>, options?: { k?: number; filter?: MemorySearchFilter }): Promise<MemoryHit[]> {
+    this.#alive();
+    const { k, filter } = parseSearchOptions(options);
+    const vector = checkVector(queryVector, this.#dimensions);
+    const rows = (this.#statements.maxId.get() as { n: number }).n;
+    if (rows > this.#index.stats.rows) await this.#index.catchUp();
+    if (rows === 0) return [];
+    const where = filterSql(filter);
+    if (where.sql === "") {
+      const { labels, distances } = await this.#index.search(vector, k);
+      return this.#hydrate(labels, distances, where);
+    }
+    for (let fetch = Math.max(FILTER_FIRST_FETCH, k * 8); ; fetch *= 4) {
+      const { labels, distances } = await this.#index.search(vector, Math.min(fetch, rows));
+      const hits = await this.#hydrate(labels, distances, where);
+      if (hits.length >= k || fetch >= rows) return hits.slice(0, k);
+      if (fetch >= FILTER_MAX_FETCH) return this.#exactFilteredScan(vector, k, where);
+    }
+  }
+
+  counts(): { total: number; success: number; failure: number } {
+    return { total: this.#counts.total, success: this.#counts.success, failure: this.#counts.total - this.#counts.success };
+  }
+
+  /** Saves the index, stops the worker and closes SQLite. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    try {
+      await this.#index.dispose();
+    } finally {
+      this.#db.close();
+    }
+  }
+
+  #hydrate(labels: number[], distances: number[], where: { sql: string; params: unknown[] }): MemoryHit[] {
+    if (labels.length === 0) return [];
+    const ids = labels.map((label) => label + 1);
+    const sql = `SELECT ${COLUMNS} FROM turns WHERE id IN (SELECT value FROM json_each(?))${where.sql ? ` AND ${where.sql}` : ""}`;
+    let statement = this.#hydrateStatements.get(sql);
+    if (!statement) this.#hydrateStatements.set(sql, (statement = this.#db.prepare(sql)));
+    const rows = statement.all(JSON.stringify(ids), ...where.params) as TurnRow[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const hits: MemoryHit[] = [];
+    ids.forEach((id, i) => {
+      const row = byId.get(id);
+      if (row) hits.push({ record: fromRow(row), score: distances[i]! });
+    });
+    return hits;
+  }
+
+  /** Exact search over the rows a selective filter admits, paged so the event loop keeps turning. */
+  async #exactFilteredScan(vector: Float32Array, k: number, where: { sql: string; params: unknown[] }): Promise<MemoryHit[]> {
+    const page = this.#db.prepare(`SELECT id, vector FROM turns WHERE ${where.sql} AND id > ? ORDER BY id LIMIT ${SCAN_PAGE}`);
+    const best: Array<{ id: number; score: number }> = [];
+    const scratch = new Float32Array(this.#dimensions);
+    const bytes = new Uint8Array(scratch.buffer);
+    for (let after = 0; ; ) {
+      const rows = page.all(...where.params, after) as Array<{ id: number; vector: Buffer }>;
+      for (const row of rows) {
+        bytes.set(row.vector);
+        let score = 0;
+        for (let i = 0; i < scratch.length; i++) score += scratch[i]! * vector[i]!;
+        best.push({ id: row.id, score });
+      }
+      best.sort((a, b) => b.score - a.score || a.id - b.id).splice(k);
+      if (rows.length < SCAN_PAGE) break;
+      after = rows[rows.length - 1]!.id;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return this.#hydrate(
+      best.map((hit) => hit.id - 1),
+      best.map((hit) => hit.score),
+      { sql: "", params: [] },
+    );
+  }
+
+  #update(traceId: string, change: (turn: TurnRecord) => TurnRecord): TurnRecord {
+    const id = parseTraceId(traceId);
+    const apply = this.#db.transaction(() => {
+      const row = this.#statements.byTrace.get(id) as TurnRow | undefined;
+      if (!row) throw new CouncilError("TRACE_NOT_FOUND", `No recorded turn has trace id ${id}`, { details: { traceId: id } });
+      const before = fromRow(row);
+      const after = change(before);
+      this.#statements.update.run({ trace_id: id, success: after.success ? 1 : 0, feedback: after.feedback ? JSON.stringify(after.feedback) : null, updated_at: after.updatedAt });
+      return { before, after };
+    });
+    const { before, after } = apply.immediate();
+    if (before.success !== after.success) {
+      this.#counts.success += after.success ? 1 : -1;
+      this.#publish();
+    }
+    return after;
+  }
+
+  #publish(): void {
+    if (!this.#metrics) return;
+    const { success, failure } = this.counts();
+    this.#metrics.memoryEntries.set({ success: "true" }, success);
+    this.#metrics.memoryEntries.set({ success: "false" }, failure);
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw new CouncilError("BACKEND_UNAVAILABLE", "This memory store has been disposed");
+  }
+}
+
+function openDatabase(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("busy_timeout = 5000");
+    db.exec(SCHEMA);
+    return db;
+  } catch (cause) {
+    db?.close();
+    throw new CouncilError("MEMORY_CORRUPT", `Memory database ${path} cannot be opened: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function fingerprintOf(embeddings: EmbeddingsInterface, dimensions: number): string {
+  return `${embeddings.constructor.name}/${dimensions}`;
+}
+
+/** Creates or checks the meta rows; re-embeds every turn when the embedding model changed. */
+function prepareMeta(db: Database.Database, { fingerprint, dir, logger }: { fingerprint: string; dir: string; logger: Logger }): string {
+  const read = db.prepare("SELECT value FROM meta WHERE key = ?");
+  const write = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+  let uuid = (read.get("uuid") as { value: string } | undefined)?.value;
+  if (uuid === undefined) {
+    uuid = randomUUID();
+    db.transaction(() => {
+      write.run("uuid", uuid);
+      write.run("embeddings", fingerprint);
+    })();
+  }
+  const stored = (read.get("embeddings") as { value: string } | undefined)?.value;
+  if (stored !== fingerprint) {
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM turns").get() as { n: number }).n;
+    if (rows > 0) {
+      throw new CouncilError(
+        "CONFIG_INVALID",
+        `Memory in ${dir} holds ${rows} turns embedded with ${stored}, but ${fingerprint} is configured: use the same embeddings or a new memory folder`,
+      );
+    }
+    write.run("embeddings", fingerprint);
+    rmSync(join(dir, "index.meta.json"), { force: true });
+    logger.info({ fingerprint }, "memory: embeddings set");
+  }
+  return uuid;
+}
+
+function toRow(turn: TurnRecord, vector: Float32Array) {
+  return {
+    trace_id: turn.traceId,
+    session_id: turn.sessionId,
+    user_id: turn.userId,
+    question: turn.question,
+    answer: turn.answer,
+    route: turn.route,
+    model: turn.model,
+    adapter: turn.adapter,
+    score: turn.score,
+    category: turn.category,
+    reasons: JSON.stringify(turn.reasons),
+    success: turn.success ? 1 : 0,
+    feedback: turn.feedback ? JSON.stringify(turn.feedback) : null,
+    latency_ms: turn.latencyMs,
+    tokens: turn.tokens,
+    created_at: turn.createdAt,
+    updated_at: turn.updatedAt,
+    vector: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+  };
+}
+
+function fromRow(row: TurnRow): TurnRecord {
+  let reasons: unknown;
+  let feedback: unknown;
+  try {
+    reasons = JSON.parse(row.reasons);
+    feedback = row.feedback === null ? null : JSON.parse(row.feedback);
+  } catch (cause) {
+    throw new CouncilError("MEMORY_CORRUPT", `Stored turn ${row.trace_id} has unreadable JSON`, { cause });
+  }
+  const parsed = turnRecordSchema.safeParse({
+    traceId: row.trace_id,
+    sessionId: row.session_id,
+    userId: row.user_id,
+    question: row.question,
+    answer: row.answer,
+    route: row.route,
+    model: row.model,
+    adapter: row.adapter,
+    score: row.score,
+    category: row.category,
+    reasons,
+    success: row.success === 1,
+    feedback,
+    latencyMs: row.latency_ms,
+    tokens: row.tokens,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+  if (!parsed.success) throw new CouncilError("MEMORY_CORRUPT", `Stored turn ${row.trace_id} does not match the schema: ${parsed.error.issues[0]?.message}`);
+  return parsed.data as TurnRecord;
+}
+
+function filterSql(filter: MemorySearchFilter): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.success !== undefined) {
+    clauses.push("success = ?");
+    params.push(filter.success ? 1 : 0);
+  }
+  if (filter.route !== undefined) {
+    clauses.push("route = ?");
+    params.push(filter.route);
+  }
+  if (filter.adapter !== undefined) {
+    if (filter.adapter === null) clauses.push("adapter IS NULL");
+    else {
+      clauses.push("adapter = ?");
+      params.push(filter.adapter);
+    }
+  }
+  if (filter.sessionId !== undefined) {
+    clauses.push("session_id = ?");
+    params.push(filter.sessionId);
+  }
+  return { sql: clauses.join(" AND "), params };
+}
