@@ -8,6 +8,19 @@ export interface TurnRequest {
   text: string;
   signal?: AbortSignal;
   onToken?: (text: string) => void;
+  /**
+   * Called when the critic rejected the streamed answer and a revision starts. When set, the revision's
+   * tokens stream through onToken too (clear what was shown first); when not, only `final` carries it.
+   */
+  onRevise?: (info: { attempt: number; reasons: string[] }) => void;
+}
+
+/** One agent's step in a turn: which method produced its result, and why a fallback happened. */
+export interface TurnStep {
+  agent: string;
+  method: "llm" | "heuristic";
+  fallback?: string;
+  ms: number;
 }
 
 export interface TurnResult {
@@ -22,6 +35,10 @@ export interface TurnResult {
   reasons: string[];
   latencyMs: number;
   tokens: number;
+  /** How the answer came about (router/answerer/critic/revise steps). */
+  steps?: TurnStep[];
+  /** Revisions made after failing critiques. */
+  revisions?: number;
 }
 
 /** What the server needs from an assembled council. */
