@@ -1,0 +1,32 @@
+export {
+  DEFAULT_LORA_TARGETS,
+  lossPointSchema,
+  trainingReportSchema,
+  type Trainer,
+  type TrainerName,
+  type TrainingReport,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+} from "./types.js";
+export { LlamaCppLoraTrainer, LORA_TRAINER_BINARY, inspectGgufBase, type LlamaCppLoraTrainerOptions } from "./llamacpp-lora-trainer.js";
+export { QloraTrainer, QLORA_SCRIPT, HF_TARGET_NAMES, inspectHfBase, type QloraTrainerOptions } from "./qlora-trainer.js";
+export { createTrainer, type CreateTrainerOptions } from "./create-trainer.js";
+export { resolveDataset, promptCompletionSchema, type ResolvedDataset } from "./training-dataset.js";
+export { runTrainerProcess, type TrainerProcessOptions, type TrainerProcessResult } from "./trainer-process.js";
+export { trainerEventSchema, type TrainerEvent } from "./trainer-events.js";
+export {
+  buildDataset,
+  DATASET_FILES,
+  loadEvalSet,
+  readJsonl,
+  acceptedExampleSchema,
+  evalItemSchema,
+  type AcceptedExample,
+  type RatedExample,
+  type BuildDatasetOptions,
+  type DatasetManifest,
+  type FilterReport,
+  type EvalSet,
+  type EvalItem,
+} from "./datasets/index.js";

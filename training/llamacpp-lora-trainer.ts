@@ -1,0 +1,104 @@
+import { access, constants, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { CouncilError, NATIVE_BUILD_DIR } from "../core/index.js";
+import { readGguf, sha256File, validateAdapterForBase } from "../models/gguf/index.js";
+import { runTraining } from "./run-training.js";
+import type { Trainer, TrainOptions, TrainResult } from "./types.js";
+
+/** Where `npm run setup` installs the trainer binary. */
+export const LORA_TRAINER_BINARY = join(NATIVE_BUILD_DIR, "bin", "council-lora-train");
+
+export interface LlamaCppLoraTrainerOptions {
+  /** @default native/build/bin/council-lora-train */
+  binaryPath?: string;
+  /** CPU threads for training. @default all cores */
+  threads?: number;
+  /** Training window in tokens; 0 fits the longest example. @default 0 */
+  contextSize?: number;
+  /** @default 0.1 of the steps */
+  warmup?: number;
+  /** @default 42 */
+  seed?: number;
+  /** Train on prompt tokens too (for measuring the effect of masking). @default true */
+  maskPrompt?: boolean;
+  /** Free bytes in `/` beside the output (tests). */
+  freeBytes?: (dir: string) => Promise<number>;
+  now?: () => number;
+}
+
+/**
+ * The default trainer: native/lora-train (C++ on llama.cpp's ggml-opt) trains LoRA A/B tensors of an F32
+ * llama GGUF on CPU, loss on answer tokens only, and writes a GGUF adapter that llama.cpp and node-llama-cpp load.
+ */
+export class LlamaCppLoraTrainer implements Trainer {
+  readonly name = "llamacpp-lora" as const;
+
+  private constructor(private readonly binaryPath: string, private readonly settings: LlamaCppLoraTrainerOptions) {}
+
+  /** Throws NATIVE_MISSING when the trainer binary has not been built (`npm run setup`). */
+  static async create(settings: LlamaCppLoraTrainerOptions = {}): Promise<LlamaCppLoraTrainer> {
+    const binaryPath = settings.binaryPath ?? LORA_TRAINER_BINARY;
+    try {
+      await access(binaryPath, constants.X_OK);
+    } catch (cause) {
+      throw new CouncilError("NATIVE_MISSING", `The LoRA trainer ${binaryPath} is missing or not executable; run npm run setup.`, { cause, details: { path: binaryPath } });
+    }
+    return new LlamaCppLoraTrainer(binaryPath, settings);
+  }
+
+  train(options: TrainOptions): Promise<TrainResult> {
+    const { threads, contextSize = 0, warmup = 0.1, seed = 42, maskPrompt = true } = this.settings;
+    return runTraining({
+      trainer: this.name,
+      options,
+      inspectBase: inspectGgufBase,
+      checkResume: async ({ adapter, base }) => {
+        await validateAdapterForBase({ adapter, base });
+      },
+      // the adapter (MBs) plus the initial adapter and slack
+      minFreeBytes: 64 * 1024 * 1024,
+      freeBytes: this.settings.freeBytes,
+      now: this.settings.now,
+      extra: { warmup, seed, maskPrompt },
+      command: ({ dataset, base, baseSha256, adapterPath, hyperparameters: h, resumeAdapter }) => ({
+        command: this.binaryPath,
+        args: [
+          "--model", base,
+          "--data", dataset.file,
+          "--out", adapterPath,
+          "--rank", String(h.rank),
+          "--alpha", String(h.alpha),
+          "--epochs", String(h.epochs),
+          "--lr", String(h.learningRate),
+          "--targets", h.targets.join(","),
+          "--warmup", String(warmup),
+          "--seed", String(seed),
+          "--ctx", String(contextSize),
+          "--base-sha256", baseSha256,
+          ...(threads !== undefined ? ["--threads", String(threads)] : []),
+          ...(resumeAdapter !== undefined ? ["--adapter", resumeAdapter] : []),
+          ...(maskPrompt ? [] : ["--no-mask"]),
+        ],
+      }),
+    });
+  }
+}
+
+/** An F32 llama GGUF: MODEL_NOT_FOUND when missing, MODEL_INVALID otherwise. */
+export async function inspectGgufBase(base: string): Promise<{ sha256: string; name?: string }> {
+  const info = await stat(base).catch(() => undefined);
+  if (info === undefined || !info.isFile()) throw new CouncilError("MODEL_NOT_FOUND", `Base model ${base} does not exist.`, { details: { path: base } });
+  let file;
+  try {
+    file = readGguf(base);
+  } catch (cause) {
+    throw new CouncilError("MODEL_INVALID", `Base model ${base} is not a readable GGUF: ${(cause as Error).message}`, { cause, details: { path: base } });
+  }
+  const architecture = file.metadata.get("general.architecture");
+  if (file.metadata.get("general.type") === "adapter") throw new CouncilError("MODEL_INVALID", `${base} is an adapter, not a base model.`, { details: { path: base } });
+  if (architecture !== "llama") throw new CouncilError("MODEL_INVALID", `Base model ${base} has architecture ${String(architecture)}; LoRA training needs a llama-architecture F32 GGUF.`, { details: { path: base } });
+  const notF32 = file.tensors.find((tensor) => tensor.type !== 0);
+  if (notF32 !== undefined) throw new CouncilError("MODEL_INVALID", `Base model ${base} is not F32 (${notF32.name} has ggml type ${notF32.type}); LoRA training needs F32 weights.`, { details: { path: base } });
+  const name = file.metadata.get("general.name");
+  return { sha256: await sha256File(base), ...(typeof name === "string" ? { name } : {}) };
+}

@@ -1,0 +1,170 @@
+import { mkdir, readdir, rename, rm, rmdir, stat, statfs, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { CouncilError } from "../core/index.js";
+import { sha256File } from "../models/gguf/index.js";
+import { resolveDataset, type ResolvedDataset } from "./training-dataset.js";
+import { runTrainerProcess } from "./trainer-process.js";
+import { DEFAULT_LORA_TARGETS, trainingReportSchema, type TrainerName, type TrainingReport, type TrainOptions, type TrainProgress, type TrainResult } from "./types.js";
+
+export interface Hyperparameters {
+  rank: number;
+  alpha: number;
+  epochs: number;
+  learningRate: number;
+  targets: string[];
+}
+
+export interface TrainerCommandContext {
+  dataset: ResolvedDataset;
+  base: string;
+  baseSha256: string;
+  /** Temporary output folder; the adapter must be written to `adapterPath` inside it. */
+  workDir: string;
+  adapterPath: string;
+  hyperparameters: Hyperparameters;
+  resumeAdapter: string | undefined;
+}
+
+export interface TrainingRunSpec {
+  trainer: TrainerName;
+  options: TrainOptions;
+  /** Checks the base model and returns its identity (sha256). Throws MODEL_NOT_FOUND / MODEL_INVALID. */
+  inspectBase: (base: string) => Promise<{ sha256: string; name?: string }>;
+  /** Checks a resumed adapter fits the base. Throws ADAPTER_MISMATCH / ADAPTER_INVALID. */
+  checkResume?: (options: { adapter: string; base: string }) => Promise<void>;
+  command: (context: TrainerCommandContext) => { command: string; args: string[]; env?: NodeJS.ProcessEnv };
+  /** Bytes that must be free beside `out` before training starts. */
+  minFreeBytes: number;
+  freeBytes?: (dir: string) => Promise<number>;
+  now?: () => number;
+  /** Extra hyperparameters recorded in training.json. */
+  extra?: Record<string, unknown>;
+}
+
+async function defaultFreeBytes(dir: string): Promise<number> {
+  const info = await statfs(dir);
+  return info.bavail * info.bsize;
+}
+
+function checkHyperparameters(options: TrainOptions): Hyperparameters {
+  const hyper = {
+    rank: options.rank ?? 16,
+    alpha: options.alpha ?? 32,
+    epochs: options.epochs ?? 8,
+    learningRate: options.learningRate ?? 1e-3,
+    targets: [...(options.targets ?? DEFAULT_LORA_TARGETS)],
+  };
+  const bad = (key: string, why: string) => new CouncilError("CONFIG_INVALID", `Invalid training option ${key}: ${why}`, { details: { key } });
+  if (!Number.isInteger(hyper.rank) || hyper.rank < 1 || hyper.rank > 4096) throw bad("rank", "expected an integer in [1, 4096]");
+  if (!(hyper.alpha > 0) || !Number.isFinite(hyper.alpha)) throw bad("alpha", "expected a positive number");
+  if (!Number.isInteger(hyper.epochs) || hyper.epochs < 1 || hyper.epochs > 1000) throw bad("epochs", "expected an integer in [1, 1000]");
+  if (!(hyper.learningRate > 0) || hyper.learningRate > 1) throw bad("learningRate", "expected a number in (0, 1]");
+  if (hyper.targets.length === 0 || hyper.targets.some((t) => !/^[A-Za-z0-9_.]+$/.test(t))) throw bad("targets", "expected tensor short names such as attn_q,ffn_down");
+  return hyper;
+}
+
+async function assertOutFree(out: string): Promise<void> {
+  const entries = await readdir(out).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    if (error.code === "ENOTDIR") return ["(a file)"];
+    throw error;
+  });
+  if (entries !== undefined && entries.length > 0) {
+    throw new CouncilError("TRAINING_FAILED", `Output folder ${out} already exists and is not empty; choose a new --out.`, { details: { out } });
+  }
+}
+
+/**
+ * The steps every trainer shares: check options, dataset, base and disk space; run the trainer process
+ * into a temporary folder beside `out`; check the base is unchanged; write training.json; rename the
+ * folder to `out`. On any failure the temporary folder is removed, so `out` holds a complete result or nothing.
+ */
+export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
+  const { options, now = Date.now } = spec;
+  const started = now();
+  const hyper = checkHyperparameters(options);
+  const out = resolve(options.out);
+  await assertOutFree(out);
+  const dataset = await resolveDataset(options.dataset);
+  const base = await spec.inspectBase(options.base);
+  if (options.resumeAdapter !== undefined) await spec.checkResume?.({ adapter: options.resumeAdapter, base: options.base });
+  const parent = dirname(out);
+  await mkdir(parent, { recursive: true });
+  const free = await (spec.freeBytes ?? defaultFreeBytes)(parent);
+  if (free < spec.minFreeBytes) {
+    throw new CouncilError("DISK_FULL", `Only ${free} bytes free in ${parent}; training needs about ${spec.minFreeBytes}. Free some space or choose another --out.`, { details: { free, needed: spec.minFreeBytes } });
+  }
+  if (options.signal?.aborted) throw new CouncilError("CANCELLED", "Training was cancelled before it started.");
+
+  const workDir = join(parent, `.${basename(out)}.partial-${process.pid}-${started}`);
+  await mkdir(workDir, { recursive: true });
+  try {
+    const adapterPath = join(workDir, "adapter.gguf");
+    const { command, args, env } = spec.command({ dataset, base: options.base, baseSha256: base.sha256, workDir, adapterPath, hyperparameters: hyper, resumeAdapter: options.resumeAdapter });
+    let firstStepAt: number | undefined;
+    let firstStep = 0;
+    const eta = (step: number, steps: number): number | undefined => {
+      if (firstStepAt === undefined || step <= firstStep) return undefined;
+      return ((now() - firstStepAt) / 1000 / (step - firstStep)) * (steps - step);
+    };
+    let lastStep = 0;
+    let totalSteps = 1;
+    const emit = (progress: TrainProgress) => options.onProgress?.(progress);
+    const run = await runTrainerProcess({
+      command,
+      args,
+      env,
+      signal: options.signal,
+      onEvent: (event) => {
+        if (event.event === "step") {
+          if (firstStepAt === undefined) {
+            firstStepAt = now();
+            firstStep = event.step;
+          }
+          lastStep = event.step;
+          totalSteps = event.steps;
+          emit({ kind: "step", epoch: event.epoch, epochs: hyper.epochs, step: event.step, steps: event.steps, loss: event.loss, tokensPerSecond: event.tokensPerSecond, etaSeconds: eta(event.step, event.steps) });
+        } else if (event.event === "epoch") {
+          emit({ kind: "epoch", epoch: event.epoch, epochs: event.epochs, step: lastStep, steps: totalSteps, loss: event.loss, tokensPerSecond: event.tokensPerSecond, etaSeconds: eta(lastStep, totalSteps) });
+        }
+      },
+    });
+    const adapterInfo = await stat(adapterPath).catch(() => undefined);
+    if (adapterInfo === undefined || adapterInfo.size === 0) throw new CouncilError("TRAINING_FAILED", "The trainer reported success but wrote no adapter.");
+    const baseAfter = await spec.inspectBase(options.base);
+    if (baseAfter.sha256 !== base.sha256) throw new CouncilError("TRAINING_FAILED", `The base model ${options.base} changed during training (sha256 ${base.sha256.slice(0, 12)} → ${baseAfter.sha256.slice(0, 12)}).`);
+    if (run.epochs.length !== hyper.epochs) throw new CouncilError("TRAINING_FAILED", `The trainer reported ${run.epochs.length} of ${hyper.epochs} epochs.`);
+    const report: TrainingReport = trainingReportSchema.parse({
+      version: 1,
+      trainer: spec.trainer,
+      createdAt: new Date(started).toISOString(),
+      adapter: { file: "adapter.gguf", sha256: await sha256File(adapterPath), bytes: adapterInfo.size },
+      base: { path: resolve(options.base), sha256: base.sha256, ...(base.name !== undefined ? { name: base.name } : {}) },
+      dataset: { path: resolve(dataset.path), file: resolve(dataset.file), sha256: dataset.sha256, fileSha256: dataset.fileSha256, examples: dataset.examples },
+      hyperparameters: { ...hyper, ...(options.resumeAdapter !== undefined ? { resumedFrom: resolve(options.resumeAdapter) } : {}), extra: { ...spec.extra, ...pickExtra(run.start) } },
+      lossCurve: run.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, tokensPerSecond: e.tokensPerSecond })),
+      stepLosses: run.steps.map((s) => (Number.isFinite(s.loss) ? s.loss : null)),
+      durationSeconds: (now() - started) / 1000,
+      trainSeconds: run.done.trainSeconds,
+      tokensPerSecond: run.done.tokensPerSecond,
+      peakRssBytes: run.done.peakRssBytes,
+      trainableParams: run.done.trainableParams,
+      ...(run.done.modelParams !== undefined ? { modelParams: run.done.modelParams } : {}),
+    });
+    const trainingJsonTemp = join(workDir, "training.json");
+    await writeFile(trainingJsonTemp, JSON.stringify(report, null, 2) + "\n");
+    await rmdir(out).catch(() => undefined);
+    await rename(workDir, out);
+    return { adapterPath: join(out, "adapter.gguf"), trainingJson: join(out, "training.json"), report };
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw new CouncilError("DISK_FULL", `Disk full while writing ${out}.`, { cause: error });
+    throw error;
+  }
+}
+
+function pickExtra(start: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (start === undefined) return {};
+  const keep = ["ctx", "windows", "trainedTokens", "lrMin", "warmupSteps", "maskPrompt", "threads", "quantization", "gradientAccumulation", "batchSize"];
+  return Object.fromEntries(Object.entries(start).filter(([key]) => keep.includes(key)));
+}
