@@ -1,0 +1,82 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { CouncilError } from "../core/index.js";
+
+/** A token from `Authorization: Bearer <token>` or, for browsers' WebSockets, `?token=`. */
+export function requestToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === "string") {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const query = request.query as Record<string, unknown> | undefined;
+  const fromQuery = query?.token;
+  return typeof fromQuery === "string" && fromQuery.length > 0 ? fromQuery : undefined;
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** Constant-time membership test (compares digests, so lengths do not leak). */
+export function tokenMatches(token: string, allowed: readonly string[]): boolean {
+  const given = digest(token);
+  let found = false;
+  for (const candidate of allowed) found = timingSafeEqual(given, digest(candidate)) || found;
+  return found;
+}
+
+/** The user id a token stands for: a hash, so tokens never reach memory or logs. */
+export function userIdForToken(token: string): string {
+  return `user-${digest(`council-user:${token}`).toString("hex").slice(0, 16)}`;
+}
+
+export interface ChatIdentity {
+  userId: string | undefined;
+}
+
+/**
+ * Checks a chat token when `chatTokens` is configured (401 UNAUTHORIZED otherwise).
+ * With no tokens configured chat is open; a token sent anyway still names the user.
+ */
+export function checkChatToken(request: FastifyRequest, chatTokens: readonly string[]): ChatIdentity {
+  const token = requestToken(request);
+  if (chatTokens.length > 0) {
+    if (token === undefined) throw new CouncilError("UNAUTHORIZED", "A chat token is required: send Authorization: Bearer <token> or ?token=<token>.");
+    if (!tokenMatches(token, chatTokens)) throw new CouncilError("UNAUTHORIZED", "The chat token is not valid.");
+  }
+  return { userId: token === undefined ? undefined : userIdForToken(token) };
+}
+
+export function checkAdminToken(request: FastifyRequest, adminToken: string | undefined): void {
+  if (adminToken === undefined) throw new CouncilError("UNAUTHORIZED", "Admin routes are disabled: set COUNCIL_ADMIN_TOKEN to enable them.");
+  const token = requestToken(request);
+  if (token === undefined) throw new CouncilError("UNAUTHORIZED", "An admin token is required: send Authorization: Bearer <token>.");
+  if (!tokenMatches(token, [adminToken])) throw new CouncilError("UNAUTHORIZED", "The admin token is not valid.");
+}
+
+/** The HTTP status for a Council error code. */
+export function httpStatusFor(code: CouncilError["code"]): number {
+  switch (code) {
+    case "FRAME_INVALID":
+      return 400;
+    case "UNAUTHORIZED":
+      return 401;
+    case "NOT_FOUND":
+    case "TRACE_NOT_FOUND":
+      return 404;
+    case "FRAME_TOO_LARGE":
+      return 413;
+    case "RATE_LIMITED":
+      return 429;
+    case "BUSY":
+    case "BACKEND_UNAVAILABLE":
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+export function sendError(reply: FastifyReply, error: CouncilError): FastifyReply {
+  return reply.code(httpStatusFor(error.code)).send({ type: "error", code: error.code, message: error.message });
+}

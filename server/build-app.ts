@@ -1,0 +1,77 @@
+import websocket from "@fastify/websocket";
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
+import { CouncilError, isCouncilError } from "../core/index.js";
+import { sendError } from "./auth.js";
+import { GenerationQueue } from "./generation-queue.js";
+import { chatSocketPlugin } from "./plugins/chat-socket.js";
+import { httpRoutesPlugin } from "./plugins/http-routes.js";
+import { webPagePlugin } from "./plugins/web-page.js";
+import type { AppDeps, CouncilServices } from "./services.js";
+
+/** How long shutdown waits for running turns before disposing the runtime. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Builds the Council HTTP + WebSocket app, not listening (one script calls `listen`; tests use
+ * `inject` or listen on 127.0.0.1:0). Closing the app closes every socket, cancels waiting turns,
+ * waits for running ones, then disposes the runtime.
+ */
+export async function buildApp({ config, runtime, metrics, logger, now = Date.now }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    // Request URLs can carry ?token=: log method, route and status only (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.maxFrameBytes,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
+
+  const queue = new GenerationQueue({
+    concurrency: config.model.parallel,
+    maxWaiting: config.server.queueMax,
+    onDepth: (depth) => metrics.queueDepth.set(depth),
+  });
+  const services: CouncilServices = { config, runtime, metrics, logger, now, queue };
+  app.decorate("council", services);
+  metrics.wsConnections.set(0);
+  metrics.queueDepth.set(0);
+
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+  app.setErrorHandler((error: FastifyError | CouncilError, request, reply) => {
+    if (isCouncilError(error)) return sendError(reply, error);
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, new CouncilError("FRAME_TOO_LARGE", `The body exceeds ${config.server.maxFrameBytes} bytes.`));
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(reply, new CouncilError("FRAME_INVALID", error.message));
+    }
+    request.log.error({ err: error }, "request failed");
+    return sendError(reply, new CouncilError("INTERNAL", "An internal error happened; the server logs have the details."));
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new CouncilError("NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}.`)));
+
+  app.addHook("onClose", async () => {
+    // Sockets are closed by now (preClose), which aborted their turns; give running turns a bounded
+    // time to settle so memory writes finish, then dispose the runtime whatever happens.
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      queue.close().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) logger.warn({ running: queue.depth }, "turns still running at shutdown; disposing the runtime anyway");
+    await runtime.dispose();
+  });
+
+  await app.register(websocket, {
+    options: { maxPayload: config.server.maxFrameBytes },
+    preClose(done) {
+      for (const client of app.websocketServer.clients) client.close(1001, "server shutting down");
+      app.websocketServer.close();
+      done();
+    },
+  });
+  await app.register(chatSocketPlugin);
+  await app.register(httpRoutesPlugin);
+  await app.register(webPagePlugin);
+  return app;
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from "node:crypto";
+import type { RawData, WebSocket } from "ws";
+import { CouncilError, isCouncilError, safeParseJson, type Logger } from "../core/index.js";
+import { applyFeedback } from "./feedback.js";
+import { clientFrameSchema, type ChatFrame, type FeedbackFrame, type ServerFrame } from "./frames.js";
+import { TokenBucket } from "./rate-limiter.js";
+import type { CouncilServices } from "./services.js";
+
+type ChatLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
+
+export interface ChatConnectionOptions {
+  socket: WebSocket;
+  services: CouncilServices;
+  /** Hash of the chat token, if one was sent. */
+  userId: string | undefined;
+  logger: ChatLogger;
+  /** @default randomUUID */
+  generateId?: () => string;
+}
+
+/**
+ * One chat WebSocket: parses and rate-limits frames, queues turns, streams tokens, and drops the peer
+ * when it stops reading (outbound buffer over the cap) or stops answering pings.
+ */
+export class ChatConnection {
+  readonly #socket: WebSocket;
+  readonly #services: CouncilServices;
+  readonly #userId: string | undefined;
+  readonly #logger: ChatLogger;
+  readonly #sessionId: string;
+  readonly #bucket: TokenBucket;
+  readonly #inFlight = new Set<AbortController>();
+  #alive = true;
+
+  constructor({ socket, services, userId, logger, generateId = randomUUID }: ChatConnectionOptions) {
+    this.#socket = socket;
+    this.#services = services;
+    this.#userId = userId;
+    this.#logger = logger;
+    this.#sessionId = `ws-${generateId()}`;
+    this.#bucket = new TokenBucket({ perMinute: services.config.server.messagesPerMinute, now: services.now });
+    socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on("pong", () => {
+      this.#alive = true;
+    });
+    socket.on("error", (error) => this.#logger.debug({ err: error }, "chat socket error"));
+  }
+
+  /** Turns in progress or waiting for this connection. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Called every heartbeat: a peer that did not answer the last ping is terminated. */
+  heartbeat(): void {
+    if (!this.#alive) {
+      this.#logger.info("chat peer did not answer ping; terminating");
+      this.#socket.terminate();
+      return;
+    }
+    this.#alive = false;
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
+  }
+
+  /** The socket closed: cancel its waiting and running turns. */
+  closed(): void {
+    for (const controller of this.#inFlight) controller.abort(new CouncilError("CANCELLED", "The client disconnected."));
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (!this.#bucket.take()) {
+      this.#send({ type: "error", code: "RATE_LIMITED", message: `Too many messages: at most ${this.#services.config.server.messagesPerMinute} per minute on one connection.` });
+      return;
+    }
+    if (isBinary) {
+      this.#send({ type: "error", code: "FRAME_INVALID", message: "Binary frames are not accepted; send JSON text." });
+      return;
+    }
+    const parsed = safeParseJson(rawText(data), clientFrameSchema);
+    if (!parsed.success) {
+      this.#send({ type: "error", code: parsed.error.code, message: parsed.error.message });
+      return;
+    }
+    const frame = parsed.value;
+    if (frame.type === "chat") void this.#chat(frame);
+    else void this.#feedback(frame);
+  }
+
+  async #chat(frame: ChatFrame): Promise<void> {
+    const { queue, runtime, metrics } = this.#services;
+    const controller = new AbortController();
+    this.#inFlight.add(controller);
+    try {
+      const result = await queue.submit(
+        () =>
+          runtime.turn({
+            id: frame.id,
+            sessionId: frame.session_id ?? this.#sessionId,
+            ...(this.#userId !== undefined ? { userId: this.#userId } : {}),
+            text: frame.text,
+            signal: controller.signal,
+            onToken: (text) => this.#send({ type: "token", id: frame.id, text }),
+          }),
+        { signal: controller.signal },
+      );
+      this.#send({ type: "final", id: frame.id, trace_id: result.traceId, answer: result.answer, score: result.score, success: result.success, route: result.route, adapter: result.adapter });
+    } catch (error) {
+      if (isCouncilError(error, "BUSY")) metrics.requests.inc({ route: "none", adapter: "none", outcome: "busy" });
+      this.#sendError(error, frame.id);
+    } finally {
+      this.#inFlight.delete(controller);
+    }
+  }
+
+  async #feedback(frame: FeedbackFrame): Promise<void> {
+    try {
+      await applyFeedback(this.#services, { frame, userId: this.#userId });
+      this.#send({ type: "feedback-ack", trace_id: frame.trace_id });
+    } catch (error) {
+      this.#sendError(error, undefined);
+    }
+  }
+
+  #sendError(error: unknown, id: string | undefined): void {
+    if (isCouncilError(error)) {
+      this.#send({ type: "error", ...(id !== undefined ? { id } : {}), code: error.code, message: error.message });
+      return;
+    }
+    this.#logger.error({ err: error }, "chat turn failed");
+    this.#send({ type: "error", ...(id !== undefined ? { id } : {}), code: "INTERNAL", message: "An internal error happened; the server logs have the details." });
+  }
+
+  #send(frame: ServerFrame): void {
+    const socket = this.#socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > this.#services.config.server.maxBufferedBytes) {
+      this.#logger.warn({ bufferedBytes: socket.bufferedAmount }, "chat peer is not reading; dropping it");
+      socket.terminate();
+      return;
+    }
+    socket.send(JSON.stringify(frame));
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data).toString("utf8");
+}

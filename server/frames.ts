@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { ERROR_CODES, type CouncilErrorCode } from "../core/index.js";
+
+const requestId = z.string().min(1).max(128);
+const traceId = z.string().min(1).max(200);
+
+/** Client → server: ask a question. `session_id` defaults to one session per connection. */
+export const chatFrameSchema = z
+  .object({
+    type: z.literal("chat"),
+    id: requestId,
+    session_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "use 1-128 letters, digits, '_', '.', ':' or '-'").optional(),
+    text: z.string().max(16_000).refine((text) => text.trim().length > 0, "must not be empty"),
+  })
+  .strict();
+
+/** Client → server (and the body of POST /feedback): rate an answer. */
+export const feedbackFrameSchema = z
+  .object({
+    type: z.literal("feedback"),
+    trace_id: traceId,
+    rating: z.union([z.literal(1), z.literal(-1)]),
+    comment: z.string().max(4_000).optional(),
+    correction: z.string().max(16_000).optional(),
+  })
+  .strict();
+
+export const clientFrameSchema = z.discriminatedUnion("type", [chatFrameSchema, feedbackFrameSchema]);
+
+/** POST /feedback accepts the feedback frame with or without its `type`. */
+export const feedbackBodySchema = feedbackFrameSchema.extend({ type: z.literal("feedback").optional() }).strict();
+
+const errorCode = z.enum(Object.keys(ERROR_CODES) as [CouncilErrorCode, ...CouncilErrorCode[]]);
+
+export const tokenFrameSchema = z.object({ type: z.literal("token"), id: requestId, text: z.string() }).strict();
+export const finalFrameSchema = z
+  .object({
+    type: z.literal("final"),
+    id: requestId,
+    trace_id: traceId,
+    answer: z.string(),
+    score: z.number(),
+    success: z.boolean(),
+    route: z.string(),
+    adapter: z.string().nullable(),
+  })
+  .strict();
+export const feedbackAckFrameSchema = z.object({ type: z.literal("feedback-ack"), trace_id: traceId }).strict();
+export const errorFrameSchema = z.object({ type: z.literal("error"), id: requestId.optional(), code: errorCode, message: z.string() }).strict();
+
+/** Every frame the server sends (the CLI and tests parse with this). */
+export const serverFrameSchema = z.discriminatedUnion("type", [tokenFrameSchema, finalFrameSchema, feedbackAckFrameSchema, errorFrameSchema]);
+
+export type ChatFrame = z.infer<typeof chatFrameSchema>;
+export type FeedbackFrame = z.infer<typeof feedbackFrameSchema>;
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+export type ErrorFrame = z.infer<typeof errorFrameSchema>;

@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeMemoryStore } from "../test/fakes/index.js";
+import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
+import { startTestServer, type TestServer } from "../test/helpers/chat-server.js";
+import { userIdForToken } from "./auth.js";
+
+const ADMIN = "admin-token-123";
+let server: TestServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function setup({ ready = true, chatTokens = [] as string[] } = {}) {
+  const memory = new FakeMemoryStore();
+  const runtime = new FakeCouncilRuntime({ memory, ready });
+  server = await startTestServer({ runtime, listen: false, server: { adminToken: ADMIN, chatTokens } });
+  return { runtime, memory, app: server.app, metrics: server.metrics };
+}
+
+describe("GET /health", () => {
+  it("answers 503 while the model loads and 200 once ready", async () => {
+    const { app, runtime } = await setup({ ready: false });
+    const loading = await app.inject({ method: "GET", url: "/health" });
+    expect(loading.statusCode).toBe(503);
+    expect(loading.json()).toEqual({ status: "loading" });
+    runtime.isReady = true;
+    const ready = await app.inject({ method: "GET", url: "/health" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("GET /metrics", () => {
+  it("serves Prometheus text from the injected registry, with the server's gauges", async () => {
+    const { app, metrics } = await setup();
+    metrics.requests.inc({ route: "general", adapter: "base", outcome: "success" });
+    const response = await app.inject({ method: "GET", url: "/metrics" });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["content-type"]).toContain("text/plain");
+    expect(response.body).toContain('council_requests_total{route="general",adapter="base",outcome="success"} 1');
+    expect(response.body).toContain("council_ws_connections 0");
+    expect(response.body).toContain("council_queue_depth 0");
+  });
+});
+
+describe("POST /feedback", () => {
+  it("applies a 👎 with a correction to a recorded turn and counts it", async () => {
+    const { app, runtime, memory, metrics } = await setup();
+    const turn = await runtime.turn({ id: "1", sessionId: "s", text: "how do I reset a password" });
+    const response = await app.inject({ method: "POST", url: "/feedback", payload: { trace_id: turn.traceId, rating: -1, correction: "Use passwd." } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ type: "feedback-ack", trace_id: turn.traceId });
+    const record = await memory.get(turn.traceId);
+    expect(record).toMatchObject({ success: false, feedback: { rating: -1, correction: "Use passwd." } });
+    expect(await metrics.registry.getSingleMetricAsString("council_feedback_total")).toContain('rating="down",adapter="base"} 1');
+  });
+
+  it("rejects bad bodies with FRAME_INVALID / FRAME_TOO_LARGE and unknown traces with 404, changing nothing", async () => {
+    const { app, runtime, memory } = await setup();
+    const turn = await runtime.turn({ id: "1", sessionId: "s", text: "q" });
+    const before = await memory.get(turn.traceId);
+    const cases: Array<{ payload: string; status: number; code: string }> = [
+      { payload: "{not json", status: 400, code: "FRAME_INVALID" },
+      { payload: JSON.stringify({ trace_id: turn.traceId, rating: 0 }), status: 400, code: "FRAME_INVALID" },
+      { payload: JSON.stringify({ trace_id: turn.traceId }), status: 400, code: "FRAME_INVALID" },
+      { payload: JSON.stringify({ type: "chat", trace_id: turn.traceId, rating: 1 }), status: 400, code: "FRAME_INVALID" },
+      { payload: JSON.stringify({ trace_id: turn.traceId, rating: 1, extra: true }), status: 400, code: "FRAME_INVALID" },
+      { payload: JSON.stringify({ trace_id: "no-such-trace", rating: -1 }), status: 404, code: "TRACE_NOT_FOUND" },
+      { payload: JSON.stringify({ trace_id: turn.traceId, rating: -1, comment: "x".repeat(70_000) }), status: 413, code: "FRAME_TOO_LARGE" },
+    ];
+    for (const { payload, status, code } of cases) {
+      const response = await app.inject({ method: "POST", url: "/feedback", headers: { "content-type": "application/json" }, payload });
+      expect({ status: response.statusCode, code: response.json().code }).toEqual({ status, code });
+      expect(response.json().type).toBe("error");
+    }
+    expect(await memory.get(turn.traceId)).toEqual(before);
+  });
+
+  it("requires a chat token when tokens are configured, and a user cannot rate another user's turn", async () => {
+    const { app, runtime, memory } = await setup({ chatTokens: ["alice-token", "bob-token"] });
+    const turn = await runtime.turn({ id: "1", sessionId: "s", userId: userIdForToken("alice-token"), text: "q" });
+    const body = { trace_id: turn.traceId, rating: -1 };
+    expect((await app.inject({ method: "POST", url: "/feedback", payload: body })).statusCode).toBe(401);
+    expect((await app.inject({ method: "POST", url: "/feedback", payload: body, headers: { authorization: "Bearer wrong" } })).json().code).toBe("UNAUTHORIZED");
+    const asBob = await app.inject({ method: "POST", url: "/feedback", payload: body, headers: { authorization: "Bearer bob-token" } });
+    expect(asBob.statusCode).toBe(404);
+    expect((await memory.get(turn.traceId))?.feedback).toBeNull();
+    const asAlice = await app.inject({ method: "POST", url: "/feedback?token=alice-token", payload: body });
+    expect(asAlice.statusCode).toBe(200);
+    expect((await memory.get(turn.traceId))?.success).toBe(false);
+  });
+
+  it("rate-limits feedback floods per client address with RATE_LIMITED (429)", async () => {
+    const memory = new FakeMemoryStore();
+    const runtime = new FakeCouncilRuntime({ memory });
+    server = await startTestServer({ runtime, listen: false, server: { messagesPerMinute: 3 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await server.app.inject({ method: "POST", url: "/feedback", payload: { trace_id: "nope", rating: 1 } })).statusCode);
+    }
+    expect(statuses).toEqual([404, 404, 404, 429, 429]);
+  });
+});
+
+describe("GET /api/traces/:id", () => {
+  it("needs the admin token and returns the recorded turn", async () => {
+    const { app, runtime } = await setup();
+    const turn = await runtime.turn({ id: "1", sessionId: "s", text: "where are the logs" });
+    expect((await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}` })).statusCode).toBe(401);
+    expect((await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}`, headers: { authorization: "Bearer not-the-admin" } })).statusCode).toBe(401);
+    const ok = await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}`, headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ traceId: turn.traceId, question: "where are the logs", answer: "You asked: where are the logs" });
+    const missing = await app.inject({ method: "GET", url: "/api/traces/unknown", headers: { authorization: `Bearer ${ADMIN}` } });
+    expect({ status: missing.statusCode, code: missing.json().code }).toEqual({ status: 404, code: "TRACE_NOT_FOUND" });
+  });
+
+  it("is disabled (401) when no admin token is configured", async () => {
+    const memory = new FakeMemoryStore();
+    server = await startTestServer({ runtime: new FakeCouncilRuntime({ memory }), listen: false });
+    const response = await server.app.inject({ method: "GET", url: "/api/traces/x", headers: { authorization: "Bearer anything-at-all" } });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().message).toContain("COUNCIL_ADMIN_TOKEN");
+  });
+});
+
+describe("web page and unknown routes", () => {
+  it("serves the chat page and its script with a strict CSP, and NOT_FOUND elsewhere", async () => {
+    const { app } = await setup();
+    const page = await app.inject({ method: "GET", url: "/" });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toContain("text/html");
+    expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(page.body).toContain('src="/chat.js"');
+    const script = await app.inject({ method: "GET", url: "/chat.js" });
+    expect(script.body).toContain("new WebSocket(chatUrl)");
+    expect(script.body).not.toContain("innerHTML");
+    const missing = await app.inject({ method: "GET", url: "/nope?token=secret" });
+    expect({ status: missing.statusCode, code: missing.json().code }).toEqual({ status: 404, code: "NOT_FOUND" });
+    expect(missing.body).not.toContain("secret");
+  });
+
+  it("disposes the runtime when the app closes", async () => {
+    const { runtime } = await setup();
+    await server!.close();
+    server = undefined;
+    expect(runtime.disposed).toBe(true);
+  });
+});

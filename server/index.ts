@@ -1,0 +1,19 @@
+export { buildApp } from "./build-app.js";
+export { type AppDeps, type CouncilServices } from "./services.js";
+export { DeferredRuntime } from "./deferred-runtime.js";
+export {
+  clientFrameSchema,
+  serverFrameSchema,
+  chatFrameSchema,
+  feedbackFrameSchema,
+  finalFrameSchema,
+  errorFrameSchema,
+  type ChatFrame,
+  type FeedbackFrame,
+  type ClientFrame,
+  type ServerFrame,
+  type ErrorFrame,
+} from "./frames.js";
+export { userIdForToken } from "./auth.js";
+export { GenerationQueue, type GenerationQueueOptions } from "./generation-queue.js";
+export { TokenBucket } from "./rate-limiter.js";

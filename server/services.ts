@@ -1,0 +1,30 @@
+import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
+import type { CouncilRuntime } from "../council/types.js";
+import type { GenerationQueue } from "./generation-queue.js";
+
+/** What `buildApp` needs: everything non-deterministic is injected. */
+export interface AppDeps {
+  config: CouncilConfig;
+  runtime: CouncilRuntime;
+  metrics: CouncilMetrics;
+  logger: Logger;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** Shared services, decorated on the app as `app.council`. */
+export interface CouncilServices {
+  config: CouncilConfig;
+  runtime: CouncilRuntime;
+  metrics: CouncilMetrics;
+  logger: Logger;
+  now: () => number;
+  /** The bounded generation queue every chat turn goes through. */
+  queue: GenerationQueue;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    council: CouncilServices;
+  }
+}
