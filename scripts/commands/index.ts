@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { register as dataset } from "./dataset.js";
+import { register as doctor } from "./doctor.js";
+import { register as graph } from "./graph.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -7,6 +9,8 @@ import { register as dataset } from "./dataset.js";
  */
 const commands: Array<(program: Command) => void> = [
   dataset,
+  doctor,
+  graph,
 ];
 
 export function registerCommands(program: Command): void {
