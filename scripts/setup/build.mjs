@@ -1,0 +1,40 @@
+// `npm run build` (tsc -p tsconfig.build.json) when the TypeScript sources changed since the last build,
+// so `npx council` (dist/scripts/cli.js) works. A stamp of every source file's path, size and mtime
+// makes a re-run on an unchanged tree instant.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { capture, listFiles, readJsonFile, SetupError, sha256, writeAtomic } from "./util.mjs";
+
+const STAMP = join("dist", ".council-build-stamp");
+
+export function sourceFingerprint(root) {
+  const config = readJsonFile(join(root, "tsconfig.build.json"));
+  const include = config?.include ?? [];
+  const parts = [readFileSync(join(root, "tsconfig.build.json"), "utf8"), readFileSync(join(root, "tsconfig.json"), "utf8"), readFileSync(join(root, "package-lock.json"), "utf8")];
+  for (const dir of include) {
+    for (const file of listFiles(join(root, dir))) {
+      if (!/\.(ts|mts|cts|json)$/.test(file) || file.endsWith(".test.ts")) continue;
+      const full = join(root, dir, file);
+      const stat = statSync(full);
+      parts.push(`${dir}/${file}:${stat.size}:${stat.mtimeMs}`);
+    }
+  }
+  return sha256(parts.join("\n"));
+}
+
+export function ensureBuild({ root }) {
+  const fingerprint = sourceFingerprint(root);
+  const stampPath = join(root, STAMP);
+  const cli = join(root, "dist", "scripts", "cli.js");
+  if (existsSync(cli) && existsSync(stampPath) && readFileSync(stampPath, "utf8").trim() === fingerprint) return { status: "up to date" };
+  const result = capture("nice", ["-n", "10", "npm", "run", "--silent", "build"], { cwd: root });
+  if (!result.ok) {
+    const errors = result.output.split("\n").filter((line) => /error TS\d+/.test(line));
+    throw new SetupError(`tsc -p tsconfig.build.json failed with ${errors.length} error(s):\n${(errors.length > 0 ? errors : result.output.split("\n")).slice(0, 15).join("\n")}`, {
+      fix: "fix the TypeScript errors above (npx tsc --noEmit -p tsconfig.json), then npm run setup",
+    });
+  }
+  if (!existsSync(cli)) throw new SetupError("tsc succeeded but dist/scripts/cli.js is missing", { fix: "check tsconfig.build.json (outDir dist, rootDir .)" });
+  writeAtomic(stampPath, `${fingerprint}\n`);
+  return { status: "compiled (tsc)" };
+}
