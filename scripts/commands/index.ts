@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { register as dataset } from "./dataset.js";
 import { register as doctor } from "./doctor.js";
-import { register as doctor } from "./doctor.js";
 import { register as graph } from "./graph.js";
 
 /**
@@ -10,7 +9,6 @@ import { register as graph } from "./graph.js";
  */
 const commands: Array<(program: Command) => void> = [
   dataset,
-  doctor,
   doctor,
   graph,
 ];
