@@ -35,6 +35,8 @@ export const configSchema = z
     /** Root of all runtime state: memory, loras/, checkpoints, logs. @default the project root */
     dataDir: z.string().default(PROJECT_ROOT),
     logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    /** User cache for built artefacts (the seedling). @default ~/.cache/council (set by the CLI) */
+    cacheDir: z.string().optional(),
     model: z
       .object({
         /** `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`. */
@@ -134,6 +136,7 @@ type ConfigInput = z.input<typeof configSchema>;
 export const ENV_KEYS = {
   COUNCIL_DATA_DIR: "dataDir",
   COUNCIL_LOG_LEVEL: "logLevel",
+  COUNCIL_CACHE_DIR: "cacheDir",
   COUNCIL_BACKEND: "model.backend",
   COUNCIL_MODEL: "model.path",
   COUNCIL_THREADS: "model.threads",
