@@ -78,7 +78,7 @@ async function raceReads(swap: (index: number) => Promise<void>): Promise<{ read
 describe("loras/current under concurrent swaps (real filesystem)", () => {
   it(`${READS} reads during ${SWAPS} atomic swaps: zero misses`, async () => {
     const started = performance.now();
-    const result = await raceReads((k) => registry.activate(versions[k % 2], { reason: `swap ${k}` }).then(() => undefined));
+    const result = await raceReads((k) => registry.activate(versions[k % 2]!, { reason: `swap ${k}` }).then(() => undefined));
     console.log(`swap race: ${JSON.stringify(result)} in ${Math.round(performance.now() - started)} ms`);
     expect(result.swaps).toBe(SWAPS);
     expect(result.reads).toBeGreaterThanOrEqual(READS);
@@ -91,7 +91,7 @@ describe("loras/current under concurrent swaps (real filesystem)", () => {
   it("the same race with unlink-then-symlink (what `ln -sfn` does) misses: the test can fail", async () => {
     const result = await raceReads(async (k) => {
       await unlink(registry.paths.current);
-      await symlink(join("versions", versions[k % 2]), registry.paths.current);
+      await symlink(join("versions", versions[k % 2]!), registry.paths.current);
     });
     console.log(`naive swap race: ${JSON.stringify(result)}`);
     expect(result.misses).toBeGreaterThan(0);

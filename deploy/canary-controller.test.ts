@@ -166,6 +166,27 @@ describe("CanaryController", () => {
   });
 });
 
+describe("CanaryController with an operator rollback", () => {
+  it("stops without a second rollback when canary.json is rolled back from outside", async () => {
+    const { rollbackDeployment } = await import("./rollback.js");
+    // The operator runs `council rollback` while the first window is open.
+    const source: AnalysisSource = {
+      name: "fake",
+      openWindow: async () => ({
+        close: async () => {
+          await rollbackDeployment({ registry, reason: "manual: operator" });
+          return good();
+        },
+      }),
+    };
+    const run = controller(source).run({ version: canary });
+    const outcome = await drive(run);
+    expect(outcome).toMatchObject({ status: "rolled-back", reason: "manual: manual: operator", summary: null });
+    expect(await registry.current()).toBe(stable);
+    expect((await readCanaryState(registry.paths.loras))?.weight).toBe(0);
+  });
+});
+
 describe("judge", () => {
   it("holds when the latency histogram is empty even with enough requests", () => {
     expect(judge(window({ requests: 30, successes: 30, successRate: 1, p95Ms: null }), settings).verdict).toBe("hold");

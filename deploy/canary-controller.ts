@@ -1,7 +1,7 @@
 import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { AdapterRegistry } from "./adapter-registry.js";
 import { adapterLabel, type AnalysisSource, type WindowStats } from "./analysis-source.js";
-import { writeCanaryState, type CanaryState } from "./canary-state.js";
+import { readCanaryState, writeCanaryState, type CanaryState } from "./canary-state.js";
 import { rollbackDeployment, type RollbackSummary } from "./rollback.js";
 
 /** Time, injectable so tests drive the controller with `vi.useFakeTimers()`. */
@@ -39,7 +39,8 @@ export interface AnalysisRecord {
 
 export type CanaryOutcome =
   | { status: "promoted"; version: string; stable: string | null; analyses: AnalysisRecord[] }
-  | { status: "rolled-back"; version: string; stable: string | null; reason: string; analyses: AnalysisRecord[]; summary: RollbackSummary };
+  /** `summary` is null when the canary was stopped from outside (`council rollback` did the rollback and wrote it). */
+  | { status: "rolled-back"; version: string; stable: string | null; reason: string; analyses: AnalysisRecord[]; summary: RollbackSummary | null };
 
 export interface CanaryControllerOptions {
   registry: AdapterRegistry;
@@ -131,6 +132,11 @@ export class CanaryController {
         analyses.push(record);
         logger.info({ step, weight, verdict: record.verdict, reason: record.reason }, "canary analysis");
         if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
+        const external = await this.stoppedOutside(state);
+        if (external !== null) {
+          logger.warn({ reason: external }, "canary stopped outside the controller");
+          return { status: "rolled-back", version, stable, reason: external, analyses, summary: null };
+        }
         if (record.verdict === "fail") return rollBack(record.reason);
         if (record.verdict === "error") {
           consecutiveErrors += 1;
@@ -147,6 +153,21 @@ export class CanaryController {
     await setState({ status: "promoted", weight: 0, reason: "promoted" });
     logger.info("canary promoted");
     return { status: "promoted", version, stable, analyses };
+  }
+
+  /** A `council rollback` (or another controller) changed canary.json under us: stop without touching anything. */
+  private async stoppedOutside(ours: CanaryState): Promise<string | null> {
+    let onDisk: CanaryState | null;
+    try {
+      onDisk = await readCanaryState(this.options.registry.paths.loras);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "cannot read canary.json; continuing");
+      return null;
+    }
+    if (onDisk === null) return "manual: loras/canary.json was removed";
+    if (onDisk.version !== ours.version || onDisk.startedAt !== ours.startedAt) return `manual: another canary (${onDisk.version}) took over`;
+    if (onDisk.status !== "running") return `manual: ${onDisk.reason ?? `canary ${onDisk.status} outside the controller`}`;
+    return null;
   }
 
   private async analyseWindow({ target, step, weight, waitMs, signal }: { target: { canary: string; stable: string }; step: number; weight: number; waitMs: number; signal: AbortSignal | undefined }): Promise<AnalysisRecord> {

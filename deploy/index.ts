@@ -12,3 +12,4 @@ export { RegistrySource } from "./registry-source.js";
 export { CanaryController, judge, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
 export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
 export { postWebhook } from "./webhook.js";
+export { collectDeployStatus, formatDeployStatus, type DeployStatus, type RunStatus } from "./deploy-status.js";

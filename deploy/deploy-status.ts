@@ -1,0 +1,87 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { dataPaths, safeParseJson, type CouncilConfig } from "../core/index.js";
+import { AdapterRegistry, type HistoryEntry } from "./adapter-registry.js";
+import { readCanaryState, type CanaryState } from "./canary-state.js";
+
+/** The fields `status` shows from `<runs>/<run-id>/summary.json` (written by the improvement graph). */
+const runSummarySchema = z
+  .object({
+    runId: z.string(),
+    outcome: z.string(),
+    reasons: z.array(z.string()),
+    version: z.string().nullable().optional(),
+    endedAt: z.number().optional(),
+  })
+  .passthrough();
+export type RunStatus = z.infer<typeof runSummarySchema>;
+
+export interface DeployStatus {
+  current: string | null;
+  previous: string | null;
+  /** The live or last canary (null when none ever ran). */
+  canary: (CanaryState & { stableWeight: number }) | null;
+  versions: Array<{ version: string; createdAt: string }>;
+  history: HistoryEntry[];
+  runs: RunStatus[];
+  /** Problems reading state (an unsafe link, a corrupt file): reported, never thrown. */
+  problems: string[];
+}
+
+/** Everything `council status` shows, read from loras/ and the runs dir. Never throws on bad state files. */
+export async function collectDeployStatus({ config, runs: runLimit = 5, historyLimit = 10 }: { config: Pick<CouncilConfig, "dataDir">; runs?: number; historyLimit?: number }): Promise<DeployStatus> {
+  const registry = await AdapterRegistry.create({ config });
+  const problems: string[] = [];
+  const attempt = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      problems.push(`${what}: ${(error as Error).message}`);
+      return fallback;
+    }
+  };
+  const current = await attempt("loras/current", () => registry.current(), null);
+  const previous = await attempt("loras/previous", () => registry.previous(), null);
+  const canaryState = await attempt("loras/canary.json", () => readCanaryState(registry.paths.loras), null);
+  const versions = (await registry.list()).map((v) => ({ version: v.version, createdAt: v.createdAt.toISOString() }));
+  const history = (await attempt("loras/history.jsonl", () => registry.history(), [])).slice(-historyLimit);
+  const runs = await attempt("runs", () => readRuns(dataPaths(config).runs, runLimit), []);
+  const live = canaryState?.status === "running" ? canaryState.weight : 0;
+  return { current, previous, canary: canaryState ? { ...canaryState, stableWeight: 100 - live } : null, versions, history, runs, problems };
+}
+
+async function readRuns(runsDir: string, limit: number): Promise<RunStatus[]> {
+  if (!existsSync(runsDir)) return [];
+  const names = (await readdir(runsDir)).filter((name) => name.startsWith("run-")).sort().reverse();
+  const runs: RunStatus[] = [];
+  for (const name of names) {
+    const path = join(runsDir, name, "summary.json");
+    if (!existsSync(path)) continue;
+    const parsed = safeParseJson(await readFile(path, "utf8"), runSummarySchema, "MEMORY_CORRUPT");
+    runs.push(parsed.success ? parsed.value : { runId: name, outcome: "unreadable", reasons: [parsed.error.message] });
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
+/** Plain-text rendering for the terminal. */
+export function formatDeployStatus(status: DeployStatus): string {
+  const lines = [`current:  ${status.current ?? "(base model)"}`, `previous: ${status.previous ?? "(none)"}`];
+  const canary = status.canary;
+  if (canary === null) lines.push("canary:   (none)");
+  else if (canary.status === "running") lines.push(`canary:   ${canary.version} at ${canary.weight}% (stable ${canary.stable ?? "base"} at ${canary.stableWeight}%), step ${canary.step + 1}, since ${canary.startedAt}`);
+  else lines.push(`canary:   last ${canary.version} ${canary.status} at ${canary.updatedAt}${canary.reason ? ` (${canary.reason})` : ""}; weights: stable 100%`);
+  lines.push(`versions: ${status.versions.length}${status.versions.length ? ` (newest ${status.versions.at(-1)!.version})` : ""}`);
+  if (status.runs.length > 0) {
+    lines.push("last runs:");
+    for (const run of status.runs) lines.push(`  ${run.runId}  ${run.outcome}${run.version ? `  ${run.version}` : ""}${run.reasons.length ? `  — ${run.reasons.join("; ")}` : ""}`);
+  }
+  if (status.history.length > 0) {
+    lines.push("switches:");
+    for (const entry of status.history.slice(-5)) lines.push(`  ${entry.at}  ${entry.action}  ${entry.from ?? "(none)"} → ${entry.to}  (${entry.reason})`);
+  }
+  for (const problem of status.problems) lines.push(`problem:  ${problem}`);
+  return lines.join("\n");
+}
