@@ -67,3 +67,31 @@ describe("Agent0", () => {
     });
   });
 });
+
+describe("groundedAnswer on helpdesk markdown", () => {
+  const page = [
+    "## tar",
+    "`tar` packs many files into one archive.",
+    "- Create: `tar -czf backup.tar.gz Documents/` packs the folder.",
+    "- Extract: `tar -xzf backup.tar.gz` unpacks into the current folder,",
+    "  or into another one with `-C`.",
+    "The letters mean: `c` create, `x` extract, `t` list, `z` gzip, `f` the archive file name follows,",
+    "`v` print each file.",
+    "",
+    "## Questions and answers",
+    "Q: How do I extract a .tar.gz file?",
+    "A: Run `tar -xzf file.tar.gz`.",
+  ].join("\n");
+  const hit = (text: string) => [{ passage: { id: "archives", source: "a.md", title: "Archives", text }, score: 1 }];
+
+  it("answers from the matching Q/A pair", () => {
+    expect(groundedAnswer("How do I extract a tar.gz archive?", hit(page))?.answer).toBe("Run `tar -xzf file.tar.gz`.");
+  });
+
+  it("prefers the bullet whose lead word the question names, with its wrapped line", () => {
+    const withoutQa = page.split("## Questions")[0]!;
+    expect(groundedAnswer("How do I extract a tar.gz archive?", hit(withoutQa))?.answer).toBe(
+      "Extract: `tar -xzf backup.tar.gz` unpacks into the current folder, or into another one with `-C`",
+    );
+  });
+});

@@ -4,8 +4,12 @@ import { contentWords, overlap } from "./text.js";
 /** A piece of a passage that can stand alone as an answer: a sentence, or a description with its command. */
 interface Unit {
   text: string;
-  /** Words the unit is matched on (its description, or the sentence). */
+  /** Words the unit is matched on (its description, the sentence, or the Q: of a Q/A pair). */
   match: Set<string>;
+  /** First word of a "Lead: …" bullet (e.g. "extract"). */
+  lead?: string;
+  /** A Q/A pair of the knowledge base. */
+  qa?: boolean;
 }
 
 export interface GroundedAnswer {
@@ -24,12 +28,12 @@ export function groundedAnswer(question: string, passages: readonly PassageHit[]
   const questionWords = contentWords(question);
   let best: (GroundedAnswer & { rank: number }) | undefined;
   passages.slice(0, 5).forEach(({ passage }, index) => {
-    const units = splitUnits(passage.text);
     const titleWords = contentWords(passage.title);
-    for (const unit of units) {
-      // The title counts a little: "tar" in the title answers "how do I use tar".
+    for (const unit of splitUnits(passage.text)) {
+      // The title counts a little ("tar" in the title answers "how do I use tar"); a unit whose lead word
+      // the question names ("Extract: …") and a unit with a command are preferred on ties; so are higher-ranked passages.
       const coverage = overlap(questionWords, unit.match) + 0.25 * overlap(questionWords, titleWords);
-      const rank = coverage - index * 0.05;
+      const rank = coverage + (unit.lead !== undefined && questionWords.has(unit.lead) ? 0.1 : 0) + (unit.text.includes("`") ? 0.05 : 0) + (unit.qa ? 0.1 : 0) - index * 0.05;
       if (best === undefined || rank > best.rank) best = { answer: unit.text, passageId: passage.id, coverage: Math.min(1, coverage), rank };
     }
   });
@@ -37,31 +41,31 @@ export function groundedAnswer(question: string, passages: readonly PassageHit[]
   return { answer: best.answer, passageId: best.passageId, coverage: best.coverage };
 }
 
-const COMMAND_LINE = /^\s*`([^`]+)`\s*$/;
-const FENCE = /^\s*```/;
+const COMMAND_LINE = /^`([^`]+)`$/;
+const FENCE = /^```/;
+const BULLET = /^[-*]\s+/;
 
-/** Splits markdown into answer units: tldr "- description:" + "`command`" pairs, and prose sentences. */
+/**
+ * Splits markdown into answer units: tldr "- description:" + "`command`" pairs, bullets, "Q:"/"A:" pairs
+ * (matched on the question, answered with the answer), and prose sentences. Wrapped lines are joined first.
+ */
 export function splitUnits(markdown: string): Unit[] {
   const units: Unit[] = [];
-  const lines = markdown.split("\n");
   let pending: string | undefined;
-  let inFence = false;
-  let fence: string[] = [];
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (FENCE.test(line)) {
-      if (inFence && fence.length > 0 && pending !== undefined) {
-        units.push(unit(`${stripDescription(pending)}: \`${fence.join("; ")}\``, pending));
+  let question: string | undefined;
+  const flushPending = () => {
+    if (pending !== undefined) units.push(unit(stripDescription(pending), pending));
+    pending = undefined;
+  };
+  for (const block of blocks(markdown)) {
+    if (block.kind === "fence") {
+      if (pending !== undefined) {
+        units.push(unit(`${stripDescription(pending)}: \`${block.text}\``, pending));
         pending = undefined;
-      }
-      inFence = !inFence;
-      fence = [];
+      } else units.push(unit(`Run \`${block.text}\`.`, block.text));
       continue;
     }
-    if (inFence) {
-      if (line.length > 0) fence.push(line);
-      continue;
-    }
+    const line = block.text;
     const command = COMMAND_LINE.exec(line);
     if (command) {
       const code = command[1]!.replace(/\{\{(.*?)\}\}/g, "$1").trim();
@@ -69,24 +73,77 @@ export function splitUnits(markdown: string): Unit[] {
       pending = undefined;
       continue;
     }
-    if (line.length === 0 || line.startsWith("#") || /^>\s*More information/i.test(line)) continue;
-    if (line.startsWith("- ") || line.startsWith("* ")) {
-      if (pending !== undefined) units.push(unit(stripDescription(pending), pending));
-      pending = line.slice(2);
+    if (line.startsWith("#") || /^>\s*More information/i.test(line)) continue;
+    const qa = /^([QA]):\s*(.+)$/.exec(line);
+    if (qa) {
+      flushPending();
+      if (qa[1] === "Q") question = qa[2]!;
+      else if (question !== undefined) {
+        units.push({ ...unit(qa[2]!, question), qa: true });
+        question = undefined;
+      }
       continue;
     }
-    if (pending !== undefined) {
-      units.push(unit(stripDescription(pending), pending));
-      pending = undefined;
+    if (BULLET.test(line)) {
+      flushPending();
+      pending = line.replace(BULLET, "");
+      continue;
     }
+    flushPending();
     for (const sentence of sentences(line.replace(/^>\s*/, ""))) units.push(unit(sentence, sentence));
   }
-  if (pending !== undefined) units.push(unit(stripDescription(pending), pending));
+  flushPending();
   return units.filter((entry) => entry.text.length > 0);
 }
 
+/** Lines joined into logical blocks: a bullet or paragraph with its wrapped continuation lines, or a fenced code block. */
+function blocks(markdown: string): Array<{ kind: "line" | "fence"; text: string }> {
+  const out: Array<{ kind: "line" | "fence"; text: string }> = [];
+  const lines = markdown.replace(/\r\n/g, "\n").split("\n");
+  let fence: string[] | undefined;
+  let current: string | undefined;
+  let bullet = false;
+  const flush = () => {
+    if (current !== undefined) out.push({ kind: "line", text: current });
+    current = undefined;
+  };
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (FENCE.test(line)) {
+      flush();
+      if (fence === undefined) fence = [];
+      else {
+        if (fence.length > 0) out.push({ kind: "fence", text: fence.join("; ") });
+        fence = undefined;
+      }
+      continue;
+    }
+    if (fence !== undefined) {
+      if (line.length > 0) fence.push(line);
+      continue;
+    }
+    if (line.length === 0) {
+      flush();
+      continue;
+    }
+    const startsBlock = BULLET.test(line) || line.startsWith("#") || /^[QA]:/.test(line) || COMMAND_LINE.test(line) || line.startsWith(">");
+    // A bullet continues only on indented lines; a paragraph on any line.
+    if (startsBlock || current === undefined || (bullet && !/^\s/.test(raw))) {
+      flush();
+      current = line;
+      bullet = BULLET.test(line);
+    } else {
+      current += ` ${line}`;
+    }
+    if (line.startsWith("#") || COMMAND_LINE.test(line)) flush();
+  }
+  flush();
+  return out;
+}
+
 function unit(text: string, matchText: string): Unit {
-  return { text: text.trim(), match: contentWords(matchText.replace(/\[(\w)\]/g, "$1")) };
+  const lead = /^([A-Za-z]+)\b[^:`]{0,30}:/.exec(matchText)?.[1]?.toLowerCase();
+  return { text: text.trim(), match: contentWords(matchText.replace(/\[(\w)\]/g, "$1")), ...(lead === undefined ? {} : { lead }) };
 }
 
 /** "[c]reate an archive:" → "Create an archive" (tldr's mnemonic brackets and the trailing colon removed). */

@@ -11,9 +11,14 @@ export function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}_./-]*/gu)?.map((word) => word.replace(/[./-]+$/, "")) ?? [];
 }
 
-/** Distinct content words (no stopwords, no single characters). */
+/** Distinct content words (no stopwords, no single characters); compounds also give their parts ("tar.gz" → tar, gz). */
 export function contentWords(text: string): Set<string> {
-  return new Set(words(text).filter((word) => word.length > 1 && !STOPWORDS.has(word)));
+  const out = new Set<string>();
+  for (const word of words(text)) {
+    if (word.length > 1 && !STOPWORDS.has(word)) out.add(word);
+    if (/[./-]/.test(word)) for (const part of word.split(/[./-]+/)) if (part.length > 1 && !STOPWORDS.has(part)) out.add(part);
+  }
+  return out;
 }
 
 /** Share of `subject`'s content words that occur in `reference` (0 when `subject` has none). */
