@@ -2,6 +2,9 @@ import type { Command } from "commander";
 import { register as dataset } from "./dataset.js";
 import { register as doctor } from "./doctor.js";
 import { register as graph } from "./graph.js";
+import { register as deploy } from "./deploy.js";
+import { register as rollback } from "./rollback.js";
+import { register as status } from "./status.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -11,6 +14,9 @@ const commands: Array<(program: Command) => void> = [
   dataset,
   doctor,
   graph,
+  deploy,
+  rollback,
+  status,
 ];
 
 export function registerCommands(program: Command): void {

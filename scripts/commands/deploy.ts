@@ -1,0 +1,70 @@
+import type { Command } from "commander";
+import { CouncilError, createLogger, createMetrics, loadConfig, type CouncilConfig, type Logger } from "../../core/index.js";
+import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { AdapterRegistry, CanaryController, PrometheusSource, type AnalysisSource, type CanaryOutcome } from "../../deploy/index.js";
+
+export interface DeployCommandOptions {
+  config: CouncilConfig;
+  version: string;
+  /** Switch loras/current at once instead of running a canary. */
+  now?: boolean;
+  /** @default PrometheusSource on config.improve.prometheusUrl */
+  source?: AnalysisSource;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export type DeployResult = { mode: "now"; from: string | null; to: string } | { mode: "canary"; outcome: CanaryOutcome };
+
+/**
+ * `council deploy <version>`: validates the version, then either switches `current` at once (`--now`) or runs
+ * the canary to its end under the nightly run lock. A canary from the CLI reads traffic from Prometheus:
+ * the chat metrics live in the server process, so this process's own registry would see none.
+ */
+export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config) }: DeployCommandOptions): Promise<DeployResult> {
+  const registry = await AdapterRegistry.create({ config, logger });
+  await registry.get(version);
+  if (now) {
+    const switched = await registry.activate(version, { reason: "council deploy --now" });
+    return { mode: "now", ...switched };
+  }
+  const analysis = source ?? (config.improve.prometheusUrl ? new PrometheusSource({ url: config.improve.prometheusUrl }) : undefined);
+  if (analysis === undefined) {
+    throw new CouncilError(
+      "CONFIG_INVALID",
+      "A canary started from the CLI needs COUNCIL_PROMETHEUS_URL (config key \"improve.prometheusUrl\"): the traffic metrics live in the server process. Set it, or use --now, or let the nightly run deploy.",
+      { details: { key: "improve.prometheusUrl" } },
+    );
+  }
+  const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: `deploy ${version}`, logger });
+  try {
+    const controller = new CanaryController({ registry, source: analysis, settings: config.improve, metrics: createMetrics({ defaultMetrics: false }), logger });
+    return { mode: "canary", outcome: await controller.run({ version, ...(signal ? { signal } : {}) }) };
+  } finally {
+    await lock.release();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("deploy <version>")
+    .description("Deploy an adapter version: a canary over COUNCIL_CANARY_STEPS analysed in Prometheus, or --now to switch loras/current at once")
+    .option("--now", "switch at once, without a canary")
+    .option("--json", "print the result as JSON")
+    .action(async (version: string, options: { now?: boolean; json?: boolean }) => {
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        const result = await deployCommand({ config: loadConfig(), version, now: options.now === true, signal: abort.signal });
+        if (options.json) console.log(JSON.stringify(result, null, 2));
+        else if (result.mode === "now") console.log(`current: ${result.from ?? "(base model)"} → ${result.to}`);
+        else if (result.outcome.status === "promoted") console.log(`canary ${version} promoted: loras/current → ${version}`);
+        else console.log(`canary ${version} rolled back: ${result.outcome.reason}`);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}

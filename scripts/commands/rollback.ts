@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { createLogger, createMetrics, loadConfig, type CouncilConfig, type Logger } from "../../core/index.js";
+import { AdapterRegistry, rollbackDeployment, type RollbackSummary } from "../../deploy/index.js";
+
+/**
+ * `council rollback [--to <version>]`: a running canary goes to weight 0 (all traffic on stable); otherwise
+ * `current` goes back to `previous` (or to `--to`). Writes loras/rollback_summary.json and posts the webhook.
+ */
+export async function rollbackCommand({ config, to, reason = "manual: council rollback", logger = createLogger(config) }: { config: CouncilConfig; to?: string; reason?: string; logger?: Logger }): Promise<RollbackSummary> {
+  const registry = await AdapterRegistry.create({ config, logger });
+  return rollbackDeployment({
+    registry,
+    reason,
+    logger,
+    metrics: createMetrics({ defaultMetrics: false }),
+    ...(to === undefined ? {} : { to }),
+    ...(config.improve.webhookUrl === undefined ? {} : { webhookUrl: config.improve.webhookUrl }),
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command("rollback")
+    .description("Stop a running canary, or switch loras/current back to loras/previous (or --to a version)")
+    .option("--to <version>", "the version to switch to instead of previous")
+    .option("--reason <text>", "why (goes into rollback_summary.json and the webhook)")
+    .option("--json", "print the rollback summary as JSON")
+    .action(async (options: { to?: string; reason?: string; json?: boolean }) => {
+      const summary = await rollbackCommand({ config: loadConfig(), ...(options.to ? { to: options.to } : {}), ...(options.reason ? { reason: `manual: ${options.reason}` } : {}) });
+      if (options.json) console.log(JSON.stringify(summary, null, 2));
+      else console.log(`rolled back: ${summary.removed ?? "(none)"} → ${summary.restored ?? "(base model)"}; webhook ${summary.webhook}`);
+    });
+}
