@@ -30,3 +30,4 @@ export {
   type EvalSet,
   type EvalItem,
 } from "./datasets/index.js";
+export { tokenF1, cutAnswer } from "./answer-f1.js";
