@@ -1,0 +1,101 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command } from "commander";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadConfig, silentLogger, type CouncilConfig } from "../../core/index.js";
+import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { AdapterRegistry, type AnalysisSource, type WindowStats } from "../../deploy/index.js";
+import { writeTestAdapter } from "../../deploy/test-adapter.js";
+import { deployCommand } from "./deploy.js";
+import { rollbackCommand } from "./rollback.js";
+import { register as registerStatus } from "./status.js";
+
+let root: string;
+let config: CouncilConfig;
+let registry: AdapterRegistry;
+
+async function publish(salt: string): Promise<string> {
+  const path = join(root, `${salt}.gguf`);
+  await writeTestAdapter({ path, salt });
+  return (await registry.publish({ adapterPath: path, training: {}, evaluation: { probes: [] } })).version;
+}
+
+const healthy: WindowStats = {
+  canary: { requests: 50, successes: 50, successRate: 1, p95Ms: 200 },
+  stable: { requests: 50, successes: 45, successRate: 0.9, p95Ms: 250 },
+  windowSeconds: 0.1,
+};
+const fakeSource = (stats: WindowStats): AnalysisSource => ({ name: "fake", openWindow: async () => ({ close: async () => stats }) });
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "council-cli-"));
+  config = loadConfig({ env: {}, overrides: { dataDir: root, improve: { canaryIntervalSeconds: 0.1, canarySteps: "10,100" } } });
+  registry = await AdapterRegistry.create({ config });
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+describe("council deploy", () => {
+  it("--now switches current at once", async () => {
+    const a = await publish("a");
+    expect(await deployCommand({ config, version: a, now: true, logger: silentLogger })).toEqual({ mode: "now", from: null, to: a });
+    expect(await registry.current()).toBe(a);
+  });
+
+  it("runs a canary to promotion under the run lock", async () => {
+    const a = await publish("a");
+    const b = await publish("b");
+    await registry.activate(a, { reason: "setup" });
+    const result = await deployCommand({ config, version: b, source: fakeSource(healthy), logger: silentLogger });
+    expect(result.mode === "canary" && result.outcome.status).toBe("promoted");
+    expect(await registry.current()).toBe(b);
+  });
+
+  it("refuses a CLI canary without Prometheus, and a canary while a run holds the lock", async () => {
+    const a = await publish("a");
+    await expect(deployCommand({ config, version: a, logger: silentLogger })).rejects.toMatchObject({ code: "CONFIG_INVALID", details: { key: "improve.prometheusUrl" } });
+    const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: 60 });
+    await expect(deployCommand({ config, version: a, source: fakeSource(healthy), logger: silentLogger })).rejects.toMatchObject({ code: "RUN_LOCKED" });
+    await lock.release();
+  });
+
+  it("rejects unsafe and unknown versions", async () => {
+    await expect(deployCommand({ config, version: "../../etc", now: true, logger: silentLogger })).rejects.toMatchObject({ code: "PATH_UNSAFE" });
+    await expect(deployCommand({ config, version: "0123456789abcdef", now: true, logger: silentLogger })).rejects.toMatchObject({ code: "ADAPTER_NOT_FOUND" });
+  });
+});
+
+describe("council rollback", () => {
+  it("goes back to previous or --to", async () => {
+    const [a, b] = [await publish("a"), await publish("b")];
+    await registry.activate(a, { reason: "1" });
+    await registry.activate(b, { reason: "2" });
+    expect(await rollbackCommand({ config, logger: silentLogger })).toMatchObject({ removed: b, restored: a });
+    expect(await rollbackCommand({ config, to: b, logger: silentLogger })).toMatchObject({ removed: a, restored: b });
+  });
+});
+
+describe("council status", () => {
+  it("prints current, previous, canary weights and the last runs as JSON", async () => {
+    const [a, b] = [await publish("a"), await publish("b")];
+    await registry.activate(a, { reason: "1" });
+    await registry.activate(b, { reason: "2" });
+    const runDir = join(root, "data", "runs", "run-20261122T020000-abcd");
+    await mkdir(runDir, { recursive: true });
+    await writeFile(join(runDir, "summary.json"), JSON.stringify({ runId: "run-20261122T020000-abcd", outcome: "rolled-back", reasons: ["latency: canary p95 2500 ms > 1000 ms"], version: b }));
+    vi.stubEnv("COUNCIL_DATA_DIR", root);
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      const program = new Command().exitOverride();
+      registerStatus(program);
+      await program.parseAsync(["node", "council", "status", "--json"]);
+      const printed = JSON.parse(String(log.mock.calls[0]?.[0]));
+      expect(printed).toMatchObject({ current: b, previous: a, canary: null, runs: [{ outcome: "rolled-back", reasons: ["latency: canary p95 2500 ms > 1000 ms"] }] });
+      await program.parseAsync(["node", "council", "status"]);
+      expect(String(log.mock.calls[1]?.[0])).toContain(`current:  ${b}`);
+    } finally {
+      log.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  });
+});
