@@ -5,6 +5,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import Database from "better-sqlite3";
 import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { FaissIndex, type ApproxOptions, type IndexStats } from "./faiss-index.js";
 import {
   checkVector,
@@ -25,7 +26,7 @@ export interface FaissMemoryOptions {
   dir: string;
   /** @default new HashEmbeddings({ dimensions }) */
   embeddings?: EmbeddingsInterface;
-  /** Must match the embeddings' vector length. @default 384 */
+  /** The embeddings' vector length. @default `embeddings.dimensions`, else measured (384 for the default) */
   dimensions?: number;
   /** @default Date.now */
   now?: () => number;
@@ -146,14 +147,15 @@ export class FaissMemory implements MemoryStore {
 
   static async create({
     dir,
-    dimensions = 384,
-    embeddings = new HashEmbeddings({ dimensions }),
+    dimensions: wanted,
+    embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }),
     now = Date.now,
     logger = silentLogger,
     metrics,
     approx,
     saveEvery = 10_000,
   }: FaissMemoryOptions): Promise<FaissMemory> {
+    const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65_536) throw new CouncilError("CONFIG_INVALID", `Memory dimensions must be a positive integer, got ${dimensions}`);
     try {
       mkdirSync(dir, { recursive: true });
@@ -165,7 +167,7 @@ export class FaissMemory implements MemoryStore {
     const db = openDatabase(dbPath);
     let index: FaissIndex | undefined;
     try {
-      const dbUuid = prepareMeta(db, { fingerprint: fingerprintOf(embeddings, dimensions), dir, logger });
+      const dbUuid = prepareMeta(db, { fingerprint: embeddingFingerprint(embeddings, dimensions), dir, logger });
       index = await FaissIndex.create({ dimensions, indexPath: join(dir, "index.faiss"), metaPath: join(dir, "index.meta.json"), dbPath, dbUuid, approx, logger });
       const memory = new FaissMemory(db, index, { dir, dimensions, embeddings, now, logger, metrics, saveEvery });
       memory.#publish();
@@ -381,10 +383,6 @@ function openDatabase(path: string): Database.Database {
     db?.close();
     throw new CouncilError("MEMORY_CORRUPT", `Memory database ${path} cannot be opened: ${(cause as Error).message}`, { cause });
   }
-}
-
-function fingerprintOf(embeddings: EmbeddingsInterface, dimensions: number): string {
-  return `${embeddings.constructor.name}/${dimensions}`;
 }
 
 /** Creates or checks the meta rows; re-embeds every turn when the embedding model changed. */

@@ -1,6 +1,7 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { CouncilError, type CouncilMetrics } from "../core/index.js";
 import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { embeddingDimensions } from "./embedding-dimensions.js";
 import {
   checkVector,
   matchesFilter,
@@ -18,7 +19,7 @@ import type { Feedback, FailureQuery, MemoryHit, MemorySearchFilter, MemoryStore
 export interface InMemoryStoreOptions {
   /** @default new HashEmbeddings({ dimensions }) */
   embeddings?: EmbeddingsInterface;
-  /** @default 384 */
+  /** The embeddings' vector length. @default `embeddings.dimensions`, else measured (384 for the default) */
   dimensions?: number;
   /** @default Date.now */
   now?: () => number;
@@ -45,7 +46,8 @@ export class InMemoryStore implements MemoryStore {
     this.#metrics = options.metrics;
   }
 
-  static async create({ dimensions = 384, embeddings = new HashEmbeddings({ dimensions }), now = Date.now, metrics }: InMemoryStoreOptions = {}): Promise<InMemoryStore> {
+  static async create({ dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), now = Date.now, metrics }: InMemoryStoreOptions = {}): Promise<InMemoryStore> {
+    const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     const store = new InMemoryStore({ dimensions, embeddings, now, metrics });
     store.#publish();
     return store;

@@ -5,12 +5,14 @@ import { register as graph } from "./graph.js";
 import { register as deploy } from "./deploy.js";
 import { register as rollback } from "./rollback.js";
 import { register as status } from "./status.js";
+import { register as kb } from "./kb.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
  * Add a command here (an import line and a list entry) only when it really works (no stubs).
  */
 const commands: Array<(program: Command) => void> = [
+  kb,
   dataset,
   doctor,
   graph,

@@ -1,0 +1,52 @@
+import { join } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { CouncilError, dataPaths, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { FaissMemory } from "./faiss-memory.js";
+import { MarkdownKnowledgeBase, type KbIndexReport } from "./markdown-knowledge-base.js";
+
+export interface OpenFromConfigOptions {
+  config: Pick<CouncilConfig, "dataDir" | "kb">;
+  embeddings: EmbeddingsInterface;
+  logger?: Logger;
+  metrics?: Pick<CouncilMetrics, "memoryEntries">;
+}
+
+/** Where memory and the knowledge base live: `<dataDir>/data/memory` and `<dataDir>/data/memory/kb.sqlite`. */
+export function memoryPaths(config: Pick<CouncilConfig, "dataDir">): { dir: string; kbStore: string } {
+  const dir = dataPaths(config).memory;
+  return { dir, kbStore: join(dir, "kb.sqlite") };
+}
+
+/** The turn memory of this installation (FaissMemory in `<dataDir>/data/memory`). */
+export function openMemory({ config, embeddings, logger = silentLogger, metrics }: OpenFromConfigOptions): Promise<FaissMemory> {
+  return FaissMemory.create({ dir: memoryPaths(config).dir, embeddings, logger, ...(metrics ? { metrics } : {}) });
+}
+
+/**
+ * The knowledge base, with `kb.dir` and `kb.extraDirs` (COUNCIL_KB_DIR, COUNCIL_KB_EXTRA_DIRS) indexed
+ * (unchanged files are skipped by hash, so a restart is cheap). Folders indexed earlier with
+ * `council kb index` stay searchable.
+ */
+export async function openKnowledgeBase({
+  config,
+  embeddings,
+  logger = silentLogger,
+  indexConfigured = true,
+}: OpenFromConfigOptions & { indexConfigured?: boolean }): Promise<{ kb: MarkdownKnowledgeBase; reports: KbIndexReport[] }> {
+  const kb = await MarkdownKnowledgeBase.create({ storePath: memoryPaths(config).kbStore, embeddings, logger });
+  const reports: KbIndexReport[] = [];
+  if (!indexConfigured) return { kb, reports };
+  try {
+    for (const [key, dir] of [["kb.dir", config.kb.dir] as const, ...config.kb.extraDirs.map((extra) => ["kb.extraDirs", extra] as const)]) {
+      try {
+        reports.push(await kb.index(dir));
+      } catch (error) {
+        throw new CouncilError("CONFIG_INVALID", `Invalid config key "${key}": ${(error as Error).message}`, { cause: error, details: { key } });
+      }
+    }
+  } catch (error) {
+    await kb.dispose();
+    throw error;
+  }
+  return { kb, reports };
+}
