@@ -8,18 +8,18 @@ import type { FeedbackFrame } from "./frames.js";
  * TRACE_NOT_FOUND, exactly like an unknown id, and nothing changes in memory.
  */
 export async function applyFeedback(
-  { runtime, metrics }: Pick<CouncilServices, "runtime" | "metrics">,
+  { runtime }: Pick<CouncilServices, "runtime">,
   { frame, userId }: { frame: Omit<FeedbackFrame, "type">; userId: string | undefined },
 ): Promise<void> {
   const record = await ownedTrace(runtime, frame.trace_id, userId);
   if (record === undefined) throw new CouncilError("TRACE_NOT_FOUND", `No recorded turn has trace id ${frame.trace_id}.`);
-  const updated = await runtime.feedback({
+  // The runtime counts council_feedback_total (it knows the adapter); the server does not count twice.
+  await runtime.feedback({
     traceId: frame.trace_id,
     rating: frame.rating,
     ...(frame.comment !== undefined ? { comment: frame.comment } : {}),
     ...(frame.correction !== undefined ? { correction: frame.correction } : {}),
   });
-  metrics.feedback.inc({ rating: frame.rating === 1 ? "up" : "down", adapter: updated.adapter ?? "base" });
 }
 
 async function ownedTrace(runtime: CouncilRuntime, traceId: string, userId: string | undefined) {

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { ERROR_CODES, type CouncilErrorCode } from "../core/index.js";
 
+/** The council accepts questions and corrections up to this length. */
+export const MAX_TEXT_CHARS = 4_000;
+
 const requestId = z.string().min(1).max(128);
 const traceId = z.string().min(1).max(200);
 
@@ -10,7 +13,7 @@ export const chatFrameSchema = z
     type: z.literal("chat"),
     id: requestId,
     session_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "use 1-128 letters, digits, '_', '.', ':' or '-'").optional(),
-    text: z.string().max(16_000).refine((text) => text.trim().length > 0, "must not be empty"),
+    text: z.string().max(MAX_TEXT_CHARS).refine((text) => text.trim().length > 0, "must not be empty"),
   })
   .strict();
 
@@ -21,7 +24,7 @@ export const feedbackFrameSchema = z
     trace_id: traceId,
     rating: z.union([z.literal(1), z.literal(-1)]),
     comment: z.string().max(4_000).optional(),
-    correction: z.string().max(16_000).optional(),
+    correction: z.string().max(MAX_TEXT_CHARS).optional(),
   })
   .strict();
 

@@ -46,15 +46,14 @@ describe("GET /metrics", () => {
 });
 
 describe("POST /feedback", () => {
-  it("applies a 👎 with a correction to a recorded turn and counts it", async () => {
-    const { app, runtime, memory, metrics } = await setup();
+  it("applies a 👎 with a correction to a recorded turn", async () => {
+    const { app, runtime, memory } = await setup();
     const turn = await runtime.turn({ id: "1", sessionId: "s", text: "how do I reset a password" });
     const response = await app.inject({ method: "POST", url: "/feedback", payload: { trace_id: turn.traceId, rating: -1, correction: "Use passwd." } });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ type: "feedback-ack", trace_id: turn.traceId });
     const record = await memory.get(turn.traceId);
     expect(record).toMatchObject({ success: false, feedback: { rating: -1, correction: "Use passwd." } });
-    expect(await metrics.registry.getSingleMetricAsString("council_feedback_total")).toContain('rating="down",adapter="base"} 1');
   });
 
   it("rejects bad bodies with FRAME_INVALID / FRAME_TOO_LARGE and unknown traces with 404, changing nothing", async () => {

@@ -17,3 +17,5 @@ export {
 export { userIdForToken } from "./auth.js";
 export { GenerationQueue, type GenerationQueueOptions } from "./generation-queue.js";
 export { TokenBucket } from "./rate-limiter.js";
+export { askOverWebSocket, type AskOptions } from "./chat-client.js";
+export { startServer, type StartServerOptions, type RunningServer } from "./start-server.js";

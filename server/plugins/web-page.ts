@@ -21,4 +21,6 @@ export const webPagePlugin: FastifyPluginAsync = async (app) => {
   for (const [path, file] of Object.entries(files)) {
     app.get(path, async (_request, reply) => reply.headers(SECURITY_HEADERS).type(file.type).send(file.body));
   }
+  // Browsers ask for it on every page load; answer "no icon" instead of a 404.
+  app.get("/favicon.ico", async (_request, reply) => reply.code(204).send());
 };

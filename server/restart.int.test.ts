@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FaissMemory } from "../memory/index.js";
+import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
+import { ChatClient, startTestServer, type TestServer } from "../test/helpers/chat-server.js";
+
+const ADMIN = "restart-admin-token";
+
+async function start(dir: string): Promise<TestServer> {
+  const memory = await FaissMemory.create({ dir });
+  // Every third question gets a failing critic score, so some turns start as failures.
+  const runtime = new FakeCouncilRuntime({ memory, score: (text) => (text.endsWith("3") || text.endsWith("6") ? 0.2 : 0.9) });
+  return startTestServer({ runtime, server: { adminToken: ADMIN } });
+}
+
+async function traceOf(server: TestServer, traceId: string) {
+  const response = await fetch(`${server.httpUrl}/api/traces/${traceId}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { traceId: string; question: string; answer: string; success: boolean; feedback: { rating: number; correction?: string } | null };
+}
+
+describe("server restart on the same data dir", () => {
+  let dir: string | undefined;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("finds every recorded turn and every feedback flip after close + build again", async () => {
+    dir = await mkdtemp(join(tmpdir(), "council-restart-"));
+    const memoryDir = join(dir, "memory");
+    const first = await start(memoryDir);
+    const turns: Array<{ traceId: string; question: string; answer: string; success: boolean }> = [];
+    const clients = await Promise.all([0, 1, 2].map(() => ChatClient.connect(first.wsUrl)));
+    for (let i = 0; i < 9; i++) {
+      const client = clients[i % 3]!;
+      const question = `question number ${i}`;
+      const { end } = await client.ask(`${i}`, question);
+      if (end.type !== "final") throw new Error(`turn ${i} failed: ${JSON.stringify(end)}`);
+      turns.push({ traceId: end.trace_id, question, answer: end.answer, success: end.success });
+    }
+    expect(turns.filter((turn) => !turn.success)).toHaveLength(2);
+
+    // Flips: 👎 on good answers (0, 1), 👍 on a failed one (3), 👎 then 👍 on 4, 👎 with a correction over HTTP on 5.
+    const expected = new Map(turns.map((turn) => [turn.traceId, { success: turn.success, rating: null as number | null, correction: undefined as string | undefined }]));
+    const rate = async (index: number, rating: 1 | -1) => {
+      const traceId = turns[index]!.traceId;
+      clients[0]!.send({ type: "feedback", trace_id: traceId, rating });
+      expect(await clients[0]!.next((frame) => frame.type === "feedback-ack" || frame.type === "error")).toEqual({ type: "feedback-ack", trace_id: traceId });
+      expected.set(traceId, { success: rating === 1, rating, correction: undefined });
+    };
+    await rate(0, -1);
+    await rate(1, -1);
+    await rate(3, 1);
+    await rate(4, -1);
+    await rate(4, 1);
+    const httpFeedback = await fetch(`${first.httpUrl}/feedback`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ trace_id: turns[5]!.traceId, rating: -1, correction: "the right answer" }),
+    });
+    expect(httpFeedback.status).toBe(200);
+    expected.set(turns[5]!.traceId, { success: false, rating: -1, correction: "the right answer" });
+
+    for (const client of clients) await client.close();
+    await first.close();
+
+    const second = await start(memoryDir);
+    try {
+      for (const turn of turns) {
+        const record = await traceOf(second, turn.traceId);
+        const want = expected.get(turn.traceId)!;
+        expect(record, turn.question).toMatchObject({ traceId: turn.traceId, question: turn.question, answer: turn.answer, success: want.success });
+        expect(record.feedback?.rating ?? null).toBe(want.rating);
+        if (want.correction) expect(record.feedback?.correction).toBe(want.correction);
+      }
+      // The restarted server goes on recording next to the old turns.
+      const client = await ChatClient.connect(second.wsUrl);
+      const { end } = await client.ask("after", "a question after the restart");
+      expect(end.type).toBe("final");
+      await client.close();
+    } finally {
+      await second.close();
+    }
+  });
+});
