@@ -7,6 +7,13 @@ import { FaissMemory } from "../memory/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
 import { startTestServer, type TestServer } from "../test/helpers/chat-server.js";
 
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  querySelector(selector: string): PageElement | null;
+}
+type PageDocument = Pick<PageElement, "querySelector">;
+
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 describe("web chat page in real Chromium", () => {
@@ -47,12 +54,13 @@ describe("web chat page in real Chromium", () => {
     await page.getByTestId("send").click();
     const turn = page.locator("article.turn").first();
     // Streaming: part of the answer is on screen before the final frame marks the turn done.
+    // Browser-side functions (this file is type-checked without the DOM lib; the page's CSP forbids string eval).
     await page.waitForFunction(() => {
-      const article = document.querySelector("article.turn") as HTMLElement | null;
+      const article = (globalThis as unknown as { document: PageDocument }).document.querySelector("article.turn");
       const answer = article?.querySelector(".answer")?.textContent ?? "";
       return answer.length > 0 && article?.dataset.done !== "true";
     });
-    await page.waitForFunction(() => (document.querySelector("article.turn") as HTMLElement | null)?.dataset.done === "true");
+    await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.querySelector("article.turn")?.dataset.done === "true");
     const answer = await turn.getByTestId("answer").textContent();
     expect(answer).toBe("To reset a user password, open a terminal and run the command shown in the knowledge base, then check the result carefully.");
     const traceId = await turn.getAttribute("data-trace-id");
