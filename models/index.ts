@@ -1,0 +1,51 @@
+// Chat backends
+export { LlamaChatModel, validateLoraAdapter, type AdapterValidator, type LlamaCallOptions, type LlamaChatModelOptions } from "./llama-chat-model.js";
+export { OpenAIChatModel, type OpenAIChatModelOptions } from "./openai-chat-model.js";
+export { createChatModel, HF_MODELS_DIR, type CouncilChatModel, type CreateChatModelOptions } from "./create-chat-model.js";
+export { resolveModelSource, assertGgufFile, type ResolveModelSourceOptions } from "./llama-model-source.js";
+export { messageText, toTemplateMessages } from "./langchain-messages.js";
+export { SequencePool } from "./sequence-pool.js";
+export type { AdapterHost, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
+// Prompt template (shared by inference and training)
+export { renderPrompt, renderExample, TEMPLATE_MARKERS, type TemplateMessage, type TemplateRole } from "./prompt-template.js";
+// Embeddings
+export { HashEmbeddings, type HashEmbeddingsOptions } from "./embeddings/hash-embeddings.js";
+export { LlamaEmbeddings, type LlamaEmbeddingsOptions } from "./embeddings/llama-embeddings.js";
+export { OpenAICompatibleEmbeddings, type OpenAICompatibleEmbeddingsOptions } from "./embeddings/openai-embeddings.js";
+export { createEmbeddings, type CouncilEmbeddings, type CreateEmbeddingsOptions } from "./embeddings/create-embeddings.js";
+// GGUF reader/writer and LoRA adapter files
+export {
+  GGML_TYPES,
+  GGML_TYPE_F16,
+  GGML_TYPE_F32,
+  GGUF_VERSION,
+  ggmlTensorByteSize,
+  readGguf,
+  readTensorF32,
+  ggufNumber,
+  ggufString,
+  writeGguf,
+  loraPairDims,
+  readAdapterBaseInfo,
+  readLoraAdapter,
+  readLoraPair,
+  resolveLoraTargets,
+  validateAdapterForBase,
+  writeLoraAdapter,
+  SeededRandom,
+  sha256File,
+  type GgufFile,
+  type GgufKv,
+  type GgufScalarType,
+  type GgufTensorInfo,
+  type GgufValue,
+  type GgufTensorInput,
+  type WriteGgufOptions,
+  type AdapterBaseInfo,
+  type AdapterSummary,
+  type LoraPairInit,
+  type WriteLoraAdapterOptions,
+} from "./gguf/index.js";
+// Tokenizer and seedling model
+export { buildSpmVocab, byteToken, SPECIAL_PIECES, SPM_SPACE, TOKEN_TYPE, type SpmVocab } from "./tokenizer/index.js";
+export { llamaParameterCount, llamaTensorDims, writeLlamaModel, type LlamaShape, type WriteLlamaModelOptions } from "./seedling/index.js";
