@@ -75,7 +75,8 @@ describe("rollback reaches serving traffic (real fs, fs.watch + polling)", () =>
     await msUntil(() => router.select("anyone").version === versions.canary);
     const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts", "cli.ts"), "rollback", "--reason", "test"], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, COUNCIL_DATA_DIR: root, COUNCIL_LOG_LEVEL: "silent" },
+      // COUNCIL_MODEL points nowhere: the test adapters are header-only, so the base-model check is skipped.
+      env: { ...process.env, COUNCIL_DATA_DIR: root, COUNCIL_LOG_LEVEL: "silent", COUNCIL_MODEL: join(root, "no-model.gguf") },
     });
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));

@@ -7,6 +7,8 @@ import { loadConfig, silentLogger, type CouncilConfig } from "../../core/index.j
 import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
 import { AdapterRegistry, type AnalysisSource, type WindowStats } from "../../deploy/index.js";
 import { writeTestAdapter } from "../../deploy/test-adapter.js";
+import { writeLoraAdapter } from "../../models/gguf/index.js";
+import { createTinyModel, TINY_MODEL_SHAPE } from "../../test/helpers/tiny-model.js";
 import { deployCommand } from "./deploy.js";
 import { rollbackCommand } from "./rollback.js";
 import { register as registerStatus } from "./status.js";
@@ -30,7 +32,8 @@ const fakeSource = (stats: WindowStats): AnalysisSource => ({ name: "fake", open
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "council-cli-"));
-  config = loadConfig({ env: {}, overrides: { dataDir: root, improve: { canaryIntervalSeconds: 0.1, canarySteps: "10,100" } } });
+  // model.path points nowhere: these tests use header-only test adapters, so the base-model check is skipped.
+  config = loadConfig({ env: {}, overrides: { dataDir: root, model: { path: join(root, "no-model.gguf") }, improve: { canaryIntervalSeconds: 0.1, canarySteps: "10,100" } } });
   registry = await AdapterRegistry.create({ config });
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
@@ -62,6 +65,21 @@ describe("council deploy", () => {
   it("rejects unsafe and unknown versions", async () => {
     await expect(deployCommand({ config, version: "../../etc", now: true, logger: silentLogger })).rejects.toMatchObject({ code: "PATH_UNSAFE" });
     await expect(deployCommand({ config, version: "0123456789abcdef", now: true, logger: silentLogger })).rejects.toMatchObject({ code: "ADAPTER_NOT_FOUND" });
+  });
+});
+
+describe("council deploy checks the adapter against the base model", () => {
+  it("refuses an adapter trained for a different base with ADAPTER_MISMATCH", async () => {
+    const baseA = await createTinyModel({ dir: root, seed: 1, name: "a.gguf" });
+    const baseB = await createTinyModel({ dir: root, seed: 2, name: "b.gguf", shape: { ...TINY_MODEL_SHAPE, feedForward: 96 } });
+    const adapter = join(root, "for-a.gguf");
+    await writeLoraAdapter({ base: baseA, out: adapter, rank: 2, alpha: 4, targets: ["ffn_up"], init: "random", seed: 3 });
+    const version = (await registry.publish({ adapterPath: adapter, training: {}, evaluation: { probes: [] } })).version;
+    const forA = loadConfig({ env: {}, overrides: { dataDir: root, model: { path: baseA } } });
+    const forB = loadConfig({ env: {}, overrides: { dataDir: root, model: { path: baseB } } });
+    await expect(deployCommand({ config: forB, version, now: true, logger: silentLogger })).rejects.toMatchObject({ code: "ADAPTER_MISMATCH" });
+    expect(await registry.current()).toBeNull();
+    expect(await deployCommand({ config: forA, version, now: true, logger: silentLogger })).toMatchObject({ to: version });
   });
 });
 

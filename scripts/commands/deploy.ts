@@ -1,7 +1,21 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { CouncilError, createLogger, createMetrics, loadConfig, type CouncilConfig, type Logger } from "../../core/index.js";
+import { CouncilError, createLogger, createMetrics, loadConfig, modelPath, type CouncilConfig, type Logger } from "../../core/index.js";
 import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
-import { AdapterRegistry, CanaryController, PrometheusSource, type AnalysisSource, type CanaryOutcome } from "../../deploy/index.js";
+import { AdapterRegistry, CanaryController, checkLoraGgufHeader, PrometheusSource, type AdapterFileValidator, type AnalysisSource, type CanaryOutcome } from "../../deploy/index.js";
+import { validateAdapterForBase } from "../../models/gguf/index.js";
+
+/**
+ * The CLI's adapter check: the registry's LoRA header check, then — when the configured base model is a local
+ * file — that every adapter tensor fits the base (ADAPTER_MISMATCH otherwise).
+ */
+export function cliAdapterValidator(config: CouncilConfig): AdapterFileValidator {
+  const base = modelPath(config);
+  return async (path) => {
+    await checkLoraGgufHeader(path);
+    if (existsSync(base)) await validateAdapterForBase({ adapter: path, base });
+  };
+}
 
 export interface DeployCommandOptions {
   config: CouncilConfig;
@@ -12,6 +26,8 @@ export interface DeployCommandOptions {
   source?: AnalysisSource;
   signal?: AbortSignal;
   logger?: Logger;
+  /** @default cliAdapterValidator(config) */
+  validateAdapter?: AdapterFileValidator;
 }
 
 export type DeployResult = { mode: "now"; from: string | null; to: string } | { mode: "canary"; outcome: CanaryOutcome };
@@ -21,8 +37,8 @@ export type DeployResult = { mode: "now"; from: string | null; to: string } | { 
  * the canary to its end under the nightly run lock. A canary from the CLI reads traffic from Prometheus:
  * the chat metrics live in the server process, so this process's own registry would see none.
  */
-export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config) }: DeployCommandOptions): Promise<DeployResult> {
-  const registry = await AdapterRegistry.create({ config, logger });
+export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config), validateAdapter = cliAdapterValidator(config) }: DeployCommandOptions): Promise<DeployResult> {
+  const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
   await registry.get(version);
   if (now) {
     const switched = await registry.activate(version, { reason: "council deploy --now" });

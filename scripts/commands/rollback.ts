@@ -1,13 +1,27 @@
 import type { Command } from "commander";
 import { createLogger, createMetrics, loadConfig, type CouncilConfig, type Logger } from "../../core/index.js";
-import { AdapterRegistry, rollbackDeployment, type RollbackSummary } from "../../deploy/index.js";
+import { AdapterRegistry, rollbackDeployment, type AdapterFileValidator, type RollbackSummary } from "../../deploy/index.js";
+import { cliAdapterValidator } from "./deploy.js";
 
 /**
  * `council rollback [--to <version>]`: a running canary goes to weight 0 (all traffic on stable); otherwise
  * `current` goes back to `previous` (or to `--to`). Writes loras/rollback_summary.json and posts the webhook.
  */
-export async function rollbackCommand({ config, to, reason = "manual: council rollback", logger = createLogger(config) }: { config: CouncilConfig; to?: string; reason?: string; logger?: Logger }): Promise<RollbackSummary> {
-  const registry = await AdapterRegistry.create({ config, logger });
+export async function rollbackCommand({
+  config,
+  to,
+  reason = "manual: council rollback",
+  logger = createLogger(config),
+  validateAdapter = cliAdapterValidator(config),
+}: {
+  config: CouncilConfig;
+  to?: string;
+  reason?: string;
+  logger?: Logger;
+  /** @default cliAdapterValidator(config) */
+  validateAdapter?: AdapterFileValidator;
+}): Promise<RollbackSummary> {
+  const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
   return rollbackDeployment({
     registry,
     reason,
