@@ -46,6 +46,16 @@ describe("AdapterRegistry", () => {
     expect((await registry.list()).map((v) => v.version)).toEqual([first.version]);
   });
 
+  it("publishes a trainer output folder and refuses one without a valid training.json", async () => {
+    const out = join(root, "run-adapter");
+    await mkdir(out);
+    await writeTestAdapter({ path: join(out, "adapter.gguf"), salt: "dir" });
+    await expectCode(registry.publishDir({ adapterDir: out, evaluation: { probes: [] } }), "ADAPTER_INVALID");
+    await writeFile(join(out, "training.json"), JSON.stringify({ finalLoss: 0.4 }));
+    const { version } = await registry.publishDir({ adapterDir: out, evaluation: { probes: [{ prompt: "p", output: "o" }] } });
+    expect(await registry.readTraining(version)).toEqual({ finalLoss: 0.4 });
+  });
+
   it("switches current and previous with relative symlinks and keeps a history", async () => {
     const a = await publish("a");
     const b = await publish("b");

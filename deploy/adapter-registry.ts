@@ -128,6 +128,12 @@ export class AdapterRegistry {
     return { version, dir, created: true };
   }
 
+  /** Publishes a trainer's output folder (`adapter.gguf` + `training.json`) with the gate's eval record. */
+  async publishDir({ adapterDir, evaluation }: { adapterDir: string; evaluation: EvalRecord }): Promise<{ version: string; dir: string; created: boolean }> {
+    const training = await readJson(join(adapterDir, TRAINING_FILE), trainingRecordSchema);
+    return this.publish({ adapterPath: join(adapterDir, ADAPTER_FILE), training, evaluation });
+  }
+
   /** The version's files, after checking the name and that it exists and is valid. */
   async get(version: string): Promise<AdapterVersion> {
     assertVersionName(version);
@@ -275,7 +281,13 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): Promise<T> {
-  const parsed = safeParseJson(await readFile(path, "utf8"), schema as z.ZodType<T>, "ADAPTER_INVALID");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new CouncilError("ADAPTER_INVALID", `Cannot read ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+  }
+  const parsed = safeParseJson(text, schema as z.ZodType<T>, "ADAPTER_INVALID");
   if (!parsed.success) throw new CouncilError("ADAPTER_INVALID", `${path}: ${parsed.error.message}`, { cause: parsed.error });
   return parsed.value;
 }

@@ -52,7 +52,10 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   static async create({ registry, pollIntervalMs = 500, useFsWatch = true, logger = silentLogger }: AdapterWatcherOptions): Promise<AdapterWatcher> {
     const watcher = new AdapterWatcher({ registry, logger });
     watcher.version = await registry.current();
-    const canary = await readCanaryState(registry.paths.loras).catch(() => null);
+    const canary = await readCanaryState(registry.paths.loras).catch((error: unknown) => {
+      logger.error({ err: error }, "cannot read loras/canary.json at start; treating it as no canary until it changes");
+      return null;
+    });
     watcher.canaryStamp = canary === null ? null : JSON.stringify(canary);
     if (useFsWatch) {
       try {
