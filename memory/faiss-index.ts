@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { CouncilError, type CouncilErrorCode, type Logger } from "../core/index.js";
+import { CouncilError, type Logger } from "../core/index.js";
 import { FAISS_WORKER_SOURCE } from "./faiss-worker-source.js";
 
 /** When and how the index becomes approximate (IVF with an HNSW coarse quantizer). */
@@ -24,6 +25,10 @@ export interface IndexStats {
   /** Whether a BLAS library could be loaded (IVF training needs it). */
   blas: boolean;
   savedRows: number;
+  /** Rows when the index was built (IVF lists are sized for it; rebuilt at 4x). */
+  builtRows: number;
+  /** Why the index was rebuilt when it was opened (null: the saved file was whole and current). */
+  rebuilt?: string | null;
 }
 
 interface FaissIndexOptions {
@@ -49,31 +54,33 @@ function resolveNative(name: string): string {
 
 function errorFromWorker(text: string): CouncilError {
   const match = /^([A-Z_]+): (.*)$/s.exec(text);
-  const code = (match?.[1] ?? "INTERNAL") as CouncilErrorCode;
-  const known: CouncilErrorCode[] = ["VECTOR_INVALID", "MEMORY_CORRUPT"];
-  return known.includes(code) ? new CouncilError(code, match![2]!) : new CouncilError("INTERNAL", `FAISS worker: ${text}`);
+  const code = match?.[1];
+  if (code === "VECTOR_INVALID" || code === "MEMORY_CORRUPT") return new CouncilError(code, match![2]!);
+  return new CouncilError("INTERNAL", `FAISS worker: ${text}`);
 }
 
+type Reply = { id: number; ok: boolean; value?: unknown; error?: string };
+
 /**
- * A FAISS index owned by a worker thread, rebuilt from SQLite (the source of truth) whenever the saved
- * file is missing, torn, stale or outgrown. Requests are answered in order (FIFO), so a search sees
- * every add sent before it. All faiss-node input is validated before it crosses to the worker.
+ * The one worker thread per process that loads faiss-node and holds every open index (faiss-node must
+ * not be loaded by two threads: see faiss-worker-source.ts). Started on first use, stopped when the
+ * last index is disposed. Requests are answered in order.
  */
-export class FaissIndex {
+class FaissHost {
+  static #current: FaissHost | undefined;
   readonly #worker: Worker;
-  readonly #options: FaissIndexOptions;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   #nextId = 1;
+  #handles = 0;
   #failure: CouncilError | undefined;
-  #builder: Promise<void> | undefined;
-  #builderWorker: Worker | undefined;
-  #stats: IndexStats | undefined;
-  #closed = false;
+  #stopping = false;
 
-  private constructor(options: FaissIndexOptions) {
-    this.#options = options;
-    this.#worker = FaissIndex.#spawn(options, "owner");
-    this.#worker.on("message", (reply: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+  private constructor() {
+    // One-query search is ~30x faster without OpenMP's thread pool (libgomp reads this when faiss-node loads).
+    // eslint-disable-next-line no-restricted-syntax
+    if (process.env.OMP_NUM_THREADS === undefined) process.env.OMP_NUM_THREADS = "1";
+    this.#worker = new Worker(FAISS_WORKER_SOURCE, { eval: true, workerData: bootData(), resourceLimits: { stackSizeMb: 64 } });
+    this.#worker.on("message", (reply: Reply) => {
       const waiter = this.#pending.get(reply.id);
       if (!waiter) return;
       this.#pending.delete(reply.id);
@@ -84,57 +91,97 @@ export class FaissIndex {
       this.#failure = new CouncilError("BACKEND_UNAVAILABLE", "The FAISS worker stopped", { cause });
       for (const waiter of this.#pending.values()) waiter.reject(this.#failure);
       this.#pending.clear();
+      if (FaissHost.#current === this) FaissHost.#current = undefined;
     };
     this.#worker.on("error", broken);
     this.#worker.on("exit", (code) => {
-      if (!this.#closed) broken(new Error(`exit code ${code}`));
+      if (!this.#stopping) broken(new Error(`exit code ${code}`));
     });
   }
 
-  static #spawn(options: FaissIndexOptions, role: "owner" | "builder"): Worker {
-    const approx = { threshold: 100_000, nlist: 0, nprobe: 0, trainPerList: 40, ...options.approx };
-    const workerData = {
-      role,
+  static acquire(): { host: FaissHost; handle: number } {
+    if (!FaissHost.#current || FaissHost.#current.#stopping) FaissHost.#current = new FaissHost();
+    const host = FaissHost.#current;
+    host.#handles++;
+    return { host, handle: host.#nextId++ };
+  }
+
+  async release(): Promise<void> {
+    if (--this.#handles > 0) return;
+    this.#stopping = true;
+    if (FaissHost.#current === this) FaissHost.#current = undefined;
+    await this.#worker.terminate();
+  }
+
+  call<T>(type: string, args: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#worker.postMessage({ id, type, ...args }, transfer);
+    });
+  }
+}
+
+function bootData() {
+  return { blasLibraries: BLAS_LIBRARIES, faissPath: resolveNative("faiss-node"), sqlitePath: resolveNative("better-sqlite3") };
+}
+
+/**
+ * One FAISS index, held by the process's FAISS worker and rebuilt from SQLite (the source of truth)
+ * whenever the saved file is missing, torn, stale or outgrown. A search sees every add sent before it.
+ * All faiss-node input is validated before it crosses to the worker.
+ */
+export class FaissIndex {
+  readonly #host: FaissHost;
+  readonly #handle: number;
+  readonly #options: FaissIndexOptions;
+  readonly #config: Record<string, unknown>;
+  #builder: Promise<void> | undefined;
+  #builderProcess: ReturnType<typeof spawn> | undefined;
+  #stats: IndexStats | undefined;
+  #rebuilt: string | null = null;
+  #closed = false;
+
+  private constructor(options: FaissIndexOptions) {
+    this.#options = options;
+    this.#config = {
       dims: options.dimensions,
       indexPath: options.indexPath,
       metaPath: options.metaPath,
       dbPath: options.dbPath,
       dbUuid: options.dbUuid,
-      approx,
-      blasLibraries: BLAS_LIBRARIES,
-      faissPath: resolveNative("faiss-node"),
-      sqlitePath: resolveNative("better-sqlite3"),
+      approx: { threshold: 100_000, nlist: 0, nprobe: 0, trainPerList: 40, ...options.approx },
     };
-    return new Worker(FAISS_WORKER_SOURCE, { eval: true, workerData });
+    ({ host: this.#host, handle: this.#handle } = FaissHost.acquire());
   }
 
   /** Opens (or rebuilds, then saves) the index for the rows in `dbPath`. */
   static async create(options: FaissIndexOptions): Promise<FaissIndex> {
     if (!existsSync(options.dbPath)) throw new CouncilError("MEMORY_CORRUPT", `Memory database ${options.dbPath} does not exist`);
-    // One-query search is ~30x faster without OpenMP's thread pool (libgomp reads this when faiss-node loads).
-    // eslint-disable-next-line no-restricted-syntax
-    if (process.env.OMP_NUM_THREADS === undefined) process.env.OMP_NUM_THREADS = "1";
     const index = new FaissIndex(options);
     try {
-      const opened = await index.#call<IndexStats & { rebuilt: string | null; caughtUp: number }>("open", {});
+      const opened = await index.#call<IndexStats & { rebuilt: string | null; caughtUp: number }>("open", { config: index.#config });
       index.#stats = opened;
+      index.#rebuilt = opened.rebuilt;
       options.logger.info({ rows: opened.rows, kind: opened.kind, rebuilt: opened.rebuilt, caughtUp: opened.caughtUp, blas: opened.blas }, "memory index opened");
     } catch (error) {
-      await index.dispose();
+      index.#closed = true;
+      await index.#host.release();
       throw error;
     }
     return index;
   }
 
   get stats(): IndexStats {
-    return { ...this.#stats! };
+    return { ...this.#stats!, rebuilt: this.#rebuilt };
   }
 
   /** Appends vectors for labels firstLabel… (the worker catches up from SQLite if it missed any). */
   async add(firstLabel: number, vectors: Float32Array): Promise<void> {
     const result = await this.#call<IndexStats & { upgrade?: boolean }>("add", { firstLabel, vectors }, [vectors.buffer as ArrayBuffer]);
     this.#stats = result;
-    if (result.upgrade) this.upgradeInBackground();
+    if (result.upgrade) void this.upgradeInBackground();
   }
 
   /** Reads rows another process added to SQLite. */
@@ -154,25 +201,32 @@ export class FaissIndex {
   }
 
   /**
-   * Builds the approximate index in a second worker (searches keep using the current index meanwhile),
-   * then swaps it in. Resolves when done; concurrent calls share one build.
+   * Builds the index the current size calls for (IVF past the threshold) in a child process while
+   * searches keep using the current index, then swaps it in. Concurrent calls share one build.
    */
   upgradeInBackground(): Promise<void> {
     if (this.#builder) return this.#builder;
-    this.#builder = new Promise<void>((resolve) => {
-      const builder = FaissIndex.#spawn(this.#options, "builder");
-      this.#builderWorker = builder;
-      builder.on("message", (reply: { ok: boolean; value?: unknown }) => this.#options.logger.info({ built: reply.value }, "memory index: approximate index built"));
-      builder.on("error", (error) => this.#options.logger.error({ err: error }, "memory index build failed; flat search continues"));
-      builder.on("exit", () => resolve());
-      this.#options.logger.info({}, "memory index: building the approximate index in the background");
+    const { logger } = this.#options;
+    this.#builder = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["-e", FAISS_WORKER_SOURCE, JSON.stringify({ ...bootData(), config: this.#config })], { stdio: ["ignore", "pipe", "pipe"] });
+      this.#builderProcess = child;
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+      logger.info({}, "memory index: building the approximate index in the background");
     })
-      .then(async () => {
-        this.#builderWorker = undefined;
+      .then(async ({ code, stderr }) => {
+        this.#builderProcess = undefined;
+        if (code !== 0) {
+          logger.error({ code, stderr: stderr.slice(-2000) }, "memory index build failed; the current index keeps serving");
+          return;
+        }
         if (this.#closed) return;
         const reloaded = await this.#call<IndexStats & { reloaded: boolean; reason?: string }>("reload", {});
         this.#stats = reloaded;
-        this.#options.logger.info({ kind: reloaded.kind, rows: reloaded.rows, reloaded: reloaded.reloaded, reason: reloaded.reason }, "memory index: background build finished");
+        logger.info({ kind: reloaded.kind, rows: reloaded.rows, reloaded: reloaded.reloaded, reason: reloaded.reason }, "memory index: background build finished");
       })
       .finally(() => {
         this.#builder = undefined;
@@ -182,22 +236,20 @@ export class FaissIndex {
 
   async dispose(): Promise<void> {
     if (this.#closed) return;
-    if (this.#builderWorker) await this.#builderWorker.terminate();
+    if (this.#builderProcess) {
+      this.#builderProcess.kill("SIGKILL");
+      await this.#builder;
+    }
     try {
-      if (!this.#failure) await this.#call("close", {});
+      await this.#call("close", {});
     } finally {
       this.#closed = true;
-      await this.#worker.terminate();
+      await this.#host.release();
     }
   }
 
   #call<T>(type: string, args: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
-    if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new CouncilError("BACKEND_UNAVAILABLE", "The memory index is disposed"));
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#worker.postMessage({ id, type, ...args }, transfer);
-    });
+    return this.#host.call<T>(type, { handle: this.#handle, ...args }, transfer);
   }
 }

@@ -184,6 +184,16 @@ export class FaissMemory implements MemoryStore {
     return this.#index.stats;
   }
 
+  /**
+   * Moves to the approximate index now if the size calls for it (built in a background worker; searches
+   * continue on the current index), or waits for a build already running. Resolves with the new stats.
+   */
+  async upgradeIndex(): Promise<IndexStats> {
+    this.#alive();
+    await this.#index.upgradeInBackground();
+    return this.#index.stats;
+  }
+
   async record(turn: TurnRecord): Promise<void> {
     const valid = parseTurn(turn);
     const vector = checkVector(await this.#embeddings.embedQuery(turnEmbeddingText(valid)), this.#dimensions);
@@ -298,10 +308,10 @@ export class FaissMemory implements MemoryStore {
     }
   }
 
-  #hydrate(labels: number[], distances: number[], where: { sql: string; params: unknown[] }): MemoryHit[] {
+  #hydrate(labels: number[], distances: number[], where: { hydrateSql: string; params: unknown[] }): MemoryHit[] {
     if (labels.length === 0) return [];
     const ids = labels.map((label) => label + 1);
-    const sql = `SELECT ${COLUMNS} FROM turns WHERE id IN (SELECT value FROM json_each(?))${where.sql ? ` AND ${where.sql}` : ""}`;
+    const sql = `SELECT ${COLUMNS} FROM turns WHERE id IN (SELECT value FROM json_each(?))${where.hydrateSql ? ` AND ${where.hydrateSql}` : ""}`;
     let statement = this.#hydrateStatements.get(sql);
     if (!statement) this.#hydrateStatements.set(sql, (statement = this.#db.prepare(sql)));
     const rows = statement.all(JSON.stringify(ids), ...where.params) as TurnRow[];
@@ -315,7 +325,7 @@ export class FaissMemory implements MemoryStore {
   }
 
   /** Exact search over the rows a selective filter admits, paged so the event loop keeps turning. */
-  async #exactFilteredScan(vector: Float32Array, k: number, where: { sql: string; params: unknown[] }): Promise<MemoryHit[]> {
+  async #exactFilteredScan(vector: Float32Array, k: number, where: { sql: string; hydrateSql: string; params: unknown[] }): Promise<MemoryHit[]> {
     const page = this.#db.prepare(`SELECT id, vector FROM turns WHERE ${where.sql} AND id > ? ORDER BY id LIMIT ${SCAN_PAGE}`);
     const best: Array<{ id: number; score: number }> = [];
     const scratch = new Float32Array(this.#dimensions);
@@ -336,7 +346,7 @@ export class FaissMemory implements MemoryStore {
     return this.#hydrate(
       best.map((hit) => hit.id - 1),
       best.map((hit) => hit.score),
-      { sql: "", params: [] },
+      { hydrateSql: "", params: [] },
     );
   }
 
@@ -468,27 +478,23 @@ function fromRow(row: TurnRow): TurnRecord {
   return parsed.data as TurnRecord;
 }
 
-function filterSql(filter: MemorySearchFilter): { sql: string; params: unknown[] } {
-  const clauses: string[] = [];
+/**
+ * SQL for a search filter. `hydrate` form prefixes columns with unary `+` so SQLite looks rows up by id
+ * (a handful of candidates) instead of scanning a filter index; the scan form lets it use those indexes.
+ */
+function filterSql(filter: MemorySearchFilter): { sql: string; hydrateSql: string; params: unknown[] } {
+  const clauses: Array<[string, string]> = [];
   const params: unknown[] = [];
-  if (filter.success !== undefined) {
-    clauses.push("success = ?");
-    params.push(filter.success ? 1 : 0);
-  }
-  if (filter.route !== undefined) {
-    clauses.push("route = ?");
-    params.push(filter.route);
-  }
+  const add = (column: string, test: string, value?: unknown) => {
+    clauses.push([`${column} ${test}`, `+${column} ${test}`]);
+    if (value !== undefined) params.push(value);
+  };
+  if (filter.success !== undefined) add("success", "= ?", filter.success ? 1 : 0);
+  if (filter.route !== undefined) add("route", "= ?", filter.route);
   if (filter.adapter !== undefined) {
-    if (filter.adapter === null) clauses.push("adapter IS NULL");
-    else {
-      clauses.push("adapter = ?");
-      params.push(filter.adapter);
-    }
+    if (filter.adapter === null) add("adapter", "IS NULL");
+    else add("adapter", "= ?", filter.adapter);
   }
-  if (filter.sessionId !== undefined) {
-    clauses.push("session_id = ?");
-    params.push(filter.sessionId);
-  }
-  return { sql: clauses.join(" AND "), params };
+  if (filter.sessionId !== undefined) add("session_id", "= ?", filter.sessionId);
+  return { sql: clauses.map(([plain]) => plain).join(" AND "), hydrateSql: clauses.map(([, hydrate]) => hydrate).join(" AND "), params };
 }

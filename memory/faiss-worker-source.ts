@@ -1,32 +1,34 @@
 /**
- * The worker thread that owns the FAISS index (faiss-node calls are synchronous: a 1M-vector search or an
- * index build must never run on the event loop). Plain CommonJS source, run with `new Worker(src, { eval: true })`
- * so it works the same under tsx, vitest and compiled dist/ without a loader.
+ * The code that owns FAISS indexes, kept off the event loop (faiss-node calls are synchronous: a big
+ * search or an index build must never run on the main thread). Plain CommonJS source, so it runs the
+ * same under tsx, vitest and compiled dist/ without a loader, in two forms:
  *
- * Protocol: `{ id, type, ...args }` → `{ id, ok: true, value } | { id, ok: false, error }`.
+ * - host (a worker thread, one per process, shared by every FaissMemory): holds any number of indexes,
+ *   keyed by handle, and answers `{ id, type, handle, ... }` → `{ id, ok, value | error }` in order.
+ * - builder (a child *process*: `node -e SOURCE <json>`): builds one index from SQLite, saves it, prints
+ *   its stats and exits. The host then reloads the file. It is a process, not a second thread, because
+ *   faiss-node keeps its class constructors in static references overwritten by each thread that loads
+ *   it: a second thread loading faiss-node (and exiting) crashes the first on Index.read/fromBuffer.
+ *
  * Labels are dense: FAISS label L holds the vector of SQLite row id L + 1 (rows are never deleted).
- *
- * Role "owner" keeps an index open and answers add / search / save / reload / stats.
- * Role "builder" builds a fresh index from SQLite, saves it, answers `built` and exits (used to move to
- * the approximate index in the background without stalling searches).
  */
 export const FAISS_WORKER_SOURCE = String.raw`
 "use strict";
-const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
 const os = require("node:os");
+const threads = require("node:worker_threads");
 
-const { dims, indexPath, metaPath, dbPath, dbUuid, approx, role } = workerData;
+const boot = threads.isMainThread ? JSON.parse(process.argv[process.argv.length - 1]) : threads.workerData;
 const META_VERSION = 1;
 const BATCH = 4096;
 
-// The Debian-built faiss-node leaves BLAS symbols (sgemm_) unresolved: any IVF training (or a batch search
+// The Debian-built faiss-node leaves BLAS symbols (sgemm_) unresolved: IVF training (or a batch search
 // of 20+ queries) would abort the process. Load a BLAS with RTLD_GLOBAL | RTLD_NODELETE first; Node's
 // dlopen then reports "did not self-register" (it is not an addon) but the library stays loaded.
 let blas = false;
-for (const lib of workerData.blasLibraries) {
+for (const lib of boot.blasLibraries) {
   try {
     process.dlopen({ exports: {} }, lib, 0x1000 | os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL);
     blas = true;
@@ -35,31 +37,35 @@ for (const lib of workerData.blasLibraries) {
   }
   if (blas) break;
 }
-const faiss = require(workerData.faissPath);
-const Database = require(workerData.sqlitePath);
-const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-const rowsAfter = db.prepare("SELECT id, vector FROM turns WHERE id > ? ORDER BY id LIMIT ?");
-const sampleStmt = db.prepare("SELECT vector FROM turns WHERE (id % ?) = 0 ORDER BY id LIMIT ?");
-const maxIdStmt = db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM turns");
+const faiss = require(boot.faissPath);
+const Database = require(boot.sqlitePath);
 
-let index = null;
-let kind = "flat";
-let nlist = 0;
-let nprobe = 0;
-let savedRows = -1;
+function openState(config) {
+  const db = new Database(config.dbPath, { readonly: true, fileMustExist: true });
+  return {
+    ...config,
+    db,
+    rowsAfter: db.prepare("SELECT id, vector FROM turns WHERE id > ? ORDER BY id LIMIT ?"),
+    sample: db.prepare("SELECT vector FROM turns WHERE (id % ?) = 0 ORDER BY id LIMIT ?"),
+    maxIdStmt: db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM turns"),
+    index: null, kind: "flat", nlist: 0, nprobe: 0, savedRows: -1, builtRows: 0,
+  };
+}
 
-function maxId() { return maxIdStmt.get().n; }
+function maxId(s) { return s.maxIdStmt.get().n; }
+function wantsApprox(s, rows) { return blas && s.approx.threshold > 0 && rows >= s.approx.threshold; }
+/** Flat grew past the threshold, or IVF grew 4x past the size its lists were sized for. */
+function outgrown(s, rows) { return s.kind === "flat" ? wantsApprox(s, rows) : rows >= 4 * s.builtRows; }
 
-function wantsApprox(rows) { return blas && approx.threshold > 0 && rows >= approx.threshold; }
-
-function chooseNlist(rows) {
-  if (approx.nlist > 0) return approx.nlist;
+function chooseNlist(s, rows) {
+  if (s.approx.nlist > 0) return s.approx.nlist;
   let n = 1;
   while (n * 2 <= 4 * Math.sqrt(rows)) n *= 2;
   return Math.max(64, Math.min(n, 16384, Math.floor(rows / 39)));
 }
 
-function appendVector(target, offset, blob) {
+function appendVector(s, target, offset, blob) {
+  const dims = s.dims;
   if (!Buffer.isBuffer(blob) || blob.byteLength !== dims * 4) throw new Error("MEMORY_CORRUPT: a stored vector has " + (blob ? blob.byteLength : 0) + " bytes, expected " + dims * 4);
   for (let i = 0; i < dims; i++) {
     const value = blob.readFloatLE(i * 4);
@@ -68,48 +74,49 @@ function appendVector(target, offset, blob) {
   }
 }
 
-function catchUp() {
+function catchUp(s) {
   let added = 0;
   for (;;) {
-    const start = index.ntotal();
-    const rows = rowsAfter.all(start, BATCH);
+    const start = s.index.ntotal();
+    const rows = s.rowsAfter.all(start, BATCH);
     if (rows.length === 0) break;
-    const data = new Array(rows.length * dims);
+    const data = new Array(rows.length * s.dims);
     for (let r = 0; r < rows.length; r++) {
       if (rows[r].id !== start + r + 1) throw new Error("MEMORY_CORRUPT: row ids are not dense at " + rows[r].id);
-      appendVector(data, r * dims, rows[r].vector);
+      appendVector(s, data, r * s.dims, rows[r].vector);
     }
-    index.add(data);
+    s.index.add(data);
     added += rows.length;
   }
   return added;
 }
 
-function build() {
-  const rows = maxId();
-  if (wantsApprox(rows)) {
-    nlist = chooseNlist(rows);
-    nprobe = Math.min(nlist, approx.nprobe > 0 ? approx.nprobe : Math.max(8, Math.round(nlist / 32)));
-    const trained = faiss.Index.fromFactory(dims, "IVF" + nlist + "_HNSW32,Flat", 0);
-    const samples = Math.min(rows, nlist * approx.trainPerList);
+function build(s) {
+  const rows = maxId(s);
+  s.builtRows = rows;
+  if (wantsApprox(s, rows)) {
+    s.nlist = chooseNlist(s, rows);
+    s.nprobe = Math.min(s.nlist, s.approx.nprobe > 0 ? s.approx.nprobe : Math.max(8, Math.round(s.nlist / 32)));
+    const trained = faiss.Index.fromFactory(s.dims, "IVF" + s.nlist + "_HNSW32,Flat", 0);
+    const samples = Math.min(rows, s.nlist * s.approx.trainPerList);
     const step = Math.max(1, Math.floor(rows / samples));
-    const sample = sampleStmt.all(step, samples);
-    const data = new Array(sample.length * dims);
-    sample.forEach((row, r) => appendVector(data, r * dims, row.vector));
+    const sample = s.sample.all(step, samples);
+    const data = new Array(sample.length * s.dims);
+    sample.forEach((row, r) => appendVector(s, data, r * s.dims, row.vector));
     trained.train(data);
     // faiss-node cannot set nprobe; it is serialised in the IVF header right after nlist: patch it there.
     const buffer = trained.toBuffer();
-    if (buffer.toString("latin1", 0, 4) !== "IwFl" || buffer.readBigInt64LE(37) !== BigInt(nlist)) throw new Error("unexpected IVF layout: cannot set nprobe");
-    buffer.writeBigInt64LE(BigInt(nprobe), 45);
-    index = faiss.Index.fromBuffer(buffer);
-    kind = "ivf";
+    if (buffer.toString("latin1", 0, 4) !== "IwFl" || buffer.readBigInt64LE(37) !== BigInt(s.nlist)) throw new Error("unexpected IVF layout: cannot set nprobe");
+    buffer.writeBigInt64LE(BigInt(s.nprobe), 45);
+    s.index = faiss.Index.fromBuffer(buffer);
+    s.kind = "ivf";
   } else {
-    index = new faiss.IndexFlatIP(dims);
-    kind = "flat";
-    nlist = 0;
-    nprobe = 0;
+    s.index = new faiss.IndexFlatIP(s.dims);
+    s.kind = "flat";
+    s.nlist = 0;
+    s.nprobe = 0;
   }
-  catchUp();
+  catchUp(s);
 }
 
 function sha256File(file) {
@@ -126,82 +133,101 @@ function sha256File(file) {
   return hash.digest("hex");
 }
 
-function fsyncPath(file, flags) {
-  const fd = fs.openSync(file, flags);
+function fsyncPath(file) {
+  const fd = fs.openSync(file, "r");
   try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }
 
-function save() {
-  const rows = index.ntotal();
-  if (rows === savedRows) return false;
-  const dir = path.dirname(indexPath);
-  const tmpIndex = indexPath + ".tmp";
-  const tmpMeta = metaPath + ".tmp";
+/** temp → fsync → checksum → rename (index, then meta) → fsync folder. */
+function save(s, suffix) {
+  const rows = s.index.ntotal();
+  if (rows === s.savedRows) return false;
+  const tmpIndex = s.indexPath + suffix;
+  const tmpMeta = s.metaPath + suffix;
   fs.rmSync(tmpIndex, { force: true });
-  index.write(tmpIndex);
-  fsyncPath(tmpIndex, "r");
-  const meta = { version: META_VERSION, dbUuid, dims, rows, kind, nlist, nprobe, bytes: fs.statSync(tmpIndex).size, sha256: sha256File(tmpIndex) };
+  s.index.write(tmpIndex);
+  fsyncPath(tmpIndex);
+  const meta = { version: META_VERSION, dbUuid: s.dbUuid, dims: s.dims, rows, builtRows: s.builtRows, kind: s.kind, nlist: s.nlist, nprobe: s.nprobe, bytes: fs.statSync(tmpIndex).size, sha256: sha256File(tmpIndex) };
   fs.writeFileSync(tmpMeta, JSON.stringify(meta));
-  fsyncPath(tmpMeta, "r");
+  fsyncPath(tmpMeta);
   // Index first, meta second: a crash in between leaves a new index with the old checksum -> rebuilt, never trusted.
-  fs.renameSync(tmpIndex, indexPath);
-  fs.renameSync(tmpMeta, metaPath);
-  fsyncPath(dir, "r");
-  savedRows = rows;
+  fs.renameSync(tmpIndex, s.indexPath);
+  fs.renameSync(tmpMeta, s.metaPath);
+  fsyncPath(path.dirname(s.indexPath));
+  s.savedRows = rows;
   return true;
 }
 
 /** Loads the saved index when it is whole, current and of the right kind; returns why not otherwise. */
-function tryLoad() {
-  if (!fs.existsSync(indexPath) || !fs.existsSync(metaPath)) return "no saved index";
+function tryLoad(s) {
+  if (!fs.existsSync(s.indexPath) || !fs.existsSync(s.metaPath)) return "no saved index";
   let meta;
-  try { meta = JSON.parse(fs.readFileSync(metaPath, "utf8")); } catch { return "index metadata unreadable"; }
-  if (!meta || meta.version !== META_VERSION || meta.dbUuid !== dbUuid || meta.dims !== dims || !Number.isInteger(meta.rows) || typeof meta.sha256 !== "string") return "index metadata does not match this database";
-  if (fs.statSync(indexPath).size !== meta.bytes || sha256File(indexPath) !== meta.sha256) return "index file is torn or foreign (checksum mismatch)";
-  const rows = maxId();
+  try { meta = JSON.parse(fs.readFileSync(s.metaPath, "utf8")); } catch { return "index metadata unreadable"; }
+  if (!meta || meta.version !== META_VERSION || meta.dbUuid !== s.dbUuid || meta.dims !== s.dims || !Number.isInteger(meta.rows) || typeof meta.sha256 !== "string") return "index metadata does not match this database";
+  if (fs.statSync(s.indexPath).size !== meta.bytes || sha256File(s.indexPath) !== meta.sha256) return "index file is torn or foreign (checksum mismatch)";
+  const rows = maxId(s);
   if (meta.rows > rows) return "index holds more rows than the database";
-  if (meta.kind === "flat" && wantsApprox(rows)) return "index outgrew flat search";
+  if (meta.kind === "flat" && wantsApprox(s, rows)) return "index outgrew flat search";
   if (meta.kind === "ivf" && !blas) return "approximate index needs BLAS, which is not loadable";
-  const loaded = faiss.Index.read(indexPath);
-  if (loaded.ntotal() !== meta.rows || loaded.getDimension() !== dims) return "index row count or dimension mismatch";
-  index = loaded;
-  kind = meta.kind;
-  nlist = meta.nlist;
-  nprobe = meta.nprobe;
-  savedRows = meta.rows;
+  if (meta.kind === "ivf" && (!Number.isInteger(meta.builtRows) || rows >= 4 * meta.builtRows)) return "index outgrew its IVF lists";
+  const loaded = faiss.Index.read(s.indexPath);
+  if (loaded.ntotal() !== meta.rows || loaded.getDimension() !== s.dims) return "index row count or dimension mismatch";
+  s.index = loaded;
+  s.kind = meta.kind;
+  s.nlist = meta.nlist;
+  s.nprobe = meta.nprobe;
+  s.builtRows = meta.builtRows;
+  s.savedRows = meta.rows;
   return null;
 }
 
-function stats() { return { rows: index ? index.ntotal() : 0, kind, nlist, nprobe, blas, savedRows }; }
+function stats(s) { return { rows: s.index ? s.index.ntotal() : 0, kind: s.kind, nlist: s.nlist, nprobe: s.nprobe, blas, savedRows: s.savedRows, builtRows: s.builtRows }; }
+
+const states = new Map();
+function state(handle) {
+  const s = states.get(handle);
+  if (!s) throw new Error("index handle " + handle + " is not open");
+  return s;
+}
 
 const handlers = {
-  open() {
-    const reason = tryLoad();
-    if (reason !== null) build();
-    const added = catchUp();
-    if (reason !== null) save();
-    return { ...stats(), rebuilt: reason, caughtUp: added };
+  open({ handle, config }) {
+    const s = openState(config);
+    states.set(handle, s);
+    try {
+      const reason = tryLoad(s);
+      if (reason !== null) build(s);
+      const caughtUp = catchUp(s);
+      if (reason !== null) save(s, ".tmp");
+      return { ...stats(s), rebuilt: reason, caughtUp };
+    } catch (error) {
+      states.delete(handle);
+      s.db.close();
+      throw error;
+    }
   },
-  reload() {
-    const previous = index;
-    const reason = tryLoad();
-    if (reason !== null) { index = previous; return { ...stats(), reloaded: false, reason }; }
-    return { ...stats(), reloaded: true, caughtUp: catchUp() };
+  reload({ handle }) {
+    const s = state(handle);
+    const previous = { index: s.index, kind: s.kind, nlist: s.nlist, nprobe: s.nprobe, builtRows: s.builtRows, savedRows: s.savedRows };
+    const reason = tryLoad(s);
+    if (reason !== null) { Object.assign(s, previous); return { ...stats(s), reloaded: false, reason }; }
+    return { ...stats(s), reloaded: true, caughtUp: catchUp(s) };
   },
-  add({ firstLabel, vectors }) {
-    if (firstLabel !== index.ntotal() || vectors.length % dims !== 0) return { ...stats(), caughtUp: catchUp() };
+  add({ handle, firstLabel, vectors }) {
+    const s = state(handle);
+    if (firstLabel !== s.index.ntotal() || vectors.length % s.dims !== 0) return { ...stats(s), caughtUp: catchUp(s), upgrade: outgrown(s, s.index.ntotal()) };
     for (let i = 0; i < vectors.length; i++) if (!Number.isFinite(vectors[i])) throw new Error("VECTOR_INVALID: non-finite value");
-    index.add(Array.from(vectors));
-    return { ...stats(), upgrade: kind === "flat" && wantsApprox(index.ntotal()) };
+    s.index.add(Array.from(vectors));
+    return { ...stats(s), upgrade: outgrown(s, s.index.ntotal()) };
   },
-  catchUp() { return { ...stats(), caughtUp: catchUp() }; },
-  search({ vector, k }) {
-    if (!(vector instanceof Float32Array) || vector.length !== dims) throw new Error("VECTOR_INVALID: query has the wrong dimension");
-    for (let i = 0; i < dims; i++) if (!Number.isFinite(vector[i])) throw new Error("VECTOR_INVALID: non-finite value");
-    const rows = index.ntotal();
-    const take = Math.min(k, rows);
+  catchUp({ handle }) { const s = state(handle); return { ...stats(s), caughtUp: catchUp(s) }; },
+  search({ handle, vector, k }) {
+    const s = state(handle);
+    if (!(vector instanceof Float32Array) || vector.length !== s.dims) throw new Error("VECTOR_INVALID: query has the wrong dimension");
+    for (let i = 0; i < s.dims; i++) if (!Number.isFinite(vector[i])) throw new Error("VECTOR_INVALID: non-finite value");
+    const take = Math.min(k, s.index.ntotal());
     if (take < 1) return { labels: [], distances: [] };
-    const result = index.search(Array.from(vector), take);
+    const result = s.index.search(Array.from(vector), take);
     const labels = [];
     const distances = [];
     for (let i = 0; i < result.labels.length; i++) {
@@ -211,26 +237,29 @@ const handlers = {
     }
     return { labels, distances };
   },
-  save() { return { ...stats(), saved: save() }; },
-  stats() { return stats(); },
-  close() { const saved = index ? save() : false; db.close(); index = null; return { saved }; },
+  save({ handle }) { const s = state(handle); return { ...stats(s), saved: save(s, ".tmp") }; },
+  close({ handle }) {
+    const s = state(handle);
+    states.delete(handle);
+    try { return { saved: s.index ? save(s, ".tmp") : false }; } finally { s.db.close(); }
+  },
 };
 
-if (role === "builder") {
-  build();
-  save();
-  const result = stats();
-  db.close();
-  parentPort.postMessage({ id: 0, ok: true, value: result });
+if (threads.isMainThread) {
+  const s = openState(boot.config);
+  build(s);
+  save(s, ".build");
+  s.db.close();
+  process.stdout.write(JSON.stringify(stats(s)) + "\n");
 } else {
-  parentPort.on("message", (message) => {
+  threads.parentPort.on("message", (message) => {
     let reply;
     try {
       reply = { id: message.id, ok: true, value: handlers[message.type](message) };
     } catch (error) {
       reply = { id: message.id, ok: false, error: String((error && error.message) || error) };
     }
-    parentPort.postMessage(reply);
+    threads.parentPort.postMessage(reply);
   });
 }
 `;
