@@ -44,7 +44,10 @@ function onFrame(text) {
   }
   if (frame.type === "token") {
     const turn = turns.get(frame.id);
-    if (turn) turn.answer.textContent += frame.text;
+    if (turn) {
+      turn.answer.textContent += frame.text;
+      turn.root.dataset.tokens = String(Number(turn.root.dataset.tokens ?? 0) + 1);
+    }
   } else if (frame.type === "final") {
     const turn = turns.get(frame.id);
     if (!turn) return;
