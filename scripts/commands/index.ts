@@ -6,6 +6,7 @@ import { register as deploy } from "./deploy.js";
 import { register as rollback } from "./rollback.js";
 import { register as status } from "./status.js";
 import { register as kb } from "./kb.js";
+import { register as ask } from "./ask.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -19,6 +20,7 @@ const commands: Array<(program: Command) => void> = [
   deploy,
   rollback,
   status,
+  ask,
 ];
 
 export function registerCommands(program: Command): void {
