@@ -55,3 +55,17 @@ describe("createEmbeddings", () => {
     expect(await codeOf(createEmbeddings({ config: llama }))).toBe("MODEL_NOT_FOUND");
   });
 });
+
+describe("createChatModel llama-server", () => {
+  it("names the missing COUNCIL_LLAMA_SERVER_URL (CONFIG_INVALID)", async () => {
+    const config = loadConfig({ env: {}, overrides: { model: { backend: "llama-server" } } });
+    const error = await createChatModel({ config }).catch((caught: unknown) => caught);
+    expect(isCouncilError(error, "CONFIG_INVALID")).toBe(true);
+    expect((error as Error).message).toContain("COUNCIL_LLAMA_SERVER_URL");
+  });
+
+  it("reports an unreachable server with BACKEND_UNAVAILABLE", async () => {
+    const config = loadConfig({ env: {}, overrides: { model: { backend: "llama-server", llamaServerUrl: "http://127.0.0.1:9" } } });
+    expect(await codeOf(createChatModel({ config }))).toBe("BACKEND_UNAVAILABLE");
+  });
+});

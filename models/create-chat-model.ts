@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { CouncilError, modelPath, PROJECT_ROOT, silentLogger, type CouncilConfig, type Logger } from "../core/index.js";
 import { LlamaChatModel, type AdapterValidator } from "./llama-chat-model.js";
+import { LlamaServerChatModel } from "./llama-server-chat-model.js";
 import { OpenAIChatModel } from "./openai-chat-model.js";
 
 /** Where `hf:` model URIs are looked up (Council never downloads them). */
 export const HF_MODELS_DIR = join(PROJECT_ROOT, "models", "hf");
 
-export type CouncilChatModel = LlamaChatModel | OpenAIChatModel;
+export type CouncilChatModel = LlamaChatModel | OpenAIChatModel | LlamaServerChatModel;
 
 export interface CreateChatModelOptions {
   config: Pick<CouncilConfig, "model">;
@@ -17,7 +18,8 @@ export interface CreateChatModelOptions {
 
 /**
  * The chat backend named by `config.model.backend`: `llama` (node-llama-cpp in process, the default, on the
- * seedling unless COUNCIL_MODEL names another GGUF) or `openai` (any OpenAI-compatible server).
+ * seedling unless COUNCIL_MODEL names another GGUF), `openai` (any OpenAI-compatible server) or `llama-server`
+ * (a running llama.cpp server at COUNCIL_LLAMA_SERVER_URL with adapters preloaded).
  * Unknown backend: BACKEND_UNKNOWN; missing settings: CONFIG_INVALID naming the variable.
  */
 export async function createChatModel({ config, logger = silentLogger, validateAdapter }: CreateChatModelOptions): Promise<CouncilChatModel> {
@@ -46,7 +48,10 @@ export async function createChatModel({ config, logger = silentLogger, validateA
         maxTokens: model.maxTokens,
         temperature: model.temperature,
       });
+    case "llama-server":
+      if (model.llamaServerUrl === undefined) throw new CouncilError("CONFIG_INVALID", "The llama-server backend needs COUNCIL_LLAMA_SERVER_URL (config key \"model.llamaServerUrl\").", { details: { key: "model.llamaServerUrl" } });
+      return LlamaServerChatModel.create({ baseUrl: model.llamaServerUrl, maxTokens: model.maxTokens, temperature: model.temperature });
     default:
-      throw new CouncilError("BACKEND_UNKNOWN", `Unknown chat backend "${backend}". Set COUNCIL_BACKEND to llama or openai.`, { details: { backend } });
+      throw new CouncilError("BACKEND_UNKNOWN", `Unknown chat backend "${backend}". Set COUNCIL_BACKEND to llama, openai or llama-server.`, { details: { backend } });
   }
 }

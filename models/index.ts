@@ -1,6 +1,8 @@
 // Chat backends
 export { LlamaChatModel, validateLoraAdapter, type AdapterValidator, type LlamaCallOptions, type LlamaChatModelOptions } from "./llama-chat-model.js";
 export { OpenAIChatModel, type OpenAIChatModelOptions } from "./openai-chat-model.js";
+export { LlamaServerChatModel, type LlamaServerChatModelOptions } from "./llama-server-chat-model.js";
+export { LlamaServerProcess, type LlamaServerProcessOptions } from "./llama-server-process.js";
 export { createChatModel, HF_MODELS_DIR, type CouncilChatModel, type CreateChatModelOptions } from "./create-chat-model.js";
 export { resolveModelSource, assertGgufFile, type ResolveModelSourceOptions } from "./llama-model-source.js";
 export { messageText, toTemplateMessages } from "./langchain-messages.js";
