@@ -9,11 +9,13 @@ import { FAISS_WORKER_SOURCE } from "./faiss-worker-source.js";
 export interface ApproxOptions {
   /** Rows at which flat search is replaced by IVF; 0 = always flat. @default 100_000 */
   threshold?: number;
-  /** IVF lists; 0 = a power of two near 4·√rows. @default 0 */
+  /** IVF lists; 0 = the power of two nearest 4·√rows (at most rows/39). @default 0 */
   nlist?: number;
-  /** Lists probed per search; 0 = max(8, nlist/32). @default 0 */
+  /** Lists probed per search; 0 = enough to scan about `scanBudget` vectors (at least 8). @default 0 */
   nprobe?: number;
-  /** Training vectors per list (k-means sample). @default 40 */
+  /** Vectors scanned per search when nprobe is chosen automatically. @default 4096 */
+  scanBudget?: number;
+  /** Training vectors per list (k-means sample). @default 30 */
   trainPerList?: number;
 }
 
@@ -151,7 +153,7 @@ export class FaissIndex {
       metaPath: options.metaPath,
       dbPath: options.dbPath,
       dbUuid: options.dbUuid,
-      approx: { threshold: 100_000, nlist: 0, nprobe: 0, trainPerList: 40, ...options.approx },
+      approx: { threshold: 100_000, nlist: 0, nprobe: 0, scanBudget: 4096, trainPerList: 30, ...options.approx },
     };
     ({ host: this.#host, handle: this.#handle } = FaissHost.acquire());
   }

@@ -57,11 +57,20 @@ function wantsApprox(s, rows) { return blas && s.approx.threshold > 0 && rows >=
 /** Flat grew past the threshold, or IVF grew 4x past the size its lists were sized for. */
 function outgrown(s, rows) { return s.kind === "flat" ? wantsApprox(s, rows) : rows >= 4 * s.builtRows; }
 
+/** About 4·√rows lists (nearest power of two), at least 39 training points per list. */
 function chooseNlist(s, rows) {
   if (s.approx.nlist > 0) return s.approx.nlist;
-  let n = 1;
-  while (n * 2 <= 4 * Math.sqrt(rows)) n *= 2;
-  return Math.max(64, Math.min(n, 16384, Math.floor(rows / 39)));
+  const target = 4 * Math.sqrt(rows);
+  let n = 64;
+  while (n * 2 <= 16384 && Math.abs(n * 2 - target) < Math.abs(n - target)) n *= 2;
+  while (n > 64 && n * 39 > rows) n /= 2;
+  return n;
+}
+
+/** Lists probed: enough to scan about scanBudget vectors per query (latency stays flat as rows grow). */
+function chooseNprobe(s, rows, nlist) {
+  if (s.approx.nprobe > 0) return Math.min(nlist, s.approx.nprobe);
+  return Math.max(8, Math.min(nlist, Math.round(s.approx.scanBudget / (rows / nlist))));
 }
 
 function appendVector(s, target, offset, blob) {
@@ -96,7 +105,7 @@ function build(s) {
   s.builtRows = rows;
   if (wantsApprox(s, rows)) {
     s.nlist = chooseNlist(s, rows);
-    s.nprobe = Math.min(s.nlist, s.approx.nprobe > 0 ? s.approx.nprobe : Math.max(8, Math.round(s.nlist / 32)));
+    s.nprobe = chooseNprobe(s, rows, s.nlist);
     const trained = faiss.Index.fromFactory(s.dims, "IVF" + s.nlist + "_HNSW32,Flat", 0);
     const samples = Math.min(rows, s.nlist * s.approx.trainPerList);
     const step = Math.max(1, Math.floor(rows / samples));
