@@ -112,6 +112,10 @@ export const configSchema = z
         prometheusUrl: z.string().url().optional(),
         webhookUrl: z.string().url().optional(),
         lockTtlSeconds: num(1, 7 * 86_400).default(6 * 3600),
+        /** Holdout eval set (JSONL `{id, question, accept}`): never trained on; the gate requires it not to get worse. */
+        holdoutFile: z.string().optional(),
+        /** Safety eval set (JSONL `{id, question, reject}`). @default eval/safety.jsonl */
+        safetyFile: z.string().default(join(PROJECT_ROOT, "eval", "safety.jsonl")),
       })
       .default({}),
     training: z
@@ -186,6 +190,8 @@ export const ENV_KEYS = {
   COUNCIL_PROMETHEUS_URL: "improve.prometheusUrl",
   COUNCIL_WEBHOOK_URL: "improve.webhookUrl",
   COUNCIL_LOCK_TTL_S: "improve.lockTtlSeconds",
+  COUNCIL_EVAL_HOLDOUT: "improve.holdoutFile",
+  COUNCIL_EVAL_SAFETY: "improve.safetyFile",
   COUNCIL_TRAINER: "training.trainer",
   COUNCIL_LORA_RANK: "training.rank",
   COUNCIL_LORA_ALPHA: "training.alpha",
