@@ -159,6 +159,14 @@ describe("LlamaChatModel (real GGUF inference)", () => {
       const error = await model.setAdapter({ slot: "keep", path, version: "bad" }).catch((caught: unknown) => caught);
       expect(isCouncilError(error) ? error.code : error).toBe(code);
     }
+    // Rewriting a loaded adapter file in place would silently serve the old weights: refused.
+    const inPlace = await writeAdapter(base, join(dir, "in-place.gguf"), 11);
+    await model.setAdapter({ slot: "in-place", path: inPlace, version: "p1" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeAdapter(base, inPlace, 12);
+    const changed = await model.setAdapter({ slot: "in-place", path: inPlace, version: "p2" }).catch((caught: unknown) => caught);
+    expect(isCouncilError(changed, "ADAPTER_INVALID")).toBe(true);
+    await model.removeAdapter("in-place");
     expect(model.adapters().find((info) => info.slot === "keep")?.version).toBe("a1");
     expect((await model.invoke(PROMPT, { maxTokens: 8, ignoreEos: true, adapter: "keep" })).content).toBe(expected);
     await model.removeAdapter("keep");

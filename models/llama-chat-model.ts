@@ -1,4 +1,4 @@
-import { realpath } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
 import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
@@ -112,6 +112,8 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
   readonly #generations = new Set<Promise<unknown>>();
   #disposed = false;
   #baseInfo: Promise<AdapterBaseInfo> | undefined;
+  /** Size and mtime of each adapter file llama.cpp has loaded: node-llama-cpp caches adapters by path for the model's life. */
+  readonly #loadedFiles = new Map<string, string>();
 
   static override lc_name(): string {
     return "CouncilLlamaChatModel";
@@ -190,6 +192,16 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
       await this.#internals.options.validateAdapter({ adapterPath: path, base });
       // node-llama-cpp caches loaded adapters by path: use the real path so a re-pointed symlink loads the new file.
       const filePath = await realpath(path);
+      const fileInfo = await stat(filePath);
+      const fingerprint = `${fileInfo.size}:${fileInfo.mtimeMs}`;
+      const seen = this.#loadedFiles.get(filePath);
+      if (seen !== undefined && seen !== fingerprint) {
+        throw new CouncilError(
+          "ADAPTER_INVALID",
+          `Adapter file ${filePath} changed in place after it was loaded; llama.cpp keeps the first version of a path in memory. Write each adapter version to a new path (the registry's content-hashed folders do).`,
+          { details: { path: filePath } },
+        );
+      }
       const info: AdapterSlotInfo = { slot, version, path: filePath, scale };
       let next: SlotContext;
       try {
@@ -197,6 +209,7 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
       } catch (cause) {
         throw new CouncilError("ADAPTER_INVALID", `llama.cpp could not apply adapter ${path}: ${(cause as Error).message}`, { cause, details: { path } });
       }
+      this.#loadedFiles.set(filePath, fingerprint);
       this.#assertOpen();
       const previous = this.#slots.get(slot);
       this.#slots.set(slot, next);
