@@ -15,7 +15,7 @@
  * and `council serve` is registered.
  *
  *   npx tsx bench/ws-load.ts [--clients 200] [--seconds 60] [--backend auto|seedling|fake]
- *       [--interval-ms 1000] [--queue-max 256] [--grace-seconds 120]
+ *       [--interval-ms 1000] [--queue-max 256] [--parallel 2] [--grace-seconds 120]
  *
  * Writes bench/results/ws-load-<backend>-<date>.json. Scratch data goes to bench/scratch/ (gitignored).
  */
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     backend: { type: "string", default: "auto" },
     "interval-ms": { type: "string", default: "1000" },
     "queue-max": { type: "string", default: "256" },
+    parallel: { type: "string", default: "2" },
     "grace-seconds": { type: "string", default: "120" },
     "token-delay-ms": { type: "string", default: "2" },
     out: { type: "string", default: join(PROJECT_ROOT, "bench", "results") },
@@ -45,8 +46,9 @@ const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const INTERVAL_MS = Number(values["interval-ms"]);
 const QUEUE_MAX = Number(values["queue-max"]);
+const PARALLEL = Number(values.parallel);
 const GRACE_MS = Number(values["grace-seconds"]) * 1000;
-for (const [name, value] of Object.entries({ CLIENTS, SECONDS, INTERVAL_MS, QUEUE_MAX, GRACE_MS })) {
+for (const [name, value] of Object.entries({ CLIENTS, SECONDS, INTERVAL_MS, QUEUE_MAX, PARALLEL, GRACE_MS })) {
   if (!Number.isFinite(value) || value < 0) throw new Error(`bad ${name}: ${value}`);
 }
 const serveRegistered = readFileSync(join(PROJECT_ROOT, "scripts", "commands", "index.ts"), "utf8").includes("./serve.js");
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
     COUNCIL_PORT: String(port),
     COUNCIL_DATA_DIR: scratch,
     COUNCIL_QUEUE_MAX: String(QUEUE_MAX),
+    COUNCIL_PARALLEL: String(PARALLEL),
     COUNCIL_MESSAGES_PER_MINUTE: "100000",
     COUNCIL_LOG_LEVEL: "warn",
     OMP_NUM_THREADS: "1",
@@ -231,6 +234,7 @@ async function main(): Promise<void> {
         seconds: SECONDS,
         intervalMs: INTERVAL_MS,
         queueMax: QUEUE_MAX,
+        parallel: PARALLEL,
         graceSeconds: GRACE_MS / 1000,
         note: "clients and server share the same machine (loopback); each client has one question in flight",
       },
