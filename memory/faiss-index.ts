@@ -15,7 +15,7 @@ export interface ApproxOptions {
   nprobe?: number;
   /** Vectors scanned per search when nprobe is chosen automatically. @default 4096 */
   scanBudget?: number;
-  /** Training vectors per list (k-means sample). @default 30 */
+  /** Training vectors per list (k-means sample; FAISS wants at least 39). @default 39 */
   trainPerList?: number;
 }
 
@@ -153,7 +153,7 @@ export class FaissIndex {
       metaPath: options.metaPath,
       dbPath: options.dbPath,
       dbUuid: options.dbUuid,
-      approx: { threshold: 100_000, nlist: 0, nprobe: 0, scanBudget: 4096, trainPerList: 30, ...options.approx },
+      approx: { threshold: 100_000, nlist: 0, nprobe: 0, scanBudget: 4096, trainPerList: 39, ...options.approx },
     };
     ({ host: this.#host, handle: this.#handle } = FaissHost.acquire());
   }

@@ -283,12 +283,12 @@ export class FaissMemory implements MemoryStore {
     const where = filterSql(filter);
     if (where.sql === "") {
       const { labels, distances } = await this.#index.search(vector, k);
-      return this.#hydrate(labels, distances, where);
+      return this.#hydrate(labels, distances, where, k);
     }
     for (let fetch = Math.max(FILTER_FIRST_FETCH, k * 8); ; fetch *= 4) {
       const { labels, distances } = await this.#index.search(vector, Math.min(fetch, rows));
-      const hits = await this.#hydrate(labels, distances, where);
-      if (hits.length >= k || fetch >= rows) return hits.slice(0, k);
+      const hits = this.#hydrate(labels, distances, where, k);
+      if (hits.length >= k || fetch >= rows) return hits;
       if (fetch >= FILTER_MAX_FETCH) return this.#exactFilteredScan(vector, k, where);
     }
   }
@@ -308,7 +308,8 @@ export class FaissMemory implements MemoryStore {
     }
   }
 
-  #hydrate(labels: number[], distances: number[], where: { hydrateSql: string; params: unknown[] }): MemoryHit[] {
+  /** The records behind FAISS labels that pass the filter, in label order, at most `limit` (only those are parsed). */
+  #hydrate(labels: number[], distances: number[], where: { hydrateSql: string; params: unknown[] }, limit: number): MemoryHit[] {
     if (labels.length === 0) return [];
     const ids = labels.map((label) => label + 1);
     const sql = `SELECT ${COLUMNS} FROM turns WHERE id IN (SELECT value FROM json_each(?))${where.hydrateSql ? ` AND ${where.hydrateSql}` : ""}`;
@@ -317,10 +318,10 @@ export class FaissMemory implements MemoryStore {
     const rows = statement.all(JSON.stringify(ids), ...where.params) as TurnRow[];
     const byId = new Map(rows.map((row) => [row.id, row]));
     const hits: MemoryHit[] = [];
-    ids.forEach((id, i) => {
-      const row = byId.get(id);
+    for (let i = 0; i < ids.length && hits.length < limit; i++) {
+      const row = byId.get(ids[i]!);
       if (row) hits.push({ record: fromRow(row), score: distances[i]! });
-    });
+    }
     return hits;
   }
 
@@ -347,6 +348,7 @@ export class FaissMemory implements MemoryStore {
       best.map((hit) => hit.id - 1),
       best.map((hit) => hit.score),
       { hydrateSql: "", params: [] },
+      k,
     );
   }
 
