@@ -3,7 +3,6 @@ import { basename } from "node:path";
 import { z, type ZodType } from "zod";
 import { CouncilError } from "../../core/index.js";
 import { safeParseJson } from "../../core/index.js";
-import type { EvalSet } from "./contamination.js";
 import type { AcceptedExample } from "./build-dataset.js";
 
 /** Reads a JSONL file, validating every non-blank line; the error names the file and line. */
@@ -26,10 +25,10 @@ export async function readJsonl<T>(path: string, schema: ZodType<T>): Promise<T[
 }
 
 /** Eval item format shared with `council bench improve`: extra fields are ignored. */
-export const evalItemSchema = z.object({ id: z.union([z.string(), z.number()]).transform(String), question: z.string().min(1), accept: z.array(z.string()).optional() });
+export const evalItemSchema = z.object({ id: z.union([z.string(), z.number()]).transform(String), question: z.string().min(1), accept: z.array(z.string()).optional(), reject: z.array(z.string()).optional() });
 export type EvalFileItem = z.output<typeof evalItemSchema>;
 
-export async function loadEvalSet(path: string): Promise<EvalSet & { items: EvalFileItem[] }> {
+export async function loadEvalSet(path: string): Promise<{ name: string; items: EvalFileItem[] }> {
   const items: EvalFileItem[] = await readJsonl<EvalFileItem>(path, evalItemSchema as unknown as ZodType<EvalFileItem>);
   return { name: basename(path).replace(/\.jsonl$/, ""), items };
 }

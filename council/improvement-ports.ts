@@ -1,0 +1,142 @@
+import { existsSync } from "node:fs";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } from "../agents/index.js";
+import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { CanaryController, PrometheusSource, RegistrySource, type AdapterRegistry, type AnalysisSource, type CanaryState } from "../deploy/index.js";
+import type { GraphSpec } from "../graphs/index.js";
+import { tokenF1, type AnswerPort, type Ballot, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
+import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
+import type { AdapterHost } from "../models/index.js";
+import type { Trainer } from "../training/index.js";
+import { loadEvalSet } from "../training/datasets/index.js";
+import { tallyVotes } from "./voting/index.js";
+
+export interface ImprovementPortsOptions {
+  config: CouncilConfig;
+  chatModel: CouncilChatModel & AdapterHost;
+  embeddings: EmbeddingsInterface;
+  memory: MemoryStore;
+  knowledgeBase: KnowledgeBase;
+  registry: AdapterRegistry;
+  trainer: Trainer;
+  spec: GraphSpec;
+  metrics: CouncilMetrics;
+  logger: Logger;
+  /** In-process routers learn canary weights from here (the watcher covers other processes). */
+  onCanaryState?: (state: CanaryState) => void;
+  /** @default Prometheus when configured, else the in-process registry of `metrics` */
+  analysisSource?: AnalysisSource;
+}
+
+/** Fixed questions whose candidate outputs go into eval.json; the server replays them to prove what it serves. */
+export const PROBE_PROMPTS = ["How do I list all files in a directory, including hidden ones?", "How do I reset my password?"];
+
+const EVAL_SLOT = "eval";
+
+/** Answers exactly as the chat graph's answerer does (same prompt, same retrieved passages), on an adapter slot. */
+export function createProbeAnswerer({ chatModel, knowledgeBase, spec, config }: Pick<ImprovementPortsOptions, "chatModel" | "knowledgeBase" | "spec" | "config">) {
+  const answerer = new Answerer({ model: chatModel, maxTokens: config.model.maxTokens, ...(spec.prompts.answerer ? { system: spec.prompts.answerer } : {}) });
+  const promptMessages = async (question: string) =>
+    buildAnswerMessages({ question, passages: spec.recall.passages > 0 ? await knowledgeBase.search(question, { k: spec.recall.passages }) : [], ...(spec.prompts.answerer ? { system: spec.prompts.answerer } : {}) });
+  const answer = async (question: string, slot: string | null) => {
+    const passages = spec.recall.passages > 0 ? await knowledgeBase.search(question, { k: spec.recall.passages }) : [];
+    return answerer.answer({ question, passages, adapter: slot });
+  };
+  return { promptMessages, answer };
+}
+
+/**
+ * The real ports of the improvement graph: Agent-0, the voting council (critic, grounding check and peer
+ * agreement), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
+ */
+export async function createImprovementPorts(options: ImprovementPortsOptions): Promise<ImprovePorts> {
+  const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger } = options;
+  const agent0 = new Agent0({ model: chatModel, knowledgeBase, mode: config.agents.agent0, k: spec.recall.passages || 3, maxTokens: config.model.maxTokens, ...(spec.prompts.agent0 ? { systemPrompt: spec.prompts.agent0 } : {}) });
+  const critic = new Critic({ model: chatModel, embeddings, mode: config.agents.critic, threshold: config.agents.criticThreshold, ...(spec.prompts.critic ? { systemPrompt: spec.prompts.critic } : {}) });
+  const probe = createProbeAnswerer({ chatModel, knowledgeBase, spec, config });
+
+  const holdout: EvalCase[] = config.improve.holdoutFile ? (await loadEvalSet(config.improve.holdoutFile)).items.map((item) => ({ id: item.id, question: item.question, ...(item.accept ? { accept: item.accept } : {}) })) : [];
+  const safety: EvalCase[] = existsSync(config.improve.safetyFile) ? (await loadEvalSet(config.improve.safetyFile)).items.map((item) => ({ id: item.id, question: item.question, reject: item.reject ?? [] })) : [];
+
+  let evalSlotPath: string | null = null;
+  const answerPort: AnswerPort = {
+    async answer({ question, adapterPath }) {
+      let slot: string | null = null;
+      if (adapterPath !== null) {
+        if (evalSlotPath !== adapterPath) {
+          await chatModel.setAdapter({ slot: EVAL_SLOT, path: adapterPath, version: "eval" });
+          evalSlotPath = adapterPath;
+        }
+        slot = EVAL_SLOT;
+      }
+      const started = performance.now();
+      const result = await probe.answer(question, slot);
+      return { text: result.answer, latencyMs: performance.now() - started };
+    },
+  };
+
+  const source = options.analysisSource ?? (config.improve.prometheusUrl ? new PrometheusSource({ url: config.improve.prometheusUrl }) : new RegistrySource({ registry: metrics.registry }));
+
+  return {
+    memory,
+    async rewrite(item: HarvestItem): Promise<Candidate[]> {
+      const result = await agent0.rewrite({ question: item.question, failedAnswer: item.failedAnswer, correction: item.correction ?? null });
+      return result.candidates.map((candidate) => ({ id: candidate.id, itemId: item.id, text: candidate.answer, source: candidate.source === "kb-grounded" ? "knowledge-base" : candidate.source }));
+    },
+    async vote(item: HarvestItem, candidates: Candidate[]): Promise<VoteDecision> {
+      const passages = await knowledgeBase.search(item.question, { k: spec.recall.passages || 3 });
+      const ballots: Ballot[] = [];
+      for (const candidate of candidates) {
+        const judged = await critic.critique({ question: item.question, answer: candidate.text, passages });
+        ballots.push({ candidateId: candidate.id, voter: "critic", score: judged.value.score, reason: judged.value.reasons.join("; ") || "passes review" });
+        const grounded = await critic.heuristic({ question: item.question, answer: candidate.text, passages });
+        ballots.push({ candidateId: candidate.id, voter: "grounding", score: grounded.score, reason: grounded.reasons.join("; ") || "grounded in the knowledge base" });
+        const peers = candidates.filter((other) => other.id !== candidate.id);
+        if (peers.length > 0) {
+          const agreement = Math.max(...peers.map((other) => tokenF1(candidate.text, other.text)));
+          ballots.push({ candidateId: candidate.id, voter: "peers", score: agreement, reason: `best agreement with another candidate (token F1 ${agreement.toFixed(2)})` });
+        }
+      }
+      const decision = tallyVotes({ ballots, candidateIds: candidates.map((c) => c.id), quorum: config.improve.voteQuorum, acceptScore: config.improve.voteAcceptScore, question: item.question });
+      return { itemId: item.id, accepted: decision.accepted, winnerId: decision.winner, winnerScore: decision.winnerScore, ballots, reason: decision.reason };
+    },
+    promptMessages: probe.promptMessages,
+    async train({ datasetDir, outDir, signal }) {
+      const result = await trainer.train({
+        dataset: datasetDir,
+        base: modelPath(config),
+        out: outDir,
+        rank: config.training.rank,
+        alpha: config.training.alpha,
+        epochs: config.training.epochs,
+        learningRate: config.training.learningRate,
+        targets: config.training.targets,
+        ...(signal ? { signal } : {}),
+        onProgress: (progress) => {
+          if (progress.kind === "epoch") logger.info({ epoch: progress.epoch, loss: progress.loss }, "training epoch");
+        },
+      });
+      return { finalLoss: result.report.lossCurve.at(-1)?.loss ?? null };
+    },
+    answer: answerPort,
+    async currentAdapterPath() {
+      const version = await registry.current();
+      return version === null ? null : (await registry.get(version)).adapterPath;
+    },
+    async publish({ adapterDir, gate }) {
+      if (evalSlotPath !== null) {
+        await chatModel.removeAdapter(EVAL_SLOT);
+        evalSlotPath = null;
+      }
+      const { version } = await registry.publishDir({ adapterDir, evaluation: { ...gate, probes: gate.probes } });
+      return { version };
+    },
+    async canary({ version }) {
+      const controller = new CanaryController({ registry, source, settings: config.improve, metrics, logger, ...(options.onCanaryState ? { onState: options.onCanaryState } : {}) });
+      const outcome = await controller.run({ version });
+      return outcome.status === "promoted" ? { outcome: "promoted", reason: `canary ${version} promoted after ${outcome.analyses.length} analysis window(s)` } : { outcome: "rolled-back", reason: outcome.reason };
+    },
+    evalSets: { holdout, safety },
+    probePrompts: PROBE_PROMPTS,
+  };
+}

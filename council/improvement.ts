@@ -1,0 +1,91 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { dataPaths, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { nightlyLockPath, withRunLock } from "../cron/index.js";
+import { createImproveGraph, ImproveStore, listRuns, resolveApproval, runNightly, type ImprovePorts, type RunSummary } from "../graphs/improve/index.js";
+
+export interface ImprovementOptions {
+  config: CouncilConfig;
+  ports: ImprovePorts;
+  metrics: CouncilMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * The nightly loop as a service: one run at a time under the run lock (file with pid, host, start and TTL),
+ * state and checkpoints under `<dataDir>/data/`, so a run killed anywhere resumes on the next start.
+ */
+export class Improvement {
+  readonly #options: ImprovementOptions;
+  readonly #store: ImproveStore;
+  readonly #checkpointer: SqliteSaver;
+  readonly #runsDir: string;
+  #running: Promise<RunSummary> | null = null;
+
+  constructor(options: ImprovementOptions) {
+    this.#options = options;
+    const paths = dataPaths(options.config);
+    mkdirSync(paths.checkpoints, { recursive: true });
+    this.#store = new ImproveStore({ dir: join(paths.root, "data", "improve") });
+    this.#checkpointer = SqliteSaver.fromConnString(join(paths.checkpoints, "improve.sqlite"));
+    this.#runsDir = paths.runs;
+  }
+
+  get runsDir(): string {
+    return this.#runsDir;
+  }
+
+  /** True while a run started by this process is going. */
+  get busy(): boolean {
+    return this.#running !== null;
+  }
+
+  #graph() {
+    const { config, ports, metrics, logger } = this.#options;
+    return createImproveGraph({
+      ports,
+      store: this.#store,
+      runsDir: this.#runsDir,
+      checkpointer: this.#checkpointer,
+      policy: config.improve.policy,
+      criticThreshold: config.agents.criticThreshold,
+      harvestMinBatch: config.improve.harvestMinBatch,
+      maxPerUserPerDay: config.training.maxPerUserPerDay,
+      maxUserShare: config.training.maxUserShare,
+      minSuccessDelta: config.improve.gateMinSuccessDelta,
+      maxLatencyRatio: config.improve.gateMaxLatencyRatio,
+      metrics,
+      logger,
+    });
+  }
+
+  /** Runs (or resumes) one night under the lock. Throws RUN_LOCKED when another run holds it. */
+  runOnce(): Promise<RunSummary> {
+    this.#running ??= this.#locked(() => runNightly({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, ...(this.#options.now ? { now: this.#options.now } : {}) })).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  /** Approves or rejects a run waiting at the approval step, and runs it to its end. */
+  approve({ runId, decision, reason }: { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
+    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, runId, decision, ...(reason ? { reason } : {}) }));
+  }
+
+  runs(limit = 10): Promise<RunSummary[]> {
+    return listRuns({ runsDir: this.#runsDir, limit });
+  }
+
+  /** Sets the last-run gauge from disk, so the "nightly run missing" alert survives restarts. */
+  async publishLastRun(): Promise<void> {
+    const [last] = await this.runs(1);
+    if (last) this.#options.metrics.improvementLastRun.set({ status: last.outcome }, last.endedAt / 1000);
+  }
+
+  #locked<T>(task: () => Promise<T>): Promise<T> {
+    const { config, logger } = this.#options;
+    return withRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: "nightly improvement", logger }, task);
+  }
+}
