@@ -179,14 +179,14 @@ export class FaissMemory implements MemoryStore {
     }
   }
 
-  /** Index shape and size (for benchmarks, logs and `council memory stats`). */
+  /** Index shape and size (benchmarks, logs). */
   get indexStats(): IndexStats {
     return this.#index.stats;
   }
 
   /**
-   * Moves to the approximate index now if the size calls for it (built in a background worker; searches
-   * continue on the current index), or waits for a build already running. Resolves with the new stats.
+   * Builds the index the size calls for (IVF past `approx.threshold`) in a child process while searches
+   * continue on the current one, or waits for a build already running. Resolves with the new stats.
    */
   async upgradeIndex(): Promise<IndexStats> {
     this.#alive();
@@ -195,6 +195,7 @@ export class FaissMemory implements MemoryStore {
   }
 
   async record(turn: TurnRecord): Promise<void> {
+    this.#alive();
     const valid = parseTurn(turn);
     const vector = checkVector(await this.#embeddings.embedQuery(turnEmbeddingText(valid)), this.#dimensions);
     await this.recordWithVectors([{ turn: valid, vector }]);
