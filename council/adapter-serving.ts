@@ -1,0 +1,109 @@
+import { silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
+import { AdapterWatcher, CanaryRouter, loadAndProve, readCanaryState, type AdapterRegistry, type CanaryState, type ProbeGenerate } from "../deploy/index.js";
+import type { AdapterHost } from "../models/index.js";
+import type { SelectAdapter } from "./create-council.js";
+
+export interface AdapterServingOptions {
+  registry: AdapterRegistry;
+  host: AdapterHost;
+  /** Greedy generation on a slot, exactly as the gate produced the probes' eval-time outputs. */
+  generate: ProbeGenerate;
+  metrics: CouncilMetrics;
+  logger?: Logger;
+  /** `council_adapter_info` base label. */
+  base: string;
+  /** @default 500 */
+  pollIntervalMs?: number;
+}
+
+export interface AdapterServing {
+  /** Plug into createCouncil's `selectAdapter`: sticky canary routing, else stable. */
+  selectAdapter: SelectAdapter;
+  router: CanaryRouter;
+  /** Re-reads loras/current and loras/canary.json now (admin endpoint). */
+  reload(): Promise<{ version: string | null; changed: boolean }>;
+  /** Applies a canary state from this process (the in-process canary controller), before the file is written. */
+  applyCanary(state: CanaryState): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Closes the loop on the serving side: reads `loras/current` at start and on every switch (watcher), loads
+ * that version into the `stable` slot and proves it serves it with the version's probes (ADAPTER_STALE keeps
+ * the last good adapter), loads a running canary into the `canary` slot, and routes each user stickily.
+ */
+export async function startAdapterServing({ registry, host, generate, metrics, logger = silentLogger, base, pollIntervalMs = 500 }: AdapterServingOptions): Promise<AdapterServing> {
+  const router = new CanaryRouter();
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = chain.then(task, task);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  let stableVersion: string | null = null;
+  let canaryVersion: string | null = null;
+
+  const loadStable = (version: string | null) =>
+    serial(async () => {
+      if (version === stableVersion) return;
+      if (version === null) {
+        await host.removeAdapter("stable");
+      } else {
+        const record = await registry.get(version);
+        const { probes } = await registry.readEval(version);
+        await loadAndProve({ host, slot: "stable", version, adapterPath: record.adapterPath, probes, generate, logger, registry: metrics.registry });
+      }
+      if (stableVersion !== null) metrics.adapterInfo.remove({ version: stableVersion, base });
+      stableVersion = version;
+      metrics.adapterInfo.set({ version: version ?? "base", base }, 1);
+      router.setStable(version);
+      logger.info({ version }, "adapter-swapped: stable slot serves it");
+    });
+
+  const applyCanary = (state: CanaryState | null) =>
+    serial(async () => {
+      const running = state !== null && state.status === "running" ? state : null;
+      if (running && running.version !== canaryVersion) {
+        const record = await registry.get(running.version);
+        await host.setAdapter({ slot: "canary", path: record.adapterPath, version: running.version });
+        canaryVersion = running.version;
+      }
+      router.update(running);
+      metrics.canaryWeight.set(running?.weight ?? 0);
+      if (!running && canaryVersion !== null) {
+        canaryVersion = null;
+        await host.removeAdapter("canary");
+      }
+    });
+
+  const current = await registry.current();
+  try {
+    await loadStable(current);
+  } catch (error) {
+    logger.error({ err: error, version: current }, "cannot serve loras/current; serving the base model");
+  }
+  await applyCanary(await readCanaryState(registry.paths.loras).catch(() => null));
+
+  const watcher = await AdapterWatcher.create({ registry, logger, pollIntervalMs });
+  watcher.on("adapter-swapped", ({ version }) => {
+    loadStable(version).catch((error: unknown) => logger.error({ err: error, version }, "adapter swap not served; keeping the last good adapter"));
+  });
+  watcher.on("canary-changed", (state) => {
+    applyCanary(state).catch((error: unknown) => logger.error({ err: error }, "canary change not applied"));
+  });
+  watcher.on("watch-failed", (error) => logger.error({ err: error }, "adapter watch failed; keeping the last good state"));
+
+  return {
+    router,
+    selectAdapter: ({ userId, sessionId }) => {
+      const selection = router.select(userId ?? sessionId);
+      return selection.version === null ? null : { slot: selection.slot, version: selection.version };
+    },
+    reload: () => watcher.reload(),
+    applyCanary: (state) => applyCanary(state),
+    async dispose() {
+      await watcher.dispose();
+      await chain;
+    },
+  };
+}
