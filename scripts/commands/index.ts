@@ -7,6 +7,7 @@ import { register as rollback } from "./rollback.js";
 import { register as status } from "./status.js";
 import { register as kb } from "./kb.js";
 import { register as ask } from "./ask.js";
+import { register as serve } from "./serve.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -21,6 +22,7 @@ const commands: Array<(program: Command) => void> = [
   rollback,
   status,
   ask,
+  serve,
 ];
 
 export function registerCommands(program: Command): void {
