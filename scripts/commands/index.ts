@@ -7,6 +7,7 @@ import { register as rollback } from "./rollback.js";
 import { register as status } from "./status.js";
 import { register as kb } from "./kb.js";
 import { register as ask } from "./ask.js";
+import { register as bench } from "./bench.js";
 import { register as serve } from "./serve.js";
 
 /**
@@ -23,6 +24,7 @@ const commands: Array<(program: Command) => void> = [
   status,
   ask,
   serve,
+  bench,
 ];
 
 export function registerCommands(program: Command): void {

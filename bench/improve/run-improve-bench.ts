@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { CouncilError } from "../../core/index.js";
+import { renderChart } from "./chart.js";
+import { freePort, runNightlyOnce, startCouncilServer, type NightlySummary } from "./council-process.js";
+import { cycleResult, successRate, type DayOutcome, type ImproveResults } from "./cycle-stats.js";
+import type { BenchItem } from "./items.js";
+import { askAndRate, type AskedItem } from "./simulated-user.js";
+
+export type TrafficItem = BenchItem & { answer?: string };
+
+export interface ImproveBenchOptions {
+  traffic: readonly TrafficItem[];
+  eval: readonly BenchItem[];
+  /** Knowledge-base pages written to `<work>/kb` and indexed by the server (COUNCIL_KB_EXTRA_DIRS). */
+  kbPages?: ReadonlyArray<{ page: string; markdown: string }>;
+  /** Path of the eval file the server gets as its holdout set (COUNCIL_EVAL_HOLDOUT). */
+  evalFile: string;
+  cycles: number;
+  outDir: string;
+  /** Share of 👎 that carry the right answer as a correction. @default 0 */
+  corrections?: number;
+  /** Questions in flight at once. @default 2 */
+  concurrency?: number;
+  /** Distinct simulated users (chat tokens). @default 40 */
+  users?: number;
+  /** Scratch folder for the server's data (memory, loras, runs); a temp folder when not given. */
+  workDir?: string;
+  /** Keep the scratch folder. @default false */
+  keepWork?: boolean;
+  /** Extra environment for the server and nightly processes (COUNCIL_*), on top of the current one. */
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+interface DayRecord {
+  day: number;
+  traffic: AskedItem[];
+  eval: AskedItem[];
+}
+
+/** Deterministic per-item choice in [0, 1) (for which 👎 carries a correction). */
+function unitHash(text: string): number {
+  let hash = 2166136261;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return (hash >>> 0) / 2 ** 32;
+}
+
+async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
+
+const outcomeOf = (asked: readonly AskedItem[]): DayOutcome => new Map(asked.map((entry) => [entry.id, entry.passed]));
+
+/**
+ * The self-improvement benchmark: a real `council serve` on a scratch data dir, simulated users asking every
+ * traffic question over WebSocket and rating it, then one `council nightly --once` per cycle (simulated users
+ * keep sending traffic during its canary), then the next day. Writes results.json, chart.svg and details.json.
+ */
+export async function runImproveBench(options: ImproveBenchOptions): Promise<ImproveResults> {
+  const { traffic, eval: evalItems, kbPages = [], cycles, corrections = 0, concurrency = 2, users = 40, keepWork = false, log = () => {} } = options;
+  if (!Number.isInteger(cycles) || cycles < 1) throw new CouncilError("CONFIG_INVALID", `--cycles must be a positive integer, got ${cycles}.`);
+  if (!(corrections >= 0 && corrections <= 1)) throw new CouncilError("CONFIG_INVALID", `--corrections must be in [0, 1], got ${corrections}.`);
+  if (traffic.length === 0 || evalItems.length === 0) throw new CouncilError("DATASET_EMPTY", "The benchmark needs at least one traffic and one eval item.");
+  const evalIds = new Set(evalItems.map((item) => item.id));
+  const evalQuestions = new Set(evalItems.map((item) => item.question.trim().toLowerCase()));
+  const overlap = traffic.filter((item) => evalIds.has(item.id) || evalQuestions.has(item.question.trim().toLowerCase()));
+  if (overlap.length > 0) throw new CouncilError("DATASET_CONTAMINATED", `Traffic and eval share items: ${overlap.slice(0, 5).map((item) => item.id).join(", ")}.`);
+
+  const outDir = resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const workDir = options.workDir ? resolve(options.workDir) : await mkdtemp(join(tmpdir(), "council-bench-improve-"));
+  await mkdir(workDir, { recursive: true });
+  const kbDir = join(workDir, "kb");
+  await mkdir(kbDir, { recursive: true });
+  for (const { page, markdown } of kbPages) await writeFile(join(kbDir, `${page}.md`), markdown);
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    COUNCIL_LOG_LEVEL: "warn",
+    COUNCIL_MESSAGES_PER_MINUTE: "100000",
+    COUNCIL_CANARY_INTERVAL_S: "30",
+    COUNCIL_CANARY_MIN_REQUESTS: "5",
+    COUNCIL_CANARY_DEADLINE_S: "600",
+    ...process.env,
+    ...options.env,
+    COUNCIL_DATA_DIR: join(workDir, "data"),
+    COUNCIL_HOST: "127.0.0.1",
+    COUNCIL_PORT: String(port),
+    COUNCIL_ADMIN_TOKEN: randomBytes(16).toString("hex"),
+    COUNCIL_IMPROVE_POLICY: "auto",
+    COUNCIL_EVAL_HOLDOUT: resolve(options.evalFile),
+    ...(kbPages.length > 0 ? { COUNCIL_KB_EXTRA_DIRS: kbDir } : {}),
+  };
+  const logFile = join(workDir, "council.log");
+  log(`work dir ${workDir}; server log ${logFile}`);
+  const started = Date.now();
+  const server = await startCouncilServer({ env, port, logFile });
+  log(`server ready on ${server.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  const askDay = async (day: number): Promise<DayRecord> => {
+    const trafficAsked = await pool(traffic, concurrency, (item, index) => {
+      const user = `sim-user-${index % users}`;
+      return askAndRate({ item, url: server.wsUrl, token: user, sessionId: `${user}-day${day}`, correct: unitHash(`${item.id}:${day}`) < corrections });
+    });
+    const evalAsked = await pool(evalItems, concurrency, (item) => askAndRate({ item, url: server.wsUrl, token: "sim-eval", sessionId: `eval-day${day}`, rate: false }));
+    log(`day ${day}: traffic ${(successRate(outcomeOf(trafficAsked)) * 100).toFixed(1)} %, eval ${(successRate(outcomeOf(evalAsked)) * 100).toFixed(1)} %`);
+    return { day, traffic: trafficAsked, eval: evalAsked };
+  };
+
+  /** Canary traffic: distinct users keep asking (and rating) traffic questions until `done` resolves. */
+  const canaryTraffic = async (night: number, done: Promise<unknown>) => {
+    const byAdapter: Record<string, { turns: number; passed: number }> = {};
+    let finished = false;
+    void done.finally(() => (finished = true));
+    let turn = 0;
+    const errors: string[] = [];
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (!finished) {
+          const index = turn++;
+          const item = traffic[(index * 7 + night) % traffic.length]!;
+          const user = `canary-user-${night}-${index % (users * 2)}`;
+          try {
+            const asked = await askAndRate({ item, url: server.wsUrl, token: user, sessionId: `${user}-night${night}` });
+            const entry = (byAdapter[asked.adapter ?? "base"] ??= { turns: 0, passed: 0 });
+            entry.turns++;
+            if (asked.passed) entry.passed++;
+          } catch (error) {
+            errors.push((error as Error).message);
+            await new Promise((resolveSleep) => setTimeout(resolveSleep, 1000));
+          }
+        }
+      }),
+    );
+    return { byAdapter, errors: errors.slice(0, 20), errorCount: errors.length };
+  };
+
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}`, node: process.version };
+  const details: Record<string, unknown> = { startedAt: new Date(started).toISOString(), machine, trafficItems: traffic.length, evalItems: evalItems.length, kbPages: kbPages.map((p) => p.page), cycles, corrections, concurrency, users, days: [] as unknown[], nights: [] as unknown[] };
+  const writeOutputs = async (results: ImproveResults) => {
+    await writeFile(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    await writeFile(join(outDir, "chart.svg"), renderChart({ results, title: `council bench improve: ${traffic.length} traffic / ${evalItems.length} eval items, ${new Date(started).toISOString().slice(0, 10)}` }));
+    await writeFile(join(outDir, "details.json"), JSON.stringify(details, null, 2) + "\n");
+  };
+  const dayDetails = (record: DayRecord) => ({
+    day: record.day,
+    traffic: record.traffic.map(({ id, passed, adapter, rated, corrected, seconds }) => ({ id, passed, adapter, rated, corrected, seconds: Math.round(seconds * 10) / 10 })),
+    eval: record.eval.map(({ id, passed, adapter, seconds }) => ({ id, passed, adapter, seconds: Math.round(seconds * 10) / 10 })),
+  });
+
+  try {
+    let yesterday = await askDay(0);
+    (details.days as unknown[]).push(dayDetails(yesterday));
+    const results: ImproveResults = { baseline: { traffic_success: successRate(outcomeOf(yesterday.traffic)), eval_success: successRate(outcomeOf(yesterday.eval)) }, cycles: [] };
+    await writeOutputs(results);
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      const cycleStart = performance.now();
+      log(`night ${cycle}: council nightly --once`);
+      const nightly = runNightlyOnce({ env, logFile });
+      const canary = await canaryTraffic(cycle, nightly.catch(() => undefined));
+      const summary: NightlySummary = await nightly;
+      log(`night ${cycle}: ${summary.outcome} (harvested ${summary.harvested}, accepted ${summary.accepted}, training ${summary.trainingSeconds.toFixed(1)} s${summary.reasons.length ? `; ${summary.reasons.join("; ")}` : ""})`);
+      (details.nights as unknown[]).push({ cycle, summary, canary });
+      const today = await askDay(cycle);
+      (details.days as unknown[]).push(dayDetails(today));
+      results.cycles.push(
+        cycleResult({
+          cycle,
+          yesterday: outcomeOf(yesterday.traffic),
+          today: outcomeOf(today.traffic),
+          evalDay: outcomeOf(today.eval),
+          harvested: summary.harvested,
+          accepted: summary.accepted,
+          trainingSeconds: summary.trainingSeconds,
+          cycleSeconds: (performance.now() - cycleStart) / 1000,
+        }),
+      );
+      await writeOutputs(results);
+      yesterday = today;
+    }
+    details.endedAt = new Date().toISOString();
+    await writeOutputs(results);
+    return results;
+  } finally {
+    await server.stop();
+    if (!keepWork && !options.workDir) await rm(workDir, { recursive: true, force: true });
+  }
+}
+

@@ -1,0 +1,106 @@
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import { CouncilError, PROJECT_ROOT } from "../../core/index.js";
+import { buildTldrBench, itemsToJsonl, loadItemsJsonl, runImproveBench, type BenchItem, type TrafficItem } from "../../bench/improve/index.js";
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]`);
+    return n;
+  };
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("expected a fraction in [0, 1]");
+  return n;
+}
+
+interface ImproveCommandOptions {
+  traffic: string;
+  pages?: string;
+  limit?: number;
+  eval?: string;
+  cycles: number;
+  out?: string;
+  corrections: number;
+  concurrency: number;
+  users: number;
+  kb?: string;
+  work?: string;
+  keepWork?: boolean;
+}
+
+/** Markdown pages of a folder, as knowledge-base pages for the server. */
+async function markdownPages(dir: string): Promise<Array<{ page: string; markdown: string }>> {
+  const files = (await readdir(dir)).filter((file) => file.endsWith(".md")).sort();
+  return Promise.all(files.map(async (file) => ({ page: file.slice(0, -3), markdown: await readFile(join(dir, file), "utf8") })));
+}
+
+async function improve(options: ImproveCommandOptions): Promise<void> {
+  const out = resolve(options.out ?? join(PROJECT_ROOT, "bench", "results", `improve-${new Date().toISOString().slice(0, 10)}`));
+  await mkdir(out, { recursive: true });
+  // Files derived from tldr stay out of git (the dataset is never copied into the repo).
+  await writeFile(join(out, ".gitignore"), "traffic.jsonl\neval.jsonl\n");
+  let traffic: TrafficItem[];
+  let evalItems: BenchItem[];
+  let kbPages: Array<{ page: string; markdown: string }> = [];
+  const trafficPath = resolve(options.traffic);
+  if (!existsSync(trafficPath)) throw new CouncilError("CONFIG_INVALID", `--traffic: ${trafficPath} does not exist.`);
+  if (statSync(trafficPath).isDirectory()) {
+    const pages = options.pages?.split(",").map((page) => page.trim()).filter(Boolean);
+    const built = buildTldrBench({ root: trafficPath, ...(pages ? { pages } : {}), ...(options.limit ? { limit: options.limit } : {}) });
+    traffic = built.traffic;
+    kbPages = built.kbPages;
+    evalItems = options.eval ? await loadItemsJsonl(resolve(options.eval)) : built.eval;
+  } else {
+    if (options.pages) throw new CouncilError("CONFIG_INVALID", "--pages applies to a tldr pages folder, not to a JSONL traffic file.");
+    traffic = (await loadItemsJsonl(trafficPath)).slice(0, options.limit);
+    if (!options.eval) throw new CouncilError("CONFIG_INVALID", "--eval <file.jsonl> is required with a JSONL traffic file.");
+    evalItems = await loadItemsJsonl(resolve(options.eval));
+  }
+  if (options.kb) kbPages = [...kbPages, ...(await markdownPages(resolve(options.kb)))];
+  await writeFile(join(out, "traffic.jsonl"), itemsToJsonl(traffic));
+  const evalFile = join(out, "eval.jsonl");
+  await writeFile(evalFile, itemsToJsonl(evalItems));
+  console.log(`bench improve: ${traffic.length} traffic items, ${evalItems.length} eval items, ${kbPages.length} knowledge-base pages, ${options.cycles} cycle(s) → ${out}`);
+  const results = await runImproveBench({
+    traffic,
+    eval: evalItems,
+    kbPages,
+    evalFile,
+    cycles: options.cycles,
+    outDir: out,
+    corrections: options.corrections,
+    concurrency: options.concurrency,
+    users: options.users,
+    ...(options.work ? { workDir: options.work } : {}),
+    keepWork: options.keepWork ?? false,
+    log: (line) => console.log(`bench improve: ${line}`),
+  });
+  console.log(JSON.stringify(results, null, 2));
+  console.log(`bench improve: wrote ${join(out, "results.json")} and ${join(out, "chart.svg")}`);
+}
+
+export function register(program: Command): void {
+  const bench = program.command("bench").description("Benchmarks: measure self-improvement (improve)");
+  bench
+    .command("improve")
+    .description("Simulated users against a real server and the real nightly loop; writes results.json and chart.svg per cycle")
+    .requiredOption("--traffic <path>", "traffic items: a JSONL file ({id, question, accept[]}) or a tldr pages folder (e.g. ../shared/datasets/tldr/pages)")
+    .option("--pages <names>", "tldr pages to use, comma-separated (default: 48 common commands)")
+    .option("--limit <n>", "at most this many traffic items (round-robin across pages)", integer(1, 100_000))
+    .option("--eval <file>", "eval items JSONL (never indexed, never trained on); default with tldr traffic: generated from other examples of the same pages, rephrased, written to <out>/eval.jsonl")
+    .option("--cycles <n>", "simulated days after the baseline, each preceded by one nightly run", integer(1, 100), 1)
+    .option("--out <dir>", "output folder (default bench/results/improve-<date>)")
+    .option("--corrections <p>", "share of 👎 that carry the right answer as a correction", fraction, 0)
+    .option("--concurrency <n>", "questions in flight at once", integer(1, 256), 2)
+    .option("--users <n>", "distinct simulated users (chat tokens)", integer(1, 10_000), 40)
+    .option("--kb <dir>", "extra markdown folder to index as the knowledge base")
+    .option("--work <dir>", "scratch folder for the server's data (default: a temp folder, removed afterwards)")
+    .option("--keep-work", "keep the temp scratch folder")
+    .action(improve);
+}
