@@ -12,7 +12,8 @@
  * Backends: `seedling` runs `council serve` on models/seedling.gguf (the real council); `fake` runs
  * bench/ws-load-server.ts (real server + real FaissMemory, a FakeCouncilRuntime instead of the model,
  * which measures the server alone). `auto` (default) picks seedling when models/seedling.gguf exists
- * and `council serve` is registered.
+ * and `council serve` is registered. `--model <gguf>` runs `council serve` on another GGUF (backend `gguf`).
+ * COUNCIL_* variables in the environment reach the server (e.g. COUNCIL_THREADS=1, COUNCIL_MAX_TOKENS).
  *
  *   npx tsx bench/ws-load.ts [--clients 200] [--seconds 60] [--backend auto|seedling|fake]
  *       [--interval-ms 1000] [--queue-max 256] [--parallel 2] [--grace-seconds 120]
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     clients: { type: "string", default: "200" },
     seconds: { type: "string", default: "60" },
     backend: { type: "string", default: "auto" },
+    model: { type: "string" },
     "interval-ms": { type: "string", default: "1000" },
     "queue-max": { type: "string", default: "256" },
     parallel: { type: "string", default: "2" },
@@ -52,8 +54,9 @@ for (const [name, value] of Object.entries({ CLIENTS, SECONDS, INTERVAL_MS, QUEU
   if (!Number.isFinite(value) || value < 0) throw new Error(`bad ${name}: ${value}`);
 }
 const serveRegistered = readFileSync(join(PROJECT_ROOT, "scripts", "commands", "index.ts"), "utf8").includes("./serve.js");
-const backend = values.backend === "auto" ? (existsSync(SEEDLING_PATH) && serveRegistered ? "seedling" : "fake") : values.backend;
-if (backend !== "seedling" && backend !== "fake") throw new Error(`--backend must be auto, seedling or fake, got ${values.backend}`);
+const backend = values.model !== undefined ? "gguf" : values.backend === "auto" ? (existsSync(SEEDLING_PATH) && serveRegistered ? "seedling" : "fake") : values.backend;
+if (backend !== "seedling" && backend !== "fake" && backend !== "gguf") throw new Error(`--backend must be auto, seedling or fake, got ${values.backend}`);
+if (backend !== "fake" && !serveRegistered) throw new Error("council serve is not registered in scripts/commands/index.ts");
 
 /** Questions from tldr page descriptions (first `> ` line of each page), or generic ones. */
 function loadQuestions(): string[] {
@@ -193,8 +196,9 @@ async function main(): Promise<void> {
     COUNCIL_MESSAGES_PER_MINUTE: "100000",
     COUNCIL_LOG_LEVEL: "warn",
     OMP_NUM_THREADS: "1",
+    ...(values.model === undefined ? {} : { COUNCIL_MODEL: values.model }),
   };
-  const args = backend === "seedling"
+  const args = backend !== "fake"
     ? ["--import", "tsx", join(PROJECT_ROOT, "scripts", "cli.ts"), "serve"]
     : ["--import", "tsx", join(PROJECT_ROOT, "bench", "ws-load-server.ts"), "--dir", join(scratch, "memory"), "--token-delay-ms", values["token-delay-ms"]];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "ignore", "inherit"] });
@@ -229,7 +233,8 @@ async function main(): Promise<void> {
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}`, node: process.version, loadavgAtEnd: loadavg() },
       setup: {
         backend,
-        model: backend === "seedling" ? "models/seedling.gguf" : "FakeCouncilRuntime (no model) + real FaissMemory",
+        model: backend === "seedling" ? "models/seedling.gguf (council serve)" : backend === "gguf" ? `${values.model} (council serve)` : "FakeCouncilRuntime (no model) + real FaissMemory",
+        councilEnv: Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith("COUNCIL_"))),
         clients: CLIENTS,
         seconds: SECONDS,
         intervalMs: INTERVAL_MS,
