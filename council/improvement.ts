@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { dataPaths, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { nightlyLockPath, withRunLock } from "../cron/index.js";
-import { createImproveGraph, ImproveStore, listRuns, resolveApproval, runNightly, type ImprovePorts, type RunSummary } from "../graphs/improve/index.js";
+import { createImproveGraph, harvestFailures, ImproveStore, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
 
 export interface ImprovementOptions {
   config: CouncilConfig;
@@ -72,6 +72,41 @@ export class Improvement {
   /** Approves or rejects a run waiting at the approval step, and runs it to its end. */
   approve({ runId, decision, reason }: { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
     return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, runId, decision, ...(reason ? { reason } : {}) }));
+  }
+
+  /**
+   * What tonight's run would harvest (and, with `vote`, what Agent-0 and the council would accept), without
+   * training, deploying or moving the harvest window.
+   */
+  async preview({ vote = false }: { vote?: boolean } = {}): Promise<HarvestResult & { since: number; until: number; candidates: Candidate[]; decisions: VoteDecision[] }> {
+    const { config, ports } = this.#options;
+    const since = (await this.#store.state()).lastUntil;
+    const until = (this.#options.now ?? Date.now)();
+    const harvest = await harvestFailures({
+      memory: ports.memory,
+      since,
+      until,
+      criticThreshold: config.agents.criticThreshold,
+      evalSets: [{ name: "holdout", items: ports.evalSets.holdout }],
+      maxPerUserPerDay: config.training.maxPerUserPerDay,
+      maxUserShare: config.training.maxUserShare,
+    });
+    const candidates: Candidate[] = [];
+    const decisions: VoteDecision[] = [];
+    if (vote) {
+      for (const item of harvest.items) {
+        const mine = await ports.rewrite(item);
+        candidates.push(...mine);
+        if (mine.length === 0) continue;
+        try {
+          decisions.push(await ports.vote(item, mine));
+        } catch (error) {
+          if (!isCouncilError(error, "QUORUM_NOT_REACHED")) throw error;
+          decisions.push({ itemId: item.id, accepted: false, winnerId: null, winnerScore: 0, ballots: [], reason: error.message });
+        }
+      }
+    }
+    return { ...harvest, since, until, candidates, decisions };
   }
 
   runs(limit = 10): Promise<RunSummary[]> {

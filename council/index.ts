@@ -6,3 +6,4 @@ export { createImprovementPorts, createProbeAnswerer, PROBE_PROMPTS, type Improv
 export { startAdapterServing, type AdapterServing, type AdapterServingOptions } from "./adapter-serving.js";
 export { tallyVotes, ballotSchema, voteDecisionSchema, type Ballot as VoteBallot, type VoteDecision as TallyDecision } from "./voting/index.js";
 export type { RunSummary } from "../graphs/improve/index.js";
+export { createCouncilRuntime, type CouncilRuntimeBundle } from "./create-runtime.js";

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { register as dataset } from "./dataset.js";
 import { register as doctor } from "./doctor.js";
 import { register as graph } from "./graph.js";
+import { register as seedling } from "./seedling.js";
 import { register as deploy } from "./deploy.js";
 import { register as rollback } from "./rollback.js";
 import { register as status } from "./status.js";
@@ -9,6 +10,8 @@ import { register as kb } from "./kb.js";
 import { register as ask } from "./ask.js";
 import { register as bench } from "./bench.js";
 import { register as serve } from "./serve.js";
+import { register as nightly } from "./nightly.js";
+import { register as train } from "./train.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -24,7 +27,10 @@ const commands: Array<(program: Command) => void> = [
   status,
   ask,
   serve,
+  nightly,
   bench,
+  train,
+  seedling,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,94 @@
+import { basename } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { modelPath, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { AdapterRegistry } from "../deploy/index.js";
+import { loadGraphSpec } from "../graphs/index.js";
+import { openKnowledgeBase, openMemory } from "../memory/index.js";
+import { createChatModel, createEmbeddings, type AdapterHost, type CouncilChatModel } from "../models/index.js";
+import { createTrainer } from "../training/index.js";
+import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
+import { createCouncil, type Council, type Disposable } from "./create-council.js";
+import { createImprovementPorts, createProbeAnswerer } from "./improvement-ports.js";
+import { Improvement } from "./improvement.js";
+
+export interface CouncilRuntimeBundle {
+  council: Council;
+  /** Null when the backend cannot hold LoRA slots: chat works, the nightly loop cannot evaluate or serve adapters. */
+  improvement: Improvement | null;
+  /** Null when the backend cannot hold LoRA slots (then every turn runs on the base model). */
+  serving: AdapterServing | null;
+  chatModel: CouncilChatModel;
+  embeddings: EmbeddingsInterface;
+}
+
+function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost {
+  const host = model as Partial<AdapterHost>;
+  return typeof host.setAdapter === "function" && typeof host.removeAdapter === "function" && typeof host.adapters === "function";
+}
+
+/**
+ * Builds everything one Council process runs from config: chat model, embeddings, FAISS memory, the
+ * knowledge base, the adapter registry and serving (stable/canary slots that follow loras/), the chat
+ * council, and the nightly improvement service. `council.dispose()` releases it all.
+ */
+export async function createCouncilRuntime({ config, logger = silentLogger, metrics }: { config: CouncilConfig; logger?: Logger; metrics: CouncilMetrics }): Promise<CouncilRuntimeBundle> {
+  const owned: Disposable[] = [];
+  try {
+    const chatModel = await createChatModel({ config, logger });
+    if ("dispose" in chatModel) owned.push(chatModel as unknown as Disposable);
+    const embeddings = await createEmbeddings({ config, logger });
+    if ("dispose" in embeddings) owned.push(embeddings as unknown as Disposable);
+    const memory = await openMemory({ config, embeddings, logger, metrics });
+    owned.unshift(memory);
+    const { kb } = await openKnowledgeBase({ config, embeddings, logger });
+    owned.unshift(kb);
+    const spec = loadGraphSpec(config.agents.graphSpec);
+    const registry = await AdapterRegistry.create({ config, logger });
+    const base = basename(modelPath(config));
+
+    let serving: AdapterServing | null = null;
+    if (isAdapterHost(chatModel)) {
+      const probe = createProbeAnswerer({ chatModel, knowledgeBase: kb, spec, config });
+      serving = await startAdapterServing({ registry, host: chatModel, generate: async (prompt, slot) => (await probe.answer(prompt, slot)).answer, metrics, logger, base });
+      owned.unshift(serving);
+    }
+    const council = await createCouncil({
+      config,
+      chatModel,
+      embeddings,
+      memory,
+      knowledgeBase: kb,
+      metrics,
+      logger,
+      spec,
+      owned,
+      ...(serving ? { selectAdapter: serving.selectAdapter } : {}),
+    });
+    const improvement = isAdapterHost(chatModel)
+      ? new Improvement({
+          config,
+          metrics,
+          logger,
+          ports: await createImprovementPorts({
+            config,
+            chatModel,
+            embeddings,
+            memory,
+            knowledgeBase: kb,
+            registry,
+            trainer: await createTrainer({ config }),
+            spec,
+            metrics,
+            logger,
+            ...(serving ? { onCanaryState: (state) => void serving.applyCanary(state) } : {}),
+          }),
+        })
+      : null;
+    if (improvement === null) logger.warn({ backend: config.model.backend }, "this backend cannot load LoRA adapters in slots: the nightly loop is off");
+    await improvement?.publishLastRun();
+    return { council, improvement, serving, chatModel, embeddings };
+  } catch (error) {
+    for (const resource of owned) await resource.dispose();
+    throw error;
+  }
+}

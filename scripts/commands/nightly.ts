@@ -1,0 +1,162 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { createLogger, createMetrics, CouncilError, isCouncilError, loadConfig, safeParseJson, type CouncilConfig } from "../../core/index.js";
+import { createCouncilRuntime, type Improvement, type RunSummary } from "../../council/index.js";
+
+const POLL_MS = 2000;
+
+function serverUrl(config: CouncilConfig): string {
+  const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.server.port}`;
+}
+
+/** True when a Council server answers at the configured address (then the run belongs in that process). */
+async function serverIsUp(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) });
+    return true;
+  } catch {
+    // Connection refused or timed out: no server here. Nothing else is swallowed: the caller runs in-process.
+    return false;
+  }
+}
+
+const jobSchema = z.object({
+  running: z.boolean(),
+  summary: z.unknown().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+async function adminCall(url: string, config: CouncilConfig, path: string, init: { method: "GET" | "POST"; body?: unknown }): Promise<z.infer<typeof jobSchema>> {
+  if (!config.server.adminToken) {
+    throw new CouncilError("UNAUTHORIZED", `A Council server is running at ${url}, so the run must happen in it (its model, memory and canary traffic live there); set COUNCIL_ADMIN_TOKEN to the server's admin token.`);
+  }
+  const response = await fetch(`${url}${path}`, {
+    method: init.method,
+    headers: { authorization: `Bearer ${config.server.adminToken}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    const error = safeParseJson(text, z.object({ code: z.string(), message: z.string() }));
+    if (error.success && error.value.code === "RUN_LOCKED") throw new CouncilError("RUN_LOCKED", error.value.message);
+    throw new CouncilError("BACKEND_UNAVAILABLE", `The server answered ${response.status}: ${error.success ? `${error.value.code}: ${error.value.message}` : text.slice(0, 200)}`);
+  }
+  const parsed = safeParseJson(text, jobSchema);
+  if (!parsed.success) throw new CouncilError("BACKEND_UNAVAILABLE", `Unexpected answer from the server: ${parsed.error.message}`);
+  return parsed.value;
+}
+
+async function viaServer(url: string, config: CouncilConfig, start: { path: string; body?: unknown }): Promise<RunSummary> {
+  let job = await adminCall(url, config, start.path, { method: "POST", body: start.body ?? {} });
+  while (job.running) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    job = await adminCall(url, config, "/api/improve/job", { method: "GET" });
+  }
+  if (job.error) throw new CouncilError(job.error.code as CouncilError["code"], job.error.message);
+  return job.summary as RunSummary;
+}
+
+async function inProcess<T>(config: CouncilConfig, task: (improvement: Improvement) => Promise<T>): Promise<T> {
+  const logger = createLogger(config);
+  const bundle = await createCouncilRuntime({ config, logger, metrics: createMetrics({ defaultMetrics: false }) });
+  try {
+    if (bundle.improvement === null) throw new CouncilError("BACKEND_UNAVAILABLE", `The ${config.model.backend} backend cannot serve LoRA adapters; the nightly loop needs the llama backend.`);
+    return await task(bundle.improvement);
+  } finally {
+    await bundle.council.dispose();
+  }
+}
+
+function printSummary(summary: RunSummary, json: boolean | undefined): void {
+  if (json) {
+    console.log(JSON.stringify(summary, null, 2));
+    return;
+  }
+  console.log(`run ${summary.runId}: ${summary.outcome}`);
+  for (const reason of summary.reasons) console.log(`  reason: ${reason}`);
+  console.log(`  harvested ${summary.harvested}, accepted ${summary.accepted}, trained on ${summary.datasetExamples} example(s) in ${summary.trainingSeconds.toFixed(1)} s${summary.finalLoss === null ? "" : ` (final loss ${summary.finalLoss.toFixed(3)})`}`);
+  for (const suite of summary.suites) console.log(`  gate ${suite.suite}: ${suite.passed ? "pass" : "FAIL"} — ${suite.reason}`);
+  if (summary.version) console.log(`  version ${summary.version}`);
+}
+
+/** Clean outcomes exit 0; "locked" is clean too (another run is doing the work). */
+async function runReporting(json: boolean | undefined, task: () => Promise<RunSummary>): Promise<void> {
+  try {
+    printSummary(await task(), json);
+  } catch (error) {
+    if (!isCouncilError(error, "RUN_LOCKED")) throw error;
+    console.log(json ? JSON.stringify({ outcome: "locked", reason: error.message }) : `locked: ${error.message}`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("nightly")
+    .description("Run the self-improvement loop: harvest → Agent-0 → vote → train → gate → deploy → canary → promote or roll back")
+    .requiredOption("--once", "run one night now (blocks until it ends or waits for approval)")
+    .option("--dry-run", "only harvest, rewrite and vote: print what would be trained, change nothing")
+    .option("--json", "print the run summary as JSON")
+    .action(async (options: { once: boolean; dryRun?: boolean; json?: boolean }) => {
+      const config = loadConfig();
+      if (options.dryRun) {
+        const preview = await inProcess(config, (improvement) => improvement.preview({ vote: true }));
+        if (options.json) console.log(JSON.stringify(preview, null, 2));
+        else {
+          console.log(`dry run: ${preview.items.length} failure(s) harvested from ${preview.turns} failed turn(s) since ${new Date(preview.since).toISOString()}`);
+          for (const decision of preview.decisions) {
+            const item = preview.items.find((i) => i.id === decision.itemId);
+            const winner = preview.candidates.find((c) => c.id === decision.winnerId);
+            console.log(`  ${decision.accepted ? "accept" : "reject"} ${decision.winnerScore.toFixed(2)}  ${item?.question ?? decision.itemId}${winner ? `  →  ${winner.text.slice(0, 80)}` : ""}`);
+          }
+        }
+        return;
+      }
+      const url = serverUrl(config);
+      await runReporting(options.json, async () => ((await serverIsUp(url)) ? viaServer(url, config, { path: "/api/improve/runs" }) : inProcess(config, (improvement) => improvement.runOnce())));
+    });
+
+  program
+    .command("approve <run-id>")
+    .description("Approve (or --reject) a nightly run waiting at the approval step (COUNCIL_IMPROVE_POLICY=approve)")
+    .option("--reject", "reject the adapter instead")
+    .option("--reason <text>", "why (kept in the run summary)")
+    .option("--json", "print the run summary as JSON")
+    .action(async (runId: string, options: { reject?: boolean; reason?: string; json?: boolean }) => {
+      const config = loadConfig();
+      const decision = options.reject ? "reject" : "approve";
+      const url = serverUrl(config);
+      const body = { decision, ...(options.reason ? { reason: options.reason } : {}) };
+      await runReporting(options.json, async () =>
+        (await serverIsUp(url)) ? viaServer(url, config, { path: `/api/improve/runs/${encodeURIComponent(runId)}/approve`, body }) : inProcess(config, (improvement) => improvement.approve({ runId, decision, ...(options.reason ? { reason: options.reason } : {}) })),
+      );
+    });
+
+  program
+    .command("harvest")
+    .description("Show the failures tonight's run would harvest (by success flag, 👎 and critic score, since the last run)")
+    .option("--json", "print as JSON")
+    .action(async (options: { json?: boolean }) => {
+      const preview = await inProcess(loadConfig(), (improvement) => improvement.preview());
+      if (options.json) console.log(JSON.stringify({ since: preview.since, until: preview.until, turns: preview.turns, items: preview.items, filters: preview.filters }, null, 2));
+      else {
+        console.log(`${preview.items.length} failure(s) from ${preview.turns} failed turn(s) since ${new Date(preview.since).toISOString()}`);
+        for (const item of preview.items) console.log(`  ${item.id}  ${item.category ?? "-"}  ${item.question}  (${item.traceIds.length} turn(s))`);
+        for (const filter of preview.filters) if (filter.dropped > 0) console.log(`  filtered ${filter.name}: ${filter.dropped}`);
+      }
+    });
+
+  program
+    .command("vote")
+    .description("Show Agent-0's candidate rewrites for tonight's failures and the council's ballots and decisions")
+    .option("--json", "print as JSON")
+    .action(async (options: { json?: boolean }) => {
+      const preview = await inProcess(loadConfig(), (improvement) => improvement.preview({ vote: true }));
+      if (options.json) console.log(JSON.stringify({ candidates: preview.candidates, decisions: preview.decisions }, null, 2));
+      else
+        for (const decision of preview.decisions) {
+          console.log(`${decision.accepted ? "ACCEPT" : "reject"} ${decision.winnerScore.toFixed(2)} ${decision.itemId}: ${decision.reason}`);
+          for (const ballot of decision.ballots) console.log(`    ${ballot.voter} → ${ballot.candidateId}: ${ballot.score.toFixed(2)} (${ballot.reason})`);
+        }
+    });
+}
