@@ -1,0 +1,58 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { CouncilError, loadConfig, SEEDLING_PATH } from "../../core/index.js";
+import { ensureSeedling } from "../../models/seedling/index.js";
+
+interface SeedlingBuildFlags {
+  out: string;
+  corpus?: string;
+  ifMissing?: boolean;
+  force?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  threads: string;
+  trainer?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const seedling = program.command("seedling").description("The small model Council builds and pre-trains itself");
+  seedling
+    .command("build")
+    .description("Build models/seedling.gguf from kb/ (BPE tokenizer, random init, llama-finetune pre-training); reuses the cache when nothing changed")
+    .option("--out <path>", "output GGUF", SEEDLING_PATH)
+    .option("--corpus <dir>", "knowledge-base folder (default: config kb.dir)")
+    .option("--if-missing", "keep any valid existing output file")
+    .option("--force", "rebuild even when the output or the cache is up to date")
+    .option("--cache-dir <dir>", "cache folder (default: COUNCIL_CACHE_DIR or ~/.cache/council)")
+    .option("--no-cache", "do not read or write the cache")
+    .option("--threads <n>", "trainer threads", "2")
+    .option("--trainer <path>", "llama-finetune binary (default: native/build/bin/llama-finetune)")
+    .option("--json", "print the result as JSON")
+    .action(async (flags: SeedlingBuildFlags) => {
+      const config = loadConfig();
+      const cacheDir = flags.cache ? resolve(flags.cacheDir ?? config.cacheDir ?? join(homedir(), ".cache", "council")) : undefined;
+      const threads = Number(flags.threads);
+      if (!Number.isInteger(threads) || threads < 1) throw new CouncilError("CONFIG_INVALID", `--threads must be a positive integer (got ${flags.threads})`);
+      const result = await ensureSeedling({
+        out: resolve(flags.out),
+        corpusDir: resolve(flags.corpus ?? config.kb.dir),
+        cacheDir,
+        ifMissing: flags.ifMissing,
+        force: flags.force,
+        threads,
+        binary: flags.trainer === undefined ? undefined : resolve(flags.trainer),
+        onProgress: (line) => {
+          if (!flags.json) console.log(line);
+        },
+      });
+      if (flags.json) {
+        console.log(JSON.stringify(result, null, 2));
+        return;
+      }
+      const loss = result.report?.validationLoss;
+      const lossText = loss ? `, validation loss ${loss.before.toFixed(3)} → ${loss.after.toFixed(3)}` : "";
+      console.log(`seedling ${result.source}: ${result.path} (key ${result.key}${lossText})`);
+    });
+}
