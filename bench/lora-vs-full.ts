@@ -3,7 +3,7 @@
  * in one run: tokens/s and peak RSS side by side, the effect of prompt masking, and a projection of training
  * time for a 1 B-parameter llama on this machine.
  *
- *   npx tsx bench/lora-vs-full.ts [--pairs 120] [--epochs 2] [--ctx 128] [--threads 2] [--no-scale]
+ *   npx tsx bench/lora-vs-full.ts [--pairs 120] [--epochs 2] [--ctx 256] [--threads 2] [--no-scale]
  *
  * Writes bench/results/lora-vs-full-<date>.json (date, machine, numbers).
  */
@@ -79,7 +79,7 @@ async function countTokens(model: string, text: string): Promise<number> {
 async function main(): Promise<void> {
   const pairsCount = flag("pairs", 120);
   const epochs = flag("epochs", 2);
-  const ctx = flag("ctx", 128);
+  const ctx = flag("ctx", 256);
   const threads = flag("threads", 2);
   const scale = !process.argv.includes("--no-scale");
   for (const binary of [LORA_TRAINER_BINARY, FINETUNE]) if (!existsSync(binary)) throw new Error(`${binary} is missing: run npm run setup`);

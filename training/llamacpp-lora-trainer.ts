@@ -13,7 +13,7 @@ export interface LlamaCppLoraTrainerOptions {
   binaryPath?: string;
   /** CPU threads for training. @default all cores */
   threads?: number;
-  /** Training window in tokens; 0 fits the longest example. @default 0 */
+  /** Context every example must fit, in tokens; 0 = the base model's training context. Windows are rounded up to 256. @default 0 */
   contextSize?: number;
   /** @default 0.1 of the steps */
   warmup?: number;

@@ -116,7 +116,7 @@ void usage() {
         "  --rank N           LoRA rank (16)           --alpha F     LoRA alpha (32); scale = alpha/rank\n"
         "  --targets LIST     comma-separated (attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down)\n"
         "  --epochs N (8)     --lr F (1e-3)  --lr-min F (lr/10)  --warmup F (0.1 of steps)  --wd F (0)\n"
-        "  --ctx N            training window (0 = fit the longest example, rounded up to 32)\n"
+        "  --ctx N            context the examples must fit (default: the model's); windows are rounded up to 256\n"
         "  --threads N        --seed N      --no-mask (train on prompt tokens too)\n"
         "  --base-sha256 HEX  --base-name NAME (recorded in the adapter; --adapter must match)\n"
         "  --verbose          llama.cpp logs on stderr\n");
@@ -627,14 +627,15 @@ int run(const options & o) {
     for (const auto & ex : examples) {
         if (ex.tokens.size() > longest) { longest = ex.tokens.size(); longest_line = ex.line; }
     }
+    // an example must fit the context the model serves with (or --ctx); training windows are that size
+    // rounded up to a multiple of 256 (llama.cpp pads every context to 256), packed with whole examples
     const int n_ctx_model = llama_model_n_ctx_train(model);
-    int n_ctx = o.ctx > 0 ? o.ctx : int((longest + 31) / 32 * 32);
     const int n_ctx_limit = o.ctx > 0 ? o.ctx : n_ctx_model;
     if ((int) longest > n_ctx_limit) {
         throw train_error(EXIT_DATASET_INVALID, o.data + ":" + std::to_string(longest_line) + ": example is " + std::to_string(longest) +
             " tokens, longer than the context (" + std::to_string(n_ctx_limit) + ")");
     }
-    n_ctx = std::min(n_ctx, std::max(n_ctx_limit, 8));
+    const int n_ctx = int((std::max<size_t>(longest, size_t(o.ctx)) + 255) / 256 * 256);
 
     // the adapter: continue an existing one or create a fresh one
     adapter_meta meta;
@@ -678,6 +679,7 @@ int run(const options & o) {
     cparams.no_perf = true;
     llama_context * ctx = llama_init_from_model(model, cparams);
     if (!ctx) throw train_error(EXIT_TRAINING_FAILED, "cannot create a llama.cpp context");
+    if ((int) llama_n_ctx(ctx) != n_ctx) throw train_error(EXIT_TRAINING_FAILED, "llama.cpp changed the context size to " + std::to_string(llama_n_ctx(ctx)));
     llama_adapter_lora * adapters[1] = {adapter};
     float scales[1] = {1.0f};
     if (llama_set_adapters_lora(ctx, adapters, 1, scales) != 0) throw train_error(EXIT_TRAINING_FAILED, "cannot set the adapter on the context");

@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .option("--resume <adapter.gguf>", "continue training this adapter (llamacpp-lora)")
     .option("--trainer <name>", "llamacpp-lora | qlora (config training.trainer)")
     .option("--threads <n>", "CPU threads (llamacpp-lora)")
-    .option("--ctx <n>", "training window in tokens; 0 fits the longest example (llamacpp-lora)")
+    .option("--ctx <n>", "context every example must fit, in tokens; default: the base model's (llamacpp-lora)")
     .option("--json", "print progress and the result as JSON lines")
     .action(async (flags: TrainFlags) => {
       const config = loadConfig({
