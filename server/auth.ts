@@ -2,13 +2,17 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { CouncilError } from "../core/index.js";
 
-/** A token from `Authorization: Bearer <token>` or, for browsers' WebSockets, `?token=`. */
-export function requestToken(request: FastifyRequest): string | undefined {
+/**
+ * A token from `Authorization: Bearer <token>` or, for browsers' WebSockets (which cannot set headers),
+ * `?token=` when `allowQuery`.
+ */
+export function requestToken(request: FastifyRequest, { allowQuery = true }: { allowQuery?: boolean } = {}): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === "string") {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match) return match[1];
   }
+  if (!allowQuery) return undefined;
   const query = request.query as Record<string, unknown> | undefined;
   const fromQuery = query?.token;
   return typeof fromQuery === "string" && fromQuery.length > 0 ? fromQuery : undefined;
@@ -50,7 +54,8 @@ export function checkChatToken(request: FastifyRequest, chatTokens: readonly str
 
 export function checkAdminToken(request: FastifyRequest, adminToken: string | undefined): void {
   if (adminToken === undefined) throw new CouncilError("UNAUTHORIZED", "Admin routes are disabled: set COUNCIL_ADMIN_TOKEN to enable them.");
-  const token = requestToken(request);
+  // Admin tokens only travel in the header: URLs end up in proxy logs and browser history.
+  const token = requestToken(request, { allowQuery: false });
   if (token === undefined) throw new CouncilError("UNAUTHORIZED", "An admin token is required: send Authorization: Bearer <token>.");
   if (!tokenMatches(token, [adminToken])) throw new CouncilError("UNAUTHORIZED", "The admin token is not valid.");
 }

@@ -109,6 +109,7 @@ describe("GET /api/traces/:id", () => {
     const turn = await runtime.turn({ id: "1", sessionId: "s", text: "where are the logs" });
     expect((await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}` })).statusCode).toBe(401);
     expect((await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}`, headers: { authorization: "Bearer not-the-admin" } })).statusCode).toBe(401);
+    expect((await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}?token=${ADMIN}` })).statusCode).toBe(401);
     const ok = await app.inject({ method: "GET", url: `/api/traces/${turn.traceId}`, headers: { authorization: `Bearer ${ADMIN}` } });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ traceId: turn.traceId, question: "where are the logs", answer: "You asked: where are the logs" });
