@@ -4,11 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent0 } from "../agents/index.js";
 import { loadConfig, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
-import { FaissMemory } from "../memory/index.js";
-import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
-import { LlamaChatModel } from "../models/llama-chat-model.js";
-import { loadKbDocuments } from "../models/seedling/index.js";
-import { FakeKnowledgeBase } from "../test/fakes/index.js";
+import { FaissMemory, MarkdownKnowledgeBase } from "../memory/index.js";
+import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 import { createCouncil, type Council } from "./create-council.js";
 
@@ -17,7 +14,7 @@ const root = mkdtempSync(join(tmpdir(), "council-int-"));
 let chatModel: LlamaChatModel;
 let memory: FaissMemory;
 let council: Council;
-let knowledgeBase: FakeKnowledgeBase;
+let knowledgeBase: MarkdownKnowledgeBase;
 const usingSeedling = existsSync(SEEDLING_PATH);
 
 beforeAll(async () => {
@@ -25,10 +22,8 @@ beforeAll(async () => {
   chatModel = await LlamaChatModel.create({ modelPath, contextSize: 1024, parallel: 1, maxTokens: 48, threads: 1 });
   const embeddings = new HashEmbeddings({ dimensions: 384 });
   memory = await FaissMemory.create({ dir: join(root, "memory"), embeddings, dimensions: 384 });
-  const documents = await loadKbDocuments(join(PROJECT_ROOT, "kb"));
-  knowledgeBase = new FakeKnowledgeBase(
-    documents.flatMap((doc) => doc.sections.map((section, i) => ({ id: `${doc.file}#${i}`, source: doc.file, title: doc.title, text: section.text }))),
-  );
+  knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(root, "kb.sqlite"), embeddings });
+  await knowledgeBase.index(join(PROJECT_ROOT, "kb"));
   const config = loadConfig({ env: {}, overrides: { dataDir: root, agents: { router: "auto", critic: "auto", maxRevisions: 1 } } });
   council = await createCouncil({ config, chatModel, embeddings, memory, knowledgeBase, modelName: usingSeedling ? "seedling" : "tiny" });
 });
@@ -36,11 +31,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await council?.dispose();
   await memory?.dispose();
+  await knowledgeBase?.dispose();
   await chatModel?.dispose();
   rmSync(root, { recursive: true, force: true });
 });
 
-describe(`council on real GGUF inference (${usingSeedling ? "seedling" : "tiny model"}) and real faiss-node memory`, () => {
+describe(`council on real GGUF inference (${usingSeedling ? "seedling" : "tiny model"}) and real faiss-node memory and knowledge base`, () => {
   it("answers with streamed tokens, critiques, and records the turn in FAISS memory", async () => {
     const tokens: string[] = [];
     const result = await council.turn({ id: "q1", sessionId: "s1", userId: "u1", text: "How do I extract a tar.gz archive?", onToken: (t) => tokens.push(t) });
