@@ -23,7 +23,7 @@ import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { NATIVE_BUILD_DIR, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
 import { LlamaChatModel, renderPrompt } from "../models/index.js";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
 
 const { values } = parseArgs({
   options: {
@@ -44,12 +44,14 @@ const RUNS = Number(values.runs);
 const BINARY = values.binary;
 const CONTEXT = 512;
 
-const SYSTEM = "You are an IT helpdesk assistant. Answer with the exact steps.";
 const QUESTION = "How do I reset a forgotten password for a local user account on Linux?";
-const PROMPT = renderPrompt([
-  { role: "system", content: SYSTEM },
-  { role: "user", content: QUESTION },
-]);
+/** Each run's prompt starts differently, so neither side reuses a cached prompt from the run before. */
+const systemFor = (run: number) => `Ticket ${run}. You are an IT helpdesk assistant. Answer with the exact steps.`;
+const promptFor = (run: number) =>
+  renderPrompt([
+    { role: "system", content: systemFor(run) },
+    { role: "user", content: QUESTION },
+  ]);
 
 interface Sample {
   tokens: number;
@@ -59,14 +61,14 @@ interface Sample {
   text: string;
 }
 
-async function councilRun(model: LlamaChatModel): Promise<Sample> {
+async function councilRun(model: LlamaChatModel, run: number): Promise<Sample> {
   const t0 = performance.now();
   let first: number | undefined;
   let last = t0;
   let text = "";
   let tokens = 0;
   let promptTokens = 0;
-  const stream = await model.stream([new SystemMessage(SYSTEM), new HumanMessage(QUESTION)], { maxTokens: TOKENS, ignoreEos: true, temperature: 0 });
+  const stream = await model.stream([new SystemMessage(systemFor(run)), new HumanMessage(QUESTION)], { maxTokens: TOKENS, ignoreEos: true, temperature: 0 });
   for await (const chunk of stream) {
     if (chunk.usage_metadata) {
       tokens = chunk.usage_metadata.output_tokens;
@@ -89,19 +91,19 @@ async function councilRun(model: LlamaChatModel): Promise<Sample> {
 }
 
 /** llama.cpp logs timings from a logger thread that can lose the last lines at exit: retry such a run. */
-async function nativeRun(): Promise<Sample> {
+async function nativeRun(run: number): Promise<Sample> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await nativeRunOnce();
+      return await nativeRunOnce(run);
     } catch (error) {
       if (attempt >= 3 || !(error instanceof Error) || !error.message.startsWith("could not read")) throw error;
     }
   }
 }
 
-async function nativeRunOnce(): Promise<Sample> {
-  const args = ["-m", MODEL, "-p", PROMPT, "-n", String(TOKENS), "-t", String(THREADS), "-tb", String(THREADS), "-c", String(CONTEXT), "--temp", "0", "--ignore-eos", "--no-warmup", "-no-cnv", "--no-display-prompt"];
-  const { stdout, stderr } = await run(BINARY, args, { maxBuffer: 64 << 20, timeout: 600_000 });
+async function nativeRunOnce(run: number): Promise<Sample> {
+  const args = ["-m", MODEL, "-p", promptFor(run), "-n", String(TOKENS), "-t", String(THREADS), "-tb", String(THREADS), "-c", String(CONTEXT), "--temp", "0", "--ignore-eos", "--no-warmup", "-no-cnv", "--no-display-prompt"];
+  const { stdout, stderr } = await execFileAsync(BINARY, args, { maxBuffer: 64 << 20, timeout: 600_000 });
   const evalLine = /eval time\s*=\s*([\d.]+) ms\s*\/\s*(\d+) runs/.exec(stderr.split("\n").find((line) => /\beval time/.test(line) && !/prompt eval/.test(line)) ?? "");
   const promptLine = /prompt eval time\s*=\s*([\d.]+) ms\s*\/\s*(\d+) tokens/.exec(stderr);
   if (!evalLine || !promptLine) throw new Error(`could not read llama-completion's timings:\n${stderr.slice(-2000)}`);
@@ -133,10 +135,10 @@ async function main(): Promise<void> {
   const council: Sample[] = [];
   const native: Sample[] = [];
   try {
-    await councilRun(model); // warm-up (llama-completion warms up inside each process)
+    await councilRun(model, 0); // warm-up (llama-completion warms up inside each process)
     for (let index = 0; index < RUNS; index++) {
-      native.push(await nativeRun());
-      council.push(await councilRun(model));
+      native.push(await nativeRun(index + 1));
+      council.push(await councilRun(model, index + 1));
       console.log(
         `run ${index + 1}/${RUNS}: council ${council.at(-1)!.decodeTokensPerSecond.toFixed(1)} tok/s, llama-completion ${native.at(-1)!.decodeTokensPerSecond.toFixed(1)} tok/s (decode)`,
       );
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadavg(),
     },
-    setup: { model: MODEL, threads: THREADS, tokens: TOKENS, runs: RUNS, contextSize: CONTEXT, sampling: "greedy (temperature 0), EOS ignored", prompt: PROMPT },
+    setup: { model: MODEL, threads: THREADS, tokens: TOKENS, runs: RUNS, contextSize: CONTEXT, sampling: "greedy (temperature 0), EOS ignored", prompt: promptFor(1) },
     council: { backend: "LlamaChatModel (node-llama-cpp 3.22.1, LangChain stream)", ...councilSummary },
     llamaCompletion: { binary: BINARY, ...nativeSummary },
     decodeRatio,
