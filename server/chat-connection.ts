@@ -6,6 +6,9 @@ import { clientFrameSchema, type ChatFrame, type FeedbackFrame, type ServerFrame
 import { TokenBucket } from "./rate-limiter.js";
 import type { CouncilServices } from "./services.js";
 
+/** Questions one connection may have waiting or running at once (one client cannot fill the queue). */
+export const MAX_IN_FLIGHT_PER_CONNECTION = 4;
+
 type ChatLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
 
 export interface ChatConnectionOptions {
@@ -88,6 +91,11 @@ export class ChatConnection {
 
   async #chat(frame: ChatFrame): Promise<void> {
     const { queue, runtime, metrics } = this.#services;
+    if (this.#inFlight.size >= MAX_IN_FLIGHT_PER_CONNECTION) {
+      metrics.requests.inc({ route: "none", adapter: "none", outcome: "busy" });
+      this.#send({ type: "error", id: frame.id, code: "BUSY", message: `At most ${MAX_IN_FLIGHT_PER_CONNECTION} questions may be in flight on one connection; wait for an answer.` });
+      return;
+    }
     const controller = new AbortController();
     this.#inFlight.add(controller);
     try {

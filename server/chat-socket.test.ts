@@ -3,6 +3,7 @@ import { FakeMemoryStore } from "../test/fakes/index.js";
 import { FakeCouncilRuntime, type FakeCouncilRuntimeOptions } from "../test/fakes/fake-runtime.js";
 import { ChatClient, startTestServer, type TestServer } from "../test/helpers/chat-server.js";
 import { userIdForToken } from "./auth.js";
+import { MAX_IN_FLIGHT_PER_CONNECTION } from "./chat-connection.js";
 
 let server: TestServer | undefined;
 const clients: ChatClient[] = [];
@@ -188,6 +189,23 @@ describe("limits", () => {
     runtime.release();
     for (const id of ["a", "b", "c"]) expect(await client.next((f) => f.type === "final" && f.id === id)).toBeTruthy();
     expect(await gauge(server, "council_queue_depth")).toBe(0);
+  });
+
+  it("answers BUSY when one connection already has its maximum of questions in flight; others still get in", async () => {
+    const { server, runtime } = await setup({ runtime: { hold: true }, server: { queueMax: 32 } });
+    const greedy = await connect(server.wsUrl);
+    for (let i = 0; i < MAX_IN_FLIGHT_PER_CONNECTION + 1; i++) greedy.send({ type: "chat", id: `g${i}`, text: "q" });
+    expect(await greedy.next()).toMatchObject({ type: "error", id: `g${MAX_IN_FLIGHT_PER_CONNECTION}`, code: "BUSY" });
+    const other = await connect(server.wsUrl);
+    other.send({ type: "chat", id: "o", text: "q" });
+    // The other client's question is queued, not refused: 4 from greedy + 1 waiting or running.
+    await until(async () => (await gauge(server, "council_queue_depth")) === MAX_IN_FLIGHT_PER_CONNECTION + 1);
+    expect(other.frames).toEqual([]);
+    await until(() => {
+      runtime.release();
+      return other.frames.some((frame) => frame.type === "final");
+    });
+    expect(await other.next((frame) => frame.type === "final")).toMatchObject({ id: "o" });
   });
 
   it("drops a client that stops reading once its outbound buffer passes the cap", async () => {
