@@ -22,7 +22,7 @@ import { LORA_TRAINER_BINARY } from "../training/index.js";
 import { loadTldrPairs } from "../training/testing/tldr-pairs.js";
 
 const run = promisify(execFile);
-const FINETUNE = join(NATIVE_BUILD_DIR, "bin", "llama-finetune");
+const FINETUNE = [join(NATIVE_BUILD_DIR, "bin", "llama-finetune"), join(NATIVE_BUILD_DIR, "llama.cpp", "build", "bin", "llama-finetune")].find((path) => existsSync(path)) ?? join(NATIVE_BUILD_DIR, "bin", "llama-finetune");
 const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages", "common");
 
 function flag(name: string, fallback: number): number {
