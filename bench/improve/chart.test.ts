@@ -29,5 +29,6 @@ describe("nightly output", () => {
   it("rejects output without a summary", () => {
     expect(() => parseNightlyOutput("locked\n")).toThrow(/no JSON summary/);
     expect(() => parseNightlyOutput('{"runId": 1}')).toThrow(/RunSummary/);
+    expect(() => parseNightlyOutput('{"outcome": "locked", "reason": "held by pid 1"}')).toThrow(/lock/);
   });
 });

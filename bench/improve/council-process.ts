@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { z } from "zod";
@@ -89,9 +89,20 @@ export function parseNightlyOutput(stdout: string): NightlySummary {
   } catch (error) {
     throw new CouncilError("BACKEND_UNAVAILABLE", `council nightly printed invalid JSON: ${(error as Error).message}`, { cause: error });
   }
+  if (typeof raw === "object" && raw !== null && (raw as { outcome?: unknown }).outcome === "locked") {
+    throw new CouncilError("RUN_LOCKED", `council nightly: another run holds the lock: ${String((raw as { reason?: unknown }).reason)}`);
+  }
   const parsed = nightlySummarySchema.safeParse(raw);
   if (!parsed.success) throw new CouncilError("BACKEND_UNAVAILABLE", `council nightly's summary does not match RunSummary: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
+}
+
+function logTail(logFile: string): string {
+  try {
+    return readFileSync(logFile, "utf8").trim().split("\n").slice(-3).join(" | ").slice(-800);
+  } catch (error) {
+    return `(log unreadable: ${(error as Error).message})`;
+  }
 }
 
 /** Runs `council nightly --once --json` against the running server and returns its summary. */
@@ -100,6 +111,6 @@ export async function runNightlyOnce({ env, logFile }: { env: NodeJS.ProcessEnv;
   let stdout = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
-  if (code !== 0) throw new CouncilError("BACKEND_UNAVAILABLE", `council nightly --once exited with ${code}; see ${logFile}. Output: ${stdout.slice(-500)}`);
+  if (code !== 0) throw new CouncilError("BACKEND_UNAVAILABLE", `council nightly --once exited with ${code}: ${logTail(logFile)} (full log: ${logFile}). Output: ${stdout.slice(-500)}`);
   return parseNightlyOutput(stdout);
 }
