@@ -1,4 +1,5 @@
 export { createCouncil, stableSlotSelector, type Council, type CreateCouncilOptions, type Disposable, type SelectAdapter } from "./create-council.js";
+export { createCouncilFromConfig, type CreateCouncilFromConfigOptions } from "./create-council-from-config.js";
 export { SessionHistory } from "./session-history.js";
 export type { CouncilRuntime, TurnRequest, TurnResult, TurnStep } from "./types.js";
 export { Improvement, type ImprovementOptions } from "./improvement.js";
