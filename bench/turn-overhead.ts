@@ -14,7 +14,7 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, hostname, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, hostname, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildAnswerMessages, DEFAULT_TOPICS, toChatMessages } from "../agents/index.js";
@@ -24,6 +24,7 @@ import { FaissMemory, MarkdownKnowledgeBase } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 
+const loadBefore = loadavg()[0]!;
 const { values } = parseArgs({ options: { turns: { type: "string", default: "12" } } });
 const TURNS = Number(values.turns);
 const QUESTIONS = [
@@ -114,7 +115,7 @@ try {
   const result = {
     benchmark: "turn-overhead",
     date: new Date().toISOString(),
-    machine: { hostname: hostname(), platform: `${platform()} ${release()}`, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version },
+    machine: { hostname: hostname(), platform: `${platform()} ${release()}`, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]!) } },
     model: { path: basename(modelPath), seedling: usingSeedling, maxTokens, threads: 1 },
     setup: { memory: "FaissMemory (faiss-node + SQLite, fsync per record)", knowledgeBase: "MarkdownKnowledgeBase over kb/ (faiss-node)", embeddings: "hash 384", questions: QUESTIONS.length },
     target: { overheadRatioP50: 0.05, overheadMsP50: 10 },
