@@ -1,6 +1,7 @@
 // `npm ci` only when node_modules is missing or does not match package-lock.json.
 // The repo's .npmrc sets ignore-scripts=true: setup runs the native steps itself (faiss-node,
 // better-sqlite3), because their install scripts download from GitHub.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { log, readJsonFile, run, SetupError, sha256File, writeAtomic } from "./util.mjs";
@@ -35,7 +36,19 @@ export function ensureNodeModules({ root }) {
     return { status: "up to date (matches package-lock.json)", installed: false };
   }
   log(`npm: node_modules is missing or stale (${stale.slice(0, 3).join(", ")}${stale.length > 3 ? `, +${stale.length - 3} more` : ""}); running npm ci`);
-  run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, fix: "check that the npm registry is reachable (npm ping), then rerun npm run setup" });
-  writeAtomic(stampPath, `${lockHash}\n`);
-  return { status: "installed with npm ci", installed: true };
+  const fix = "check that the npm registry is reachable (npm ping), then rerun npm run setup";
+  const ci = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  let how = "npm ci";
+  if (ci.status !== 0) {
+    // npm ci refuses a lock that lacks node-llama-cpp's optional packages for other platforms (mac/win/riscv),
+    // which registries without them cannot add. npm install honours the same lock and skips those.
+    log("npm: npm ci refused; installing from the same package-lock.json with npm install");
+    run("npm", ["install", "--no-audit", "--no-fund"], { cwd: root, fix });
+    how = "npm install (npm ci refused the lock)";
+  }
+  if (sha256File(join(root, "package-lock.json")) !== lockHash) log("npm: warning: npm rewrote package-lock.json; review `git diff package-lock.json`");
+  const still = staleLockEntries(root);
+  if (still.length > 0) throw new SetupError(`node_modules still differs from package-lock.json: ${still.slice(0, 5).join(", ")}`, { fix: "rm -rf node_modules && npm run setup" });
+  writeAtomic(stampPath, `${sha256File(join(root, "package-lock.json"))}\n`);
+  return { status: `installed with ${how}`, installed: true };
 }
