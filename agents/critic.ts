@@ -3,7 +3,7 @@ import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { FAILURE_CATEGORIES, type FailureCategory, type MemoryHit, type PassageHit } from "../memory/types.js";
 import { hardChecks } from "./critic-checks.js";
-import { invokeStructured, runWithMode } from "./structured-output.js";
+import { FallbackBreaker, invokeStructured, runWithMode } from "./structured-output.js";
 import { contentWords, cosine, overlap } from "./text.js";
 import type { AgentMode, AgentOutcome, CouncilChatModel } from "./types.js";
 
@@ -79,6 +79,7 @@ export class Critic {
   readonly #mode: AgentMode;
   readonly #systemPrompt: string;
   readonly #weights: CriticHeuristicWeights;
+  readonly #breaker = new FallbackBreaker();
 
   constructor({ model, embeddings, mode = "auto", threshold = 0.5, systemPrompt = CRITIC_SYSTEM_PROMPT, weights }: CriticOptions) {
     this.#model = model;
@@ -99,6 +100,7 @@ export class Critic {
     const outcome = await runWithMode({
       agent: "critic",
       mode: this.#mode,
+      breaker: this.#breaker,
       llm: () => this.#llm(input),
       heuristic: () => this.heuristic(input),
     });

@@ -17,7 +17,7 @@ export { Critic, CRITIC_SYSTEM_PROMPT, DEFAULT_CRITIC_WEIGHTS, type Critique, ty
 export { hardChecks, isLooping, type HardCheck } from "./critic-checks.js";
 export { groundedAnswer, splitUnits, type GroundedAnswer } from "./grounded-answer.js";
 export { Router, ROUTER_SYSTEM_PROMPT, type RouteDecision, type RouterOptions } from "./router.js";
-export { invokeStructured, runWithMode, type ModeRunOptions, type StructuredCallOptions } from "./structured-output.js";
+export { FallbackBreaker, invokeStructured, runWithMode, type ModeRunOptions, type StructuredCallOptions } from "./structured-output.js";
 export { contentWords, cosine, overlap, words } from "./text.js";
 export { DEFAULT_TOPICS, GENERAL_ROUTE, routeName, topicsFromDirectory, type Topic } from "./topics.js";
 export type { AgentMode, AgentOutcome, AgentStep, CouncilChatModel } from "./types.js";

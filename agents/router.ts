@@ -2,7 +2,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { CouncilError } from "../core/index.js";
-import { invokeStructured, runWithMode } from "./structured-output.js";
+import { FallbackBreaker, invokeStructured, runWithMode } from "./structured-output.js";
 import { cosine } from "./text.js";
 import { GENERAL_ROUTE, type Topic } from "./topics.js";
 import type { AgentMode, AgentOutcome, CouncilChatModel } from "./types.js";
@@ -39,6 +39,7 @@ export class Router {
   /** Per topic, the vectors of its terms (name and description words or titles). */
   readonly #vectors: number[][][];
   readonly #schema: z.ZodType<{ route: string }>;
+  readonly #breaker = new FallbackBreaker();
 
   private constructor(options: RouterOptions, vectors: number[][][]) {
     this.topics = options.topics;
@@ -78,6 +79,7 @@ export class Router {
     return runWithMode({
       agent: "router",
       mode: this.#mode,
+      breaker: this.#breaker,
       llm: async () => {
         const topics = this.topics.map((topic) => `- ${topic.name}: ${topic.description.slice(0, 80)}`).join("\n");
         const result = await invokeStructured({

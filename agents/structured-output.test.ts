@@ -56,3 +56,31 @@ describe("runWithMode", () => {
     expect(outcome.step.fallback).toBeUndefined();
   });
 });
+
+describe("FallbackBreaker in auto mode", () => {
+  it("skips the model after 3 invalid replies in a row, for the cooldown, then asks again", async () => {
+    const { CouncilError } = await import("../core/index.js");
+    const { FallbackBreaker } = await import("./structured-output.js");
+    const breaker = new FallbackBreaker({ failures: 3, cooldown: 2 });
+    let calls = 0;
+    const llm = async () => ((calls += 1), { success: false as const, error: new CouncilError("STRUCTURED_OUTPUT_INVALID", "nope") });
+    const run = () => runWithMode({ agent: "router", mode: "auto", llm, heuristic: () => "h", breaker });
+    for (let i = 0; i < 3; i++) expect((await run()).step.fallback).toBe("nope");
+    expect((await run()).step.fallback).toMatch(/skipped the model/);
+    expect((await run()).step.fallback).toMatch(/skipped the model/);
+    expect(calls).toBe(3);
+    expect((await run()).step.fallback).toBe("nope");
+    expect(calls).toBe(4);
+  });
+
+  it("a valid reply resets the streak, and llm mode ignores the breaker", async () => {
+    const { CouncilError } = await import("../core/index.js");
+    const { FallbackBreaker } = await import("./structured-output.js");
+    const breaker = new FallbackBreaker({ failures: 2, cooldown: 5 });
+    const bad = async () => ({ success: false as const, error: new CouncilError("STRUCTURED_OUTPUT_INVALID", "nope") });
+    await runWithMode({ agent: "a", mode: "auto", llm: bad, heuristic: () => 1, breaker });
+    await runWithMode({ agent: "a", mode: "auto", llm: async () => ok(2), heuristic: () => 1, breaker });
+    expect((await runWithMode({ agent: "a", mode: "auto", llm: bad, heuristic: () => 1, breaker })).step.fallback).toBe("nope");
+    await expect(runWithMode({ agent: "a", mode: "llm", llm: bad, heuristic: () => 1, breaker })).rejects.toMatchObject({ code: "STRUCTURED_OUTPUT_INVALID" });
+  });
+});

@@ -47,9 +47,43 @@ export async function invokeStructured<T>({ model, agent, messages, schema, adap
   return { ...safeParseJson(text.slice(begin, end + 1), schema, "STRUCTURED_OUTPUT_INVALID"), raw };
 }
 
+/**
+ * Remembers that a model keeps failing an agent's format (in `auto` mode): after `failures` invalid replies in
+ * a row, the next `cooldown` calls skip the model and go straight to the heuristic, then the model is tried
+ * again. A model that cannot do JSON (the seedling) then costs nothing; one that can loses one call per cooldown.
+ */
+export class FallbackBreaker {
+  #streak = 0;
+  #skip = 0;
+  readonly #failures: number;
+  readonly #cooldown: number;
+
+  constructor({ failures = 3, cooldown = 20 }: { failures?: number; cooldown?: number } = {}) {
+    this.#failures = failures;
+    this.#cooldown = cooldown;
+  }
+
+  /** Why the model is skipped this call, or undefined to ask it. */
+  skipReason(): string | undefined {
+    if (this.#skip === 0) return undefined;
+    this.#skip -= 1;
+    return `skipped the model: its last ${this.#failures} replies were not valid structured output (asking again in ${this.#skip + 1} calls)`;
+  }
+
+  record(valid: boolean): void {
+    this.#streak = valid ? 0 : this.#streak + 1;
+    if (this.#streak >= this.#failures) {
+      this.#streak = 0;
+      this.#skip = this.#cooldown;
+    }
+  }
+}
+
 export interface ModeRunOptions<T> {
   agent: string;
   mode: AgentMode;
+  /** In auto mode, skips the model after repeated invalid replies. */
+  breaker?: FallbackBreaker;
   llm: () => Promise<Result<T>>;
   heuristic: () => T | Promise<T>;
   now?: () => number;
@@ -60,10 +94,16 @@ export interface ModeRunOptions<T> {
  * `heuristic`: the deterministic fallback only; `auto`: the model first, the fallback when its output
  * is unusable, with the reason in the step.
  */
-export async function runWithMode<T>({ agent, mode, llm, heuristic, now = performance.now.bind(performance) }: ModeRunOptions<T>): Promise<AgentOutcome<T>> {
+export async function runWithMode<T>({ agent, mode, llm, heuristic, breaker, now = performance.now.bind(performance) }: ModeRunOptions<T>): Promise<AgentOutcome<T>> {
   const started = now();
+  const skipped = mode === "auto" ? breaker?.skipReason() : undefined;
+  if (skipped !== undefined) {
+    const value = await heuristic();
+    return { value, step: { agent, method: "heuristic", fallback: skipped, ms: now() - started } };
+  }
   if (mode !== "heuristic") {
     const result = await llm();
+    if (mode === "auto") breaker?.record(result.success);
     if (result.success) return { value: result.value, step: { agent, method: "llm", ms: now() - started } };
     if (mode === "llm") throw result.error;
     const value = await heuristic();
