@@ -212,20 +212,24 @@ async function benchSize(n: number) {
   return row;
 }
 
-const results = [];
-for (const n of SIZES) results.push(await benchSize(n));
+const results: Array<Awaited<ReturnType<typeof benchSize>>> = [];
 const date = new Date().toISOString();
-const report = {
-  benchmark: "memory-search",
-  date,
-  command: `npx tsx bench/memory-search.ts --sizes ${values.sizes} --queries ${QUERIES}`,
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version, load_average_at_end: loadavg().map((l) => +l.toFixed(2)) },
-  notes:
-    "Latency is FaissMemory.searchByVector end to end (FAISS worker round trip + SQLite hydration of 10 records). main_thread_busy_ms_per_search is the event loop's active time (eventLoopUtilization) per search: an upper bound on how long one search holds the loop. The event-loop delay is also measured idle for the same duration: this 2-core machine is shared by other jobs (load average ~10), so the OS delays the loop with or without searches.",
-  targets: { p50_ms_at_1m: 2, recall_at_10_at_1m: 0.95, event_loop_block_ms: 5 },
-  results,
-};
-await mkdir(values.out, { recursive: true });
 const file = join(values.out, `memory-search-${date.slice(0, 10)}.json`);
-await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`wrote ${file}`);
+await mkdir(values.out, { recursive: true });
+// The file is rewritten after each size, so a long run that is stopped still keeps what it measured.
+for (const n of SIZES) {
+  results.push(await benchSize(n));
+  const report = {
+    benchmark: "memory-search",
+    date,
+    command: `npx tsx bench/memory-search.ts --sizes ${values.sizes} --queries ${QUERIES}`,
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version, load_average: loadavg().map((l) => +l.toFixed(2)) },
+    notes:
+      "Latency is FaissMemory.searchByVector end to end (FAISS worker round trip + SQLite hydration of 10 records). main_thread_busy_ms_per_search is the event loop's active time (eventLoopUtilization) per search: an upper bound on how long one search holds the loop. The event-loop delay is also measured idle for the same duration: this 2-core machine is shared by other jobs (load average ~10), so the OS delays the loop with or without searches.",
+    targets: { p50_ms_at_1m: 2, recall_at_10_at_1m: 0.95, event_loop_block_ms: 5 },
+    complete: results.length === SIZES.length,
+    results,
+  };
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}
