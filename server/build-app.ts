@@ -5,6 +5,7 @@ import { sendError } from "./auth.js";
 import { GenerationQueue } from "./generation-queue.js";
 import { chatSocketPlugin } from "./plugins/chat-socket.js";
 import { httpRoutesPlugin } from "./plugins/http-routes.js";
+import { improveRoutesPlugin } from "./plugins/improve-routes.js";
 import { webPagePlugin } from "./plugins/web-page.js";
 import type { AppDeps, CouncilServices } from "./services.js";
 
@@ -16,7 +17,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * `inject` or listen on 127.0.0.1:0). Closing the app closes every socket, cancels waiting turns,
  * waits for running ones, then disposes the runtime.
  */
-export async function buildApp({ config, runtime, metrics, logger, now = Date.now }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, runtime, metrics, logger, now = Date.now, improvement }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // Request URLs can carry ?token=: log method, route and status only (onResponse below).
@@ -73,5 +74,6 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
   await app.register(chatSocketPlugin);
   await app.register(httpRoutesPlugin);
   await app.register(webPagePlugin);
+  if (improvement !== undefined) await app.register(improveRoutesPlugin, { improvement });
   return app;
 }

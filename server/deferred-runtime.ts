@@ -1,5 +1,7 @@
 import { CouncilError } from "../core/index.js";
+import type { AdapterServing, Improvement } from "../council/index.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "../council/types.js";
+import type { ImprovementControl } from "./plugins/improve-routes.js";
 
 /**
  * A CouncilRuntime that is still loading: the server can listen (GET /health answers 503) while the
@@ -57,4 +59,30 @@ export class DeferredRuntime implements CouncilRuntime {
     if (this.#failure !== undefined) throw new CouncilError("BACKEND_UNAVAILABLE", "The council failed to load; see the server log.", { cause: this.#failure });
     throw new CouncilError("BACKEND_UNAVAILABLE", "The model is still loading; retry in a moment (GET /health answers 200 when ready).");
   }
+}
+
+/**
+ * The admin API's view of a nightly loop that is still loading with the council: BACKEND_UNAVAILABLE until
+ * it is there, and for good when the backend cannot hold LoRA adapters (no improvement service).
+ */
+export function deferredImprovement(loading: Promise<{ improvement: Improvement | null; serving: AdapterServing | null }>): ImprovementControl {
+  let loaded: { improvement: Improvement | null; serving: AdapterServing | null } | undefined;
+  loading.then(
+    (value) => {
+      loaded = value;
+    },
+    () => undefined, // the server reports the loading failure (startServer); here it only stays unavailable
+  );
+  const require = <T>(pick: (value: { improvement: Improvement | null; serving: AdapterServing | null }) => T | null, what: string): T => {
+    if (loaded === undefined) throw new CouncilError("BACKEND_UNAVAILABLE", "The model is still loading; retry in a moment (GET /health answers 200 when ready).");
+    const picked = pick(loaded);
+    if (picked === null) throw new CouncilError("BACKEND_UNAVAILABLE", `This backend cannot serve LoRA adapters, so ${what} is off (use the llama backend).`);
+    return picked;
+  };
+  return {
+    runOnce: async () => require((value) => value.improvement, "the nightly loop").runOnce(),
+    approve: async (options) => require((value) => value.improvement, "the nightly loop").approve(options),
+    runs: async (limit) => require((value) => value.improvement, "the nightly loop").runs(limit),
+    reloadAdapters: async () => require((value) => value.serving, "adapter serving").reload(),
+  };
 }

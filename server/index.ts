@@ -1,6 +1,7 @@
 export { buildApp } from "./build-app.js";
 export { type AppDeps, type CouncilServices } from "./services.js";
-export { DeferredRuntime } from "./deferred-runtime.js";
+export { DeferredRuntime, deferredImprovement } from "./deferred-runtime.js";
+export { type ImprovementControl } from "./plugins/improve-routes.js";
 export {
   clientFrameSchema,
   serverFrameSchema,

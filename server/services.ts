@@ -1,6 +1,7 @@
 import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
 import type { GenerationQueue } from "./generation-queue.js";
+import type { ImprovementControl } from "./plugins/improve-routes.js";
 
 /** What `buildApp` needs: everything non-deterministic is injected. */
 export interface AppDeps {
@@ -10,6 +11,8 @@ export interface AppDeps {
   logger: Logger;
   /** @default Date.now */
   now?: () => number;
+  /** The nightly loop of this process; when given, the admin API under /api/improve and /api/adapters is served. */
+  improvement?: ImprovementControl;
 }
 
 /** Shared services, decorated on the app as `app.council`. */

@@ -3,6 +3,7 @@ import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
 import { buildApp } from "./build-app.js";
 import { DeferredRuntime } from "./deferred-runtime.js";
+import type { ImprovementControl } from "./plugins/improve-routes.js";
 
 export interface StartServerOptions {
   config: CouncilConfig;
@@ -10,6 +11,8 @@ export interface StartServerOptions {
   metrics: CouncilMetrics;
   /** The council being loaded: the server listens (GET /health 503) until it resolves. */
   loading: Promise<CouncilRuntime>;
+  /** The nightly loop's admin API (POST /api/improve/runs …), when this process runs one. */
+  improvement?: ImprovementControl;
 }
 
 export interface RunningServer {
@@ -23,9 +26,9 @@ export interface RunningServer {
 }
 
 /** Listens on config.server.host:port while the council loads (what `npx council serve` runs). */
-export async function startServer({ config, logger, metrics, loading }: StartServerOptions): Promise<RunningServer> {
+export async function startServer({ config, logger, metrics, loading, improvement }: StartServerOptions): Promise<RunningServer> {
   const runtime = new DeferredRuntime(loading);
-  const app = await buildApp({ config, runtime, metrics, logger });
+  const app = await buildApp({ config, runtime, metrics, logger, ...(improvement ? { improvement } : {}) });
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;

@@ -1,36 +1,13 @@
 import type { Command } from "commander";
-import { createLogger, createMetrics, CouncilError, loadConfig, type CouncilConfig, type CouncilMetrics, type Logger } from "../../core/index.js";
-import { createCouncil, type Council, type Disposable } from "../../council/index.js";
-import { openKnowledgeBase, openMemory } from "../../memory/index.js";
-import { createChatModel, createEmbeddings } from "../../models/index.js";
-import { startServer } from "../../server/index.js";
-
-/**
- * Builds the council the server runs: chat model, embeddings, FAISS memory and the knowledge base from
- * config. (To be replaced by council's createCouncilFromConfig once it lands; same parts.)
- */
-async function loadCouncil({ config, logger, metrics }: { config: CouncilConfig; logger: Logger; metrics: CouncilMetrics }): Promise<Council> {
-  const owned: Disposable[] = [];
-  try {
-    const chatModel = await createChatModel({ config, logger });
-    if ("dispose" in chatModel) owned.push(chatModel);
-    const embeddings = await createEmbeddings({ config, logger });
-    if ("dispose" in embeddings) owned.push(embeddings);
-    const memory = await openMemory({ config, embeddings, logger, metrics });
-    owned.unshift(memory);
-    const { kb } = await openKnowledgeBase({ config, embeddings, logger });
-    owned.unshift(kb);
-    return await createCouncil({ config, chatModel, embeddings, memory, knowledgeBase: kb, metrics, logger, owned });
-  } catch (error) {
-    for (const resource of owned) await resource.dispose();
-    throw error;
-  }
-}
+import { createLogger, createMetrics, CouncilError, loadConfig } from "../../core/index.js";
+import { createCouncilRuntime } from "../../council/index.js";
+import { createNightlySchedule, type NightlySchedule } from "../../cron/index.js";
+import { deferredImprovement, startServer } from "../../server/index.js";
 
 export function register(program: Command): void {
   program
     .command("serve")
-    .description("Serve the council: WebSocket chat at /chat, the web page at /, /health, /metrics, POST /feedback")
+    .description("Serve the council: WebSocket chat at /chat, the web page at /, /health, /metrics, POST /feedback, the admin API; runs the nightly loop on schedule")
     .option("--host <host>", "interface to listen on (COUNCIL_HOST, default 127.0.0.1)")
     .option("--port <port>", "port (COUNCIL_PORT, default 8080; 0 picks a free one)")
     .action(async (options: { host?: string; port?: string }) => {
@@ -39,17 +16,32 @@ export function register(program: Command): void {
       const config = loadConfig({ overrides: { server: { ...(options.host === undefined ? {} : { host: options.host }), ...(port === undefined ? {} : { port }) } } });
       const logger = createLogger(config);
       const metrics = createMetrics();
-      const server = await startServer({ config, logger, metrics, loading: loadCouncil({ config, logger, metrics }) });
+      // Model, memory, knowledge base, adapter serving (loras/current → stable slot, canary) and the nightly loop.
+      const bundle = createCouncilRuntime({ config, logger, metrics });
+      const server = await startServer({ config, logger, metrics, loading: bundle.then((loaded) => loaded.council), improvement: deferredImprovement(bundle) });
       console.log(`council: listening on ${server.url} (web chat ${server.url}/, WebSocket ${server.url.replace(/^http/, "ws")}/chat); loading the model…`);
+      let schedule: NightlySchedule | undefined;
       const stopped = new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {
           logger.info({ signal }, "shutting down");
-          void server.stop().then(resolve);
+          void (async () => {
+            await schedule?.dispose();
+            await server.stop();
+            resolve();
+          })();
         };
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
       });
-      await Promise.race([server.loaded.then(() => console.log("council: ready")), stopped]);
+      const ready = server.loaded.then(async () => {
+        const { improvement } = await bundle;
+        if (improvement !== null && config.improve.enabled) {
+          schedule = createNightlySchedule({ cron: config.improve.schedule, run: () => improvement.runOnce(), logger });
+          logger.info({ next: schedule.nextRun() }, "nightly improvement scheduled");
+        }
+        console.log(`council: ready${schedule ? ` (next nightly run ${schedule.nextRun()?.toISOString()})` : ""}`);
+      });
+      await Promise.race([ready, stopped]);
       await stopped;
       console.log("council: stopped");
     });
