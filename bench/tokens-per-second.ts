@@ -11,13 +11,13 @@
  *   npx tsx bench/tokens-per-second.ts [--model models/seedling.gguf] [--threads 2] [--tokens 128] [--runs 5]
  *     [--binary native/build/bin/llama-completion] [--out bench/results]
  *
- * Writes bench/results/tokens-per-second-<date>.json (date, machine, load average, every run).
+ * Writes bench/results/tokens-per-second-<model>-<date>.json (date, machine, load average, every run).
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { NATIVE_BUILD_DIR, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     sameGreedyTextPrefix: sameText,
   };
   await mkdir(values.out, { recursive: true });
-  const file = join(values.out, `tokens-per-second-${result.date.slice(0, 10)}.json`);
+  const file = join(values.out, `tokens-per-second-${basename(MODEL, ".gguf")}-${result.date.slice(0, 10)}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(
     `\ndecode tok/s: council ${councilSummary.decodeTokensPerSecond.toFixed(1)} vs llama-completion ${nativeSummary.decodeTokensPerSecond.toFixed(1)}  ratio ${decodeRatio.toFixed(3)} (target ≥ 0.8)`,
