@@ -1,8 +1,6 @@
-import { basename } from "node:path";
-import { createMetrics, modelPath, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
-import { openKnowledgeBase, openMemory } from "../memory/index.js";
-import { createChatModel, createEmbeddings } from "../models/index.js";
-import { createCouncil, type Council, type CreateCouncilOptions, type Disposable } from "./create-council.js";
+import { createMetrics, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { createCouncil, type Council, type CreateCouncilOptions } from "./create-council.js";
+import { openCouncilParts } from "./open-parts.js";
 
 export interface CreateCouncilFromConfigOptions {
   /** @default silentLogger */
@@ -23,18 +21,9 @@ export async function createCouncilFromConfig(
   config: CouncilConfig,
   { logger = silentLogger, metrics = createMetrics({ registry: new Registry() }), selectAdapter }: CreateCouncilFromConfigOptions = {},
 ): Promise<Council> {
-  const owned: Disposable[] = [];
+  const { chatModel, embeddings, memory, knowledgeBase, modelName, owned } = await openCouncilParts({ config, logger, metrics });
   try {
-    const chatModel = await createChatModel({ config, logger });
-    if ("dispose" in chatModel) owned.push(chatModel as unknown as Disposable);
-    const embeddings = await createEmbeddings({ config, logger });
-    if ("dispose" in embeddings) owned.push(embeddings as unknown as Disposable);
-    const memory = await openMemory({ config, embeddings, logger, metrics });
-    owned.unshift(memory);
-    const { kb } = await openKnowledgeBase({ config, embeddings, logger });
-    owned.unshift(kb);
-    const modelName = config.model.backend === "openai" ? (config.model.openaiModel ?? "openai") : basename(modelPath(config));
-    return await createCouncil({ config, chatModel, embeddings, memory, knowledgeBase: kb, metrics, logger, owned, modelName, ...(selectAdapter ? { selectAdapter } : {}) });
+    return await createCouncil({ config, chatModel, embeddings, memory, knowledgeBase, metrics, logger, owned, modelName, ...(selectAdapter ? { selectAdapter } : {}) });
   } catch (error) {
     for (const resource of owned) await resource.dispose();
     throw error;

@@ -1,13 +1,12 @@
-import { basename } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { modelPath, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
-import { openKnowledgeBase, openMemory } from "../memory/index.js";
-import { createChatModel, createEmbeddings, type AdapterHost, type CouncilChatModel } from "../models/index.js";
+import type { AdapterHost, CouncilChatModel } from "../models/index.js";
 import { createTrainer } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
-import { createCouncil, type Council, type Disposable } from "./create-council.js";
+import { createCouncil, type Council } from "./create-council.js";
+import { openCouncilParts } from "./open-parts.js";
 import { createImprovementPorts, createProbeAnswerer } from "./improvement-ports.js";
 import { Improvement } from "./improvement.js";
 
@@ -32,19 +31,11 @@ function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost 
  * council, and the nightly improvement service. `council.dispose()` releases it all.
  */
 export async function createCouncilRuntime({ config, logger = silentLogger, metrics }: { config: CouncilConfig; logger?: Logger; metrics: CouncilMetrics }): Promise<CouncilRuntimeBundle> {
-  const owned: Disposable[] = [];
+  const { chatModel, embeddings, memory, knowledgeBase: kb, modelName, owned } = await openCouncilParts({ config, logger, metrics });
   try {
-    const chatModel = await createChatModel({ config, logger });
-    if ("dispose" in chatModel) owned.push(chatModel as unknown as Disposable);
-    const embeddings = await createEmbeddings({ config, logger });
-    if ("dispose" in embeddings) owned.push(embeddings as unknown as Disposable);
-    const memory = await openMemory({ config, embeddings, logger, metrics });
-    owned.unshift(memory);
-    const { kb } = await openKnowledgeBase({ config, embeddings, logger });
-    owned.unshift(kb);
     const spec = loadGraphSpec(config.agents.graphSpec);
     const registry = await AdapterRegistry.create({ config, logger });
-    const base = basename(modelPath(config));
+    const base = modelName;
 
     let serving: AdapterServing | null = null;
     if (isAdapterHost(chatModel)) {
@@ -62,6 +53,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
       logger,
       spec,
       owned,
+      modelName,
       ...(serving ? { selectAdapter: serving.selectAdapter } : {}),
     });
     const improvement = isAdapterHost(chatModel)

@@ -1,0 +1,41 @@
+import { basename } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { openKnowledgeBase, openMemory, type KnowledgeBase, type MemoryStore } from "../memory/index.js";
+import { createChatModel, createEmbeddings, type CouncilChatModel } from "../models/index.js";
+import type { Disposable } from "./create-council.js";
+
+export interface CouncilParts {
+  chatModel: CouncilChatModel;
+  embeddings: EmbeddingsInterface;
+  memory: MemoryStore;
+  knowledgeBase: KnowledgeBase;
+  /** Name of the base model recorded with turns. */
+  modelName: string;
+  /** Everything opened, in release order. */
+  owned: Disposable[];
+}
+
+/**
+ * Opens the parts every council process needs from config: the configured chat backend (the seedling by
+ * default), embeddings, FAISS memory under the data dir, and the knowledge base (kb.dir + kb.extraDirs,
+ * indexed at start). On failure, whatever was opened is released before the error propagates.
+ */
+export async function openCouncilParts({ config, logger, metrics }: { config: CouncilConfig; logger: Logger; metrics: CouncilMetrics }): Promise<CouncilParts> {
+  const owned: Disposable[] = [];
+  try {
+    const chatModel = await createChatModel({ config, logger });
+    if ("dispose" in chatModel) owned.push(chatModel as unknown as Disposable);
+    const embeddings = await createEmbeddings({ config, logger });
+    if ("dispose" in embeddings) owned.push(embeddings as unknown as Disposable);
+    const memory = await openMemory({ config, embeddings, logger, metrics });
+    owned.unshift(memory);
+    const { kb } = await openKnowledgeBase({ config, embeddings, logger });
+    owned.unshift(kb);
+    const modelName = config.model.backend === "openai" ? (config.model.openaiModel ?? "openai") : basename(modelPath(config));
+    return { chatModel, embeddings, memory, knowledgeBase: kb, modelName, owned };
+  } catch (error) {
+    for (const resource of owned) await resource.dispose();
+    throw error;
+  }
+}
