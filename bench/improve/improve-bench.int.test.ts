@@ -1,12 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { PROJECT_ROOT, SEEDLING_PATH } from "../../core/index.js";
-import { createTinyModel } from "../../test/helpers/tiny-model.js";
+import { createTinyModel, TINY_MODEL_SHAPE } from "../../test/helpers/tiny-model.js";
 import { buildTldrBench, itemsToJsonl, runImproveBench } from "./index.js";
-import { writeFile } from "node:fs/promises";
 
 const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages");
 const dirs: string[] = [];
@@ -27,7 +26,9 @@ it.runIf(existsSync(TLDR))(
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "council-bench-improve-test-"));
     dirs.push(dir);
-    const model = existsSync(SEEDLING_PATH) ? SEEDLING_PATH : await createTinyModel({ dir });
+    // The seedling when built; else a tiny random GGUF with a context long enough for the training examples
+    // (the trainer requires every example to fit the base model's context).
+    const model = existsSync(SEEDLING_PATH) ? SEEDLING_PATH : await createTinyModel({ dir, shape: { ...TINY_MODEL_SHAPE, contextLength: 2048 } });
     const bench = buildTldrBench({ root: TLDR, pages: ["tar", "ls"], limit: 4, evalLimit: 2 });
     const evalFile = join(dir, "eval.jsonl");
     await writeFile(evalFile, itemsToJsonl(bench.eval));
@@ -62,7 +63,7 @@ it.runIf(existsSync(TLDR))(
     expect(Object.keys(written.baseline).sort()).toEqual(["eval_success", "traffic_success"]);
     expect(written.cycles).toHaveLength(1);
     const row = written.cycles[0]!;
-    expect(Object.keys(row).sort()).toEqual(["accepted", "cycle", "cycle_seconds", "eval_success", "harvested", "regression_kept", "repeat_failure_rate", "training_seconds", "traffic_success"]);
+    expect(Object.keys(row).sort()).toEqual(["accepted", "cycle", "cycle_seconds", "eval_success", "harvested", "regression_kept", "repeat_failure_rate", "traffic_success", "training_seconds"]);
     for (const rate of [written.baseline.traffic_success, written.baseline.eval_success, row.traffic_success, row.eval_success, row.repeat_failure_rate, row.regression_kept]) {
       expect(rate).toBeGreaterThanOrEqual(0);
       expect(rate).toBeLessThanOrEqual(1);
@@ -76,9 +77,14 @@ it.runIf(existsSync(TLDR))(
     for (const asked of details.days[0]!.traffic) expect(asked.rated).toBe(asked.passed ? 1 : -1);
     const baselineFailures = details.days[0]!.traffic.filter((asked) => !asked.passed).length;
     if (baselineFailures > 0) expect(row.harvested).toBeGreaterThan(0);
+    // The eval file reached the gate as the holdout suite.
+    const suites = (details.nights[0]!.summary as unknown as { suites: Array<{ suite: string; total: number }> }).suites;
+    if (suites.length > 0) expect(suites.find((suite) => suite.suite === "holdout")?.total).toBe(bench.eval.length);
 
-    // The eval questions never reach a training file (only memory, where the simulated eval user asked them).
-    const trainingFiles = filesUnder(join(workDir, "data")).filter((path) => /\.(jsonl|json|txt)$/.test(path) && !/[\\/]memory[\\/]/.test(path));
+    // The eval questions never reach training data: the run's dataset files and the accepted rewrites (they are in
+    // memory, where the simulated eval user asked them, and in gate.json, the holdout report).
+    const trainingFiles = filesUnder(join(workDir, "data")).filter((path) => /[\\/](dataset|accepted)[\\/][^\\/]+\.jsonl$/.test(path));
+    if (row.accepted > 0) expect(trainingFiles.length).toBeGreaterThan(0);
     for (const path of trainingFiles) {
       const text = readFileSync(path, "utf8");
       for (const item of bench.eval) expect(text.includes(item.question), `${item.id} in ${path}`).toBe(false);

@@ -148,7 +148,7 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
   };
 
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}`, node: process.version };
-  const details: Record<string, unknown> = { startedAt: new Date(started).toISOString(), machine, trafficItems: traffic.length, evalItems: evalItems.length, kbPages: kbPages.map((p) => p.page), cycles, corrections, concurrency, users, days: [] as unknown[], nights: [] as unknown[] };
+  const details: Record<string, unknown> = { startedAt: new Date(started).toISOString(), machine, model: env.COUNCIL_MODEL ?? "seedling (models/seedling.gguf)", canary: { steps: env.COUNCIL_CANARY_STEPS ?? "default", intervalSeconds: env.COUNCIL_CANARY_INTERVAL_S, minRequests: env.COUNCIL_CANARY_MIN_REQUESTS }, trafficItems: traffic.length, evalItems: evalItems.length, kbPages: kbPages.map((p) => p.page), cycles, corrections, concurrency, users, days: [] as unknown[], nights: [] as unknown[] };
   const writeOutputs = async (results: ImproveResults) => {
     await writeFile(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
     await writeFile(join(outDir, "chart.svg"), renderChart({ results, title: `council bench improve: ${traffic.length} traffic / ${evalItems.length} eval items, ${new Date(started).toISOString().slice(0, 10)}` }));
