@@ -3,7 +3,7 @@
 // (promtool and the server the canary queries in integration tests), chromium (web page tests).
 import { capture, log, onPath, run, SetupError } from "./util.mjs";
 
-export const DEBIAN_PACKAGES = ["libfaiss-dev", "cmake", "g++", "make", "python3", "git", "prometheus", "chromium"];
+export const DEBIAN_PACKAGES = ["libfaiss-dev", "libopenblas-dev", "cmake", "g++", "make", "python3", "git", "prometheus", "chromium"];
 
 export function installedPackages(packages) {
   const result = capture("dpkg-query", ["-W", "-f=${Package} ${Status}\\n", ...packages]);

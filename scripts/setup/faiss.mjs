@@ -17,10 +17,13 @@ export function faissPackageDir(root) {
 
 /** Loads faiss-node in a child process and runs an add + search. */
 export function verifyFaiss(root) {
-  const probe = `const { IndexFlatL2 } = require("faiss-node"); const i = new IndexFlatL2(2); i.add([0,0, 1,1]); const r = i.search([0.9,0.9], 1); if (r.labels[0] !== 1) throw new Error("wrong search result " + JSON.stringify(r)); console.log("ok");`;
+  const probe = `const { IndexFlatL2 } = require("faiss-node"); const i = new IndexFlatL2(2); i.add([0,0, 1,1]); const r = i.search([0.9,0.9], 1); if (r.labels[0] !== 1) throw new Error("wrong search result " + JSON.stringify(r)); const q = []; for (let n = 0; n < 32; n++) q.push(0.9, 0.9); const m = i.search(q, 1); if (m.labels.length !== 32 || m.labels.some((l) => l !== 1)) throw new Error("wrong batched search (BLAS) result"); console.log("ok");`;
   const result = spawnSync(process.execPath, ["-e", probe], { cwd: root, encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } });
   return { ok: result.status === 0 && result.stdout.trim() === "ok", output: (result.stderr || result.stdout || "").trim() };
 }
+
+/** Debian's libfaiss is a static archive: BLAS and LAPACK (batched search, IVF training) must be linked in. */
+const LINK_FLAGS = ["-lfaiss", "-llapack", "-lblas", "-fopenmp"];
 
 function faissCacheKey(pkg) {
   const libfaiss = capture("dpkg-query", ["-W", "-f=${Version}", "libfaiss-dev"]).stdout.trim() || "unknown";
@@ -29,6 +32,7 @@ function faissCacheKey(pkg) {
     faissNode: readJsonFile(join(pkg, "package.json"))?.version,
     source: sha256File(join(pkg, "src", "faiss.cc")),
     shim: SHIM,
+    link: LINK_FLAGS,
     libfaiss,
     compiler,
     napi: process.versions.napi,
@@ -77,7 +81,7 @@ export function ensureFaiss({ root, cache }) {
     `-I${nodeInclude}`, `-I${addonApi}`,
     join(pkg, "src", "faiss.cc"),
     "-o", target,
-    "-lfaiss", "-fopenmp",
+    ...LINK_FLAGS,
   ], { fix: "apt-get install -y g++ libfaiss-dev, then npm run setup" });
   const check = verifyFaiss(root);
   if (!check.ok) throw new SetupError(`faiss-node compiled but does not work: ${check.output}`, { fix: "apt-get install --reinstall -y libfaiss-dev, then rm -rf node_modules/faiss-node/build && npm run setup" });
