@@ -1,0 +1,111 @@
+import { spawn } from "node:child_process";
+import { existsSync, readlinkSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { buildTldrBench } from "../../bench/improve/index.js";
+import { askAndRate } from "../../bench/improve/simulated-user.js";
+import { createMetrics, loadConfig, PROJECT_ROOT, SEEDLING_PATH, silentLogger } from "../../core/index.js";
+import { createCouncilRuntime } from "../../council/index.js";
+import { startServer } from "../../server/index.js";
+
+/**
+ * The loop, closed on real components: the seedling answers tldr questions it never saw, users rate 👎,
+ * `council nightly --once` (a separate process, through the server's admin API) harvests, rewrites, votes,
+ * trains a LoRA adapter with the native trainer, gates it, publishes it, runs the canary on live traffic and
+ * promotes it; the server reads loras/current, serves the new version, and the same questions now pass.
+ */
+const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages");
+const ADMIN = "closed-loop-admin-token";
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+function runNightly(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts", "cli.ts"), "nightly", "--once", "--json"], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
+  "tonight's failures become tomorrow's adapter: trained, gated, canaried, promoted, served, and the questions pass",
+  async () => {
+    const root = await mkdtemp(join(tmpdir(), "council-closed-loop-"));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const bench = buildTldrBench({ root: TLDR, pages: ["tar", "ls"], limit: 6, evalLimit: 2 });
+    const kbDir = join(root, "tldr-kb");
+    await mkdir(kbDir);
+    for (const { page, markdown } of bench.kbPages) await writeFile(join(kbDir, `${page}.md`), markdown);
+
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: join(root, "data"),
+        logLevel: "silent",
+        model: { threads: 1, parallel: 1, maxTokens: 40 },
+        server: { host: "127.0.0.1", port: 0, adminToken: ADMIN },
+        kb: { extraDirs: [kbDir] },
+        agents: { router: "heuristic", critic: "heuristic", agent0: "heuristic", maxRevisions: 0 },
+        improve: { canarySteps: "50,100", canaryIntervalSeconds: 3, canaryMinRequests: 1, canaryDeadlineSeconds: 600, rollbackMaxP95Ms: 120_000, enabled: false },
+        training: { maxUserShare: 1 },
+      },
+    });
+    const metrics = createMetrics();
+    const bundle = await createCouncilRuntime({ config, metrics });
+    const server = await startServer({ config, logger: silentLogger, metrics, loading: Promise.resolve(bundle.council), improvement: { runOnce: () => bundle.improvement!.runOnce(), approve: (o) => bundle.improvement!.approve(o), runs: (n) => bundle.improvement!.runs(n), reloadAdapters: () => bundle.serving!.reload() } });
+    cleanups.push(() => server.stop());
+    await server.loaded;
+    const url = `${server.url.replace(/^http/, "ws")}/chat`;
+    let user = 0;
+    const ask = (item: (typeof bench.traffic)[number], rate = true) => askAndRate({ item, url, token: `user-${user++}`, sessionId: `s-${user}`, rate });
+
+    // Day 1: every question once, rated by the simulated user.
+    const before = [];
+    for (const item of bench.traffic) before.push({ item, asked: await ask(item) });
+    const failed = before.filter((b) => !b.asked.passed).map((b) => b.item);
+    const passed = before.filter((b) => b.asked.passed).map((b) => b.item);
+    expect(failed.length, "the seedling should fail tldr questions it never saw").toBeGreaterThan(0);
+    expect(before.every((b) => b.asked.adapter === null)).toBe(true);
+
+    // Night: the nightly command runs in another process and drives this server; users keep chatting (canary traffic).
+    const nightly = runNightly({ COUNCIL_HOST: "127.0.0.1", COUNCIL_PORT: new URL(server.url).port, COUNCIL_ADMIN_TOKEN: ADMIN, COUNCIL_LOG_LEVEL: "silent" });
+    let done = false;
+    void nightly.then(() => (done = true));
+    const canaryTraffic: Array<string | null> = [];
+    while (!done) {
+      for (const item of failed) {
+        if (done) break;
+        canaryTraffic.push((await ask(item, false)).adapter);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const { code, stdout, stderr } = await nightly;
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as { outcome: string; version: string | null; harvested: number; accepted: number; reasons: string[] };
+    expect(summary.harvested).toBe(failed.length);
+    expect(summary.accepted).toBeGreaterThan(0);
+    expect(summary.outcome, summary.reasons.join("; ")).toBe("promoted");
+    const version = summary.version!;
+    expect(existsSync(join(config.dataDir, "loras", "versions", version, "adapter.gguf"))).toBe(true);
+    expect(readlinkSync(join(config.dataDir, "loras", "current"))).toContain(version);
+    expect(canaryTraffic).toContain(version);
+
+    // Day 2: the server now serves the new version, and yesterday's failures pass; yesterday's passes still pass.
+    const serving = await bundle.serving!.reload();
+    expect(serving.version).toBe(version);
+    const after = [];
+    for (const item of [...failed, ...passed]) after.push({ item, asked: await ask(item, false) });
+    for (const { asked } of after) expect(asked.adapter).toBe(version);
+    const fixed = after.filter((a) => failed.includes(a.item) && a.asked.passed).length;
+    expect(fixed, JSON.stringify(after.map((a) => [a.item.question, a.asked.answer]))).toBe(failed.length);
+    for (const { item, asked } of after.filter((a) => passed.includes(a.item))) expect(asked.passed, `${item.question}: ${asked.answer}`).toBe(true);
+  },
+  3_600_000,
+);
