@@ -3,4 +3,4 @@ export { ContaminationIndex, CONTAMINATION_NGRAM, type EvalItem, type EvalSet, t
 export { applyUserCaps, type CapItem, type CapResult } from "./caps.js";
 export { scrubPii, emptyPiiCounts, type PiiCounts, type PiiKind } from "./pii.js";
 export { readJsonl, loadEvalSet, evalItemSchema, acceptedExampleSchema } from "./load-jsonl.js";
-export { normaliseText, normalisedHash, wordNgrams, jaccard } from "./text-similarity.js";
+export { normaliseText, normalisedHash, wordNgrams, words, jaccard } from "./text-similarity.js";
