@@ -13,7 +13,7 @@ export function sourceFingerprint(root) {
   const parts = [readFileSync(join(root, "tsconfig.build.json"), "utf8"), readFileSync(join(root, "tsconfig.json"), "utf8"), readFileSync(join(root, "package-lock.json"), "utf8")];
   for (const dir of include) {
     for (const file of listFiles(join(root, dir))) {
-      if (!/\.(ts|mts|cts|json)$/.test(file) || file.endsWith(".test.ts")) continue;
+      if (!/\.(ts|mts|cts)$/.test(file) || file.endsWith(".test.ts")) continue;
       const full = join(root, dir, file);
       const stat = statSync(full);
       parts.push(`${dir}/${file}:${stat.size}:${stat.mtimeMs}`);
