@@ -1,7 +1,7 @@
 import { realpath, stat } from "node:fs/promises";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
-import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import {
   getLlama,
@@ -24,6 +24,7 @@ import { resolveModelSource } from "./llama-model-source.js";
 import { renderPrompt, TEMPLATE_MARKERS } from "./prompt-template.js";
 import { SequencePool } from "./sequence-pool.js";
 import type { AdapterHost, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
+import { collectStream } from "./collect-stream.js";
 
 export interface LlamaCallOptions extends CouncilCallOptions {
   /** Sampling seed when `temperature` > 0. */
@@ -229,20 +230,8 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
     });
   }
 
-  override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
-    let text = "";
-    let last: ChatGenerationChunk | undefined;
-    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
-      text += chunk.text;
-      last = chunk;
-    }
-    const lastMessage = last?.message as AIMessageChunk | undefined;
-    const message = new AIMessage({
-      content: text,
-      response_metadata: lastMessage?.response_metadata ?? {},
-      ...(lastMessage?.usage_metadata ? { usage_metadata: lastMessage.usage_metadata } : {}),
-    });
-    return { generations: [{ text, message }] };
+  override _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+    return collectStream(this._streamResponseChunks(messages, options, runManager));
   }
 
   override async *_streamResponseChunks(

@@ -1,7 +1,7 @@
 import { realpath } from "node:fs/promises";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
-import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { z } from "zod";
 import { CouncilError, isCouncilError, safeParseJson } from "../core/index.js";
@@ -9,6 +9,7 @@ import { toTemplateMessages } from "./langchain-messages.js";
 import type { LlamaCallOptions } from "./llama-chat-model.js";
 import { renderPrompt, TEMPLATE_MARKERS } from "./prompt-template.js";
 import type { AdapterHost, AdapterSlotInfo } from "./types.js";
+import { collectStream } from "./collect-stream.js";
 
 const loraListSchema = z.array(z.object({ id: z.number().int(), path: z.string(), scale: z.number() }));
 const streamEventSchema = z
@@ -124,19 +125,8 @@ export class LlamaServerChatModel extends BaseChatModel<LlamaCallOptions, AIMess
     await request(this.#baseUrl, "/lora-adapters", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }, this.#defaults.timeoutMs);
   }
 
-  override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
-    let text = "";
-    let last: AIMessageChunk | undefined;
-    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
-      text += chunk.text;
-      last = chunk.message as AIMessageChunk;
-    }
-    const message = new AIMessage({
-      content: text,
-      response_metadata: last?.response_metadata ?? {},
-      ...(last?.usage_metadata ? { usage_metadata: last.usage_metadata } : {}),
-    });
-    return { generations: [{ text, message }] };
+  override _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+    return collectStream(this._streamResponseChunks(messages, options, runManager));
   }
 
   override async *_streamResponseChunks(

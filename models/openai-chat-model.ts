@@ -1,11 +1,12 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
-import { AIMessage, type AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { type AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { ChatGenerationChunk, ChatResult } from "@langchain/core/outputs";
 import { ChatOpenAICompletions } from "@langchain/openai";
 import { z } from "zod";
 import { CouncilError, isCouncilError } from "../core/index.js";
 import type { CouncilCallOptions } from "./types.js";
+import { collectStream } from "./collect-stream.js";
 
 const optionsSchema = z.object({
   baseUrl: z.string().url(),
@@ -59,19 +60,8 @@ export class OpenAIChatModel extends BaseChatModel<CouncilCallOptions, AIMessage
     return this.#options.model;
   }
 
-  override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
-    let text = "";
-    let last: AIMessageChunk | undefined;
-    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
-      text += chunk.text;
-      last = chunk.message as AIMessageChunk;
-    }
-    const message = new AIMessage({
-      content: text,
-      response_metadata: last?.response_metadata ?? {},
-      ...(last?.usage_metadata ? { usage_metadata: last.usage_metadata } : {}),
-    });
-    return { generations: [{ text, message }] };
+  override _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+    return collectStream(this._streamResponseChunks(messages, options, runManager));
   }
 
   override async *_streamResponseChunks(
