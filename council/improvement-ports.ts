@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } from "../agents/index.js";
 import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
@@ -102,13 +104,17 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     },
     promptMessages: probe.promptMessages,
     async train({ datasetDir, outDir, signal }) {
+      // Small nights need many epochs to learn their few answers; big ones get there in fewer.
+      const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { counts: { sft: number } };
+      const epochs = Math.min(config.training.maxEpochs, Math.max(config.training.epochs, Math.ceil(config.training.minSteps / Math.max(1, manifest.counts.sft))));
+      logger.info({ examples: manifest.counts.sft, epochs }, "training the nightly adapter");
       const result = await trainer.train({
         dataset: datasetDir,
         base: modelPath(config),
         out: outDir,
         rank: config.training.rank,
         alpha: config.training.alpha,
-        epochs: config.training.epochs,
+        epochs,
         learningRate: config.training.learningRate,
         targets: config.training.targets,
         ...(signal ? { signal } : {}),
