@@ -84,7 +84,8 @@ export function splitUnits(markdown: string): Unit[] {
       }
       continue;
     }
-    if (BULLET.test(line)) {
+    // A bullet, or a line ending with ":" (a tldr description as the knowledge base stores it), waits for its command.
+    if (BULLET.test(line) || /:\s*$/.test(line)) {
       flushPending();
       pending = line.replace(BULLET, "");
       continue;
