@@ -54,7 +54,8 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
         server: { host: "127.0.0.1", port: 0, adminToken: ADMIN },
         kb: { extraDirs: [kbDir] },
         agents: { router: "heuristic", critic: "heuristic", agent0: "heuristic", maxRevisions: 0 },
-        improve: { canarySteps: "50,100", canaryIntervalSeconds: 3, canaryMinRequests: 1, canaryDeadlineSeconds: 600, rollbackMaxP95Ms: 120_000, enabled: false },
+        // The canary bar is lowered from 0.85: the seedling is tiny; the stable side here answers 0 % of these.
+        improve: { canarySteps: "50,100", canaryIntervalSeconds: 3, canaryMinRequests: 1, canaryDeadlineSeconds: 600, rollbackMaxP95Ms: 120_000, rollbackMinSuccess: 0.5, enabled: false },
         training: { maxUserShare: 1 },
       },
     });
@@ -94,7 +95,7 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
     expect(summary.accepted).toBeGreaterThan(0);
     // The gate decides. Either the adapter learned tonight's failures and went through the canary, or it did not
     // and nothing reached users. Both are the loop working; which one happens depends on how well the model learns.
-    expect(["promoted", "gate-failed"], summary.reasons.join("; ")).toContain(summary.outcome);
+    expect(["promoted", "gate-failed", "rolled-back"], summary.reasons.join("; ")).toContain(summary.outcome);
     const gate = JSON.parse(readFileSync(join(config.dataDir, "data", "runs", summary.runId, "gate.json"), "utf8")) as { suites: Array<{ suite: string; total: number }>; probes: unknown[] };
     expect(gate.suites.map((s) => s.suite).sort()).toEqual(["holdout", "regression", "safety", "target"]);
     expect(gate.suites.find((s) => s.suite === "target")?.total).toBe(summary.accepted);
@@ -110,8 +111,15 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
 
     const version = summary.version!;
     expect(existsSync(join(config.dataDir, "loras", "versions", version, "adapter.gguf"))).toBe(true);
-    expect(readlinkSync(join(config.dataDir, "loras", "current"))).toContain(version);
     expect(canaryTraffic).toContain(version);
+    if (summary.outcome === "rolled-back") {
+      // Live traffic judged the canary worse than the bar: everyone is back on the base model, within one window.
+      expect(summary.reasons.join(" ")).toMatch(/success|p95|deadline|error/);
+      expect(existsSync(join(config.dataDir, "loras", "current"))).toBe(false);
+      for (const item of failed.slice(0, 2)) expect((await ask(item, false)).adapter).toBeNull();
+      return;
+    }
+    expect(readlinkSync(join(config.dataDir, "loras", "current"))).toContain(version);
 
     // Day 2: the server now serves the new version, and yesterday's failures pass; yesterday's passes still pass.
     const serving = await bundle.serving!.reload();
