@@ -106,6 +106,8 @@ export const configSchema = z
         canaryMaxErrors: int(1).default(3),
         canaryDeadlineSeconds: num(1, 7 * 86_400).default(3600),
         rollbackMinSuccess: num(0, 1).default(0.85),
+        /** When stable itself is below `rollbackMinSuccess`, a canary may be at most this far below stable. */
+        rollbackMaxSuccessDrop: num(0, 1).default(0.05),
         rollbackMaxP95Ms: num(1, 600_000).default(1000),
         gateMinSuccessDelta: num(-1, 1).default(0.03),
         gateMaxLatencyRatio: num(0.1, 100).default(1.1),
@@ -189,6 +191,7 @@ export const ENV_KEYS = {
   COUNCIL_CANARY_MAX_ERRORS: "improve.canaryMaxErrors",
   COUNCIL_CANARY_DEADLINE_S: "improve.canaryDeadlineSeconds",
   COUNCIL_ROLLBACK_MIN_SUCCESS: "improve.rollbackMinSuccess",
+  COUNCIL_ROLLBACK_MAX_SUCCESS_DROP: "improve.rollbackMaxSuccessDrop",
   COUNCIL_ROLLBACK_MAX_P95_MS: "improve.rollbackMaxP95Ms",
   COUNCIL_GATE_MIN_SUCCESS_DELTA: "improve.gateMinSuccessDelta",
   COUNCIL_GATE_MAX_LATENCY_RATIO: "improve.gateMaxLatencyRatio",

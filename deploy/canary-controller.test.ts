@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMetrics, type CouncilMetrics } from "../core/index.js";
 import { AdapterRegistry } from "./adapter-registry.js";
 import type { AdapterWindowStats, AnalysisSource, AnalysisTarget, WindowStats } from "./analysis-source.js";
-import { CanaryController, judge, type CanarySettings } from "./canary-controller.js";
+import { CanaryController, judge, successFloor, type CanarySettings } from "./canary-controller.js";
 import { readCanaryState, type CanaryState } from "./canary-state.js";
 import { writeTestAdapter } from "./test-adapter.js";
 
@@ -39,6 +39,7 @@ const settings: CanarySettings = {
   canaryMaxErrors: 3,
   canaryDeadlineSeconds: 3600,
   rollbackMinSuccess: 0.85,
+  rollbackMaxSuccessDrop: 0.05,
   rollbackMaxP95Ms: 1000,
 };
 
@@ -193,5 +194,26 @@ describe("judge", () => {
   });
   it("passes exactly at the thresholds", () => {
     expect(judge(window(side(20, 0.85, 1000)), settings).verdict).toBe("pass");
+  });
+  it("fails a canary below the bar when stable is above it", () => {
+    const verdict = judge(window(side(40, 0.84, 300), side(100, 0.99, 300)), settings);
+    expect(verdict).toMatchObject({ verdict: "fail" });
+    expect(verdict.reason).toContain("< 85.0%");
+  });
+  it("lets a canary below the bar pass when it is not worse than a stable that is below the bar too", () => {
+    const verdict = judge(window(side(40, 0.6, 300), side(100, 0.2, 300)), settings);
+    expect(verdict.verdict).toBe("pass");
+    expect(verdict.reason).toContain("not worse than stable");
+    expect(judge(window(side(40, 0.16, 300), side(100, 0.2, 300)), settings).verdict).toBe("pass");
+  });
+  it("fails a canary more than rollbackMaxSuccessDrop below a stable that is under the bar", () => {
+    const verdict = judge(window(side(40, 0.14, 300), side(100, 0.2, 300)), settings);
+    expect(verdict.verdict).toBe("fail");
+    expect(verdict.reason).toContain("stable − 5.0 points = 15.0%");
+  });
+  it("uses the absolute bar when stable has too few requests to compare with", () => {
+    expect(judge(window(side(40, 0.6, 300), side(5, 0.2, 300)), settings).verdict).toBe("fail");
+    expect(judge(window(side(40, 0.6, 300), side(0, 0, null)), settings).verdict).toBe("fail");
+    expect(successFloor(window(side(40, 0.6, 300), side(100, 0.99, 300)), settings)).toEqual({ floor: 0.85, relative: false });
   });
 });

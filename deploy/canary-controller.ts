@@ -24,7 +24,7 @@ export const systemClock: Clock = {
 
 export type CanarySettings = Pick<
   CouncilConfig["improve"],
-  "canarySteps" | "canaryIntervalSeconds" | "canaryMinRequests" | "canaryMaxErrors" | "canaryDeadlineSeconds" | "rollbackMinSuccess" | "rollbackMaxP95Ms" | "webhookUrl"
+  "canarySteps" | "canaryIntervalSeconds" | "canaryMinRequests" | "canaryMaxErrors" | "canaryDeadlineSeconds" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms" | "webhookUrl"
 >;
 
 /** One analysis window's verdict, kept for the run record and rollback_summary.json. */
@@ -59,8 +59,9 @@ export interface CanaryControllerOptions {
 
 /**
  * Runs one canary: steps through `canarySteps` (10 → 50 → 100 by default). Each step needs at least one
- * analysis window of `canaryIntervalSeconds` with ≥ `canaryMinRequests` canary requests, a success rate
- * ≥ `rollbackMinSuccess` and p95 ≤ `rollbackMaxP95Ms`, all measured over that window only. Missing data or
+ * analysis window of `canaryIntervalSeconds` with ≥ `canaryMinRequests` canary requests, a success rate at or
+ * above the success floor (see {@link successFloor}) and p95 ≤ `rollbackMaxP95Ms`, all measured over that window
+ * only. Missing data or
  * a failed query holds the step; `canaryMaxErrors` consecutive failed queries roll back; so does any failed
  * threshold, and reaching `canaryDeadlineSeconds` without finishing (a canary with no traffic never hangs).
  * After the last step passes, `current` is switched to the canary (promote).
@@ -192,19 +193,36 @@ export class CanaryController {
 }
 
 /** The decision for one window (exported for the docs' worked examples and tests). */
-export function judge(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxP95Ms">): { verdict: "pass" | "hold" | "fail"; reason: string } {
+/**
+ * The success rate a canary must reach in one window. It is the absolute bar `rollbackMinSuccess`, except when
+ * the stable adapter itself scores below that bar over the same window with at least `canaryMinRequests`
+ * requests: then the floor is the stable rate minus `rollbackMaxSuccessDrop`. A canary is rolled back when it
+ * is both below the bar and worse than what it would be rolled back to — rolling back a canary that beats
+ * stable would make users worse off. With no stable data the absolute bar applies.
+ */
+export function successFloor(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop">): { floor: number; relative: boolean } {
+  const { stable } = stats;
+  if (stable.successRate === null || stable.requests < Math.max(1, settings.canaryMinRequests)) return { floor: settings.rollbackMinSuccess, relative: false };
+  const relative = stable.successRate - settings.rollbackMaxSuccessDrop;
+  return relative < settings.rollbackMinSuccess ? { floor: relative, relative: true } : { floor: settings.rollbackMinSuccess, relative: false };
+}
+
+export function judge(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms">): { verdict: "pass" | "hold" | "fail"; reason: string } {
   const { canary, stable } = stats;
   const versus = stable.successRate === null ? "" : ` (stable ${(stable.successRate * 100).toFixed(1)}% over ${Math.round(stable.requests)} requests)`;
   if (canary.requests < Math.max(1, settings.canaryMinRequests) || canary.successRate === null) {
     return { verdict: "hold", reason: `no data: ${Math.round(canary.requests)} canary requests < ${settings.canaryMinRequests} needed` };
   }
-  if (canary.successRate < settings.rollbackMinSuccess) {
-    return { verdict: "fail", reason: `success_rate: canary ${(canary.successRate * 100).toFixed(1)}% < ${(settings.rollbackMinSuccess * 100).toFixed(1)}%${versus}` };
+  const { floor, relative } = successFloor(stats, settings);
+  if (canary.successRate < floor) {
+    const bar = relative ? `stable − ${(settings.rollbackMaxSuccessDrop * 100).toFixed(1)} points = ${(floor * 100).toFixed(1)}%` : `${(floor * 100).toFixed(1)}%`;
+    return { verdict: "fail", reason: `success_rate: canary ${(canary.successRate * 100).toFixed(1)}% < ${bar}${versus}` };
   }
   if (canary.p95Ms === null) return { verdict: "hold", reason: "no data: canary latency histogram is empty" };
   if (canary.p95Ms > settings.rollbackMaxP95Ms) {
     const stableP95 = stable.p95Ms === null ? "" : ` (stable p95 ${Math.round(stable.p95Ms)} ms)`;
     return { verdict: "fail", reason: `latency: canary p95 ${Math.round(canary.p95Ms)} ms > ${settings.rollbackMaxP95Ms} ms${stableP95}` };
   }
-  return { verdict: "pass", reason: `canary ${(canary.successRate * 100).toFixed(1)}% success, p95 ${Math.round(canary.p95Ms)} ms over ${Math.round(canary.requests)} requests${versus}` };
+  const below = canary.successRate < settings.rollbackMinSuccess ? `; below the ${(settings.rollbackMinSuccess * 100).toFixed(1)}% bar but not worse than stable` : "";
+  return { verdict: "pass", reason: `canary ${(canary.successRate * 100).toFixed(1)}% success, p95 ${Math.round(canary.p95Ms)} ms over ${Math.round(canary.requests)} requests${versus}${below}` };
 }

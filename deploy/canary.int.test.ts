@@ -48,7 +48,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const settings = { canarySteps: [10, 50, 100], canaryIntervalSeconds: 0.5, canaryMinRequests: 10, canaryMaxErrors: 3, canaryDeadlineSeconds: 30, rollbackMinSuccess: 0.85, rollbackMaxP95Ms: 1000 };
+const settings = { canarySteps: [10, 50, 100], canaryIntervalSeconds: 0.5, canaryMinRequests: 10, canaryMaxErrors: 3, canaryDeadlineSeconds: 30, rollbackMinSuccess: 0.85, rollbackMaxSuccessDrop: 0.05, rollbackMaxP95Ms: 1000 };
 
 describe("canary on live (simulated) traffic with the in-process registry", () => {
   it("rolls back an adapter that fails live traffic within one analysis interval", async () => {

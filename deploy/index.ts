@@ -9,7 +9,7 @@ export { readCanaryState, writeCanaryState, canaryStatePath, canaryStateSchema, 
 export { adapterLabel, histogramQuantile, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow, type WindowStats } from "./analysis-source.js";
 export { PrometheusSource, canaryQueries, type PrometheusSourceOptions } from "./prometheus-source.js";
 export { RegistrySource } from "./registry-source.js";
-export { CanaryController, judge, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
+export { CanaryController, judge, successFloor, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
 export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
 export { postWebhook } from "./webhook.js";
 export { collectDeployStatus, formatDeployStatus, type DeployStatus, type RunStatus } from "./deploy-status.js";
