@@ -33,6 +33,7 @@ export function createMetrics({ registry = new Registry(), defaultMetrics = true
     canaryWeight: new Gauge({ name: "council_canary_weight", help: "Share of traffic (0-100) routed to the canary adapter.", registers }),
     deployments: new Counter({ name: "council_deployments_total", help: "Adapters deployed (canary started).", registers }),
     rollbacks: new Counter({ name: "council_rollbacks_total", help: "Automatic or manual rollbacks by reason.", labelNames: ["reason"] as const, registers }),
+    adapterProbeFailures: new Counter({ name: "council_adapter_probe_failures_total", help: "Adapter swaps whose probe outputs did not match the eval-time outputs (stale or wrong adapter).", registers }),
     adapterInfo: new Gauge({ name: "council_adapter_info", help: "1 for the adapter version currently serving as stable.", labelNames: ["version", "base"] as const, registers }),
   };
 }

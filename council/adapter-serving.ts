@@ -51,7 +51,7 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
       } else {
         const record = await registry.get(version);
         const { probes } = await registry.readEval(version);
-        await loadAndProve({ host, slot: "stable", version, adapterPath: record.adapterPath, probes, generate, logger, registry: metrics.registry });
+        await loadAndProve({ host, slot: "stable", version, adapterPath: record.adapterPath, probes, generate, logger, metrics });
       }
       if (stableVersion !== null) metrics.adapterInfo.remove({ version: stableVersion, base });
       stableVersion = version;

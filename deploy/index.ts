@@ -3,7 +3,7 @@ export { checkLoraGgufHeader, type AdapterFileValidator } from "./adapter-file.j
 export { assertVersionName } from "./version-name.js";
 export { switchSymlink, writeFileAtomic } from "./atomic-files.js";
 export { AdapterWatcher, type AdapterSwappedEvent, type AdapterWatcherEvents, type AdapterWatcherOptions } from "./adapter-watcher.js";
-export { proveServing, loadAndProve, probeFailureCounter, type ProbeGenerate, type ProbeReport, type ProveServingOptions } from "./serving-prover.js";
+export { proveServing, loadAndProve, type ProbeGenerate, type ProbeReport, type ProveServingOptions } from "./serving-prover.js";
 export { CanaryRouter, canaryBucket, type AdapterSelection } from "./canary-router.js";
 export { readCanaryState, writeCanaryState, canaryStatePath, canaryStateSchema, type CanaryState } from "./canary-state.js";
 export { adapterLabel, histogramQuantile, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow, type WindowStats } from "./analysis-source.js";

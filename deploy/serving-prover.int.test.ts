@@ -65,7 +65,7 @@ describe("serving proof on a real GGUF", () => {
       if (event.version === null || event.adapterPath === null) return;
       void registry
         .readEval(event.version)
-        .then(({ probes }) => loadAndProve({ host: model, slot: "stable", version: event.version!, adapterPath: event.adapterPath!, probes, generate, registry: metrics.registry }))
+        .then(({ probes }) => loadAndProve({ host: model, slot: "stable", version: event.version!, adapterPath: event.adapterPath!, probes, generate, metrics }))
         .then(({ report }) => proven.push(report.version), (error: unknown) => failures.push(error));
     });
     try {
@@ -79,7 +79,7 @@ describe("serving proof on a real GGUF", () => {
 
       // The registry says b, but the slot serves a (a stale process): loud ADAPTER_STALE.
       await model.setAdapter({ slot: "stable", path: paths.a, version: b });
-      await expect(proveServing({ version: b, slot: "stable", probes: (await registry.readEval(b)).probes, generate, registry: metrics.registry })).rejects.toMatchObject({ code: "ADAPTER_STALE" });
+      await expect(proveServing({ version: b, slot: "stable", probes: (await registry.readEval(b)).probes, generate, metrics })).rejects.toMatchObject({ code: "ADAPTER_STALE" });
       // Loading the wrong file for a version fails the proof and puts the last good adapter back.
       await model.setAdapter({ slot: "stable", path: paths.b, version: b });
       await expect(loadAndProve({ host: model, slot: "stable", version: a, adapterPath: paths.b, probes: (await registry.readEval(a)).probes, generate })).rejects.toMatchObject({ code: "ADAPTER_STALE" });

@@ -50,7 +50,7 @@ describe("proveServing", () => {
     const host = new FakeAdapterHost();
     await host.setAdapter({ slot: "stable", path: "/x", version: "stale" });
     const metrics = createMetrics({ defaultMetrics: false });
-    await expect(proveServing({ version: "good", slot: "stable", probes, generate: generateFor(host), registry: metrics.registry })).rejects.toMatchObject({
+    await expect(proveServing({ version: "good", slot: "stable", probes, generate: generateFor(host), metrics })).rejects.toMatchObject({
       code: "ADAPTER_STALE",
       details: { mismatches: [{ prompt: "list files", expected: "ls -la", actual: "ls" }] },
     });

@@ -1,5 +1,4 @@
-import { Counter, type Registry } from "prom-client";
-import { CouncilError, silentLogger, type Logger } from "../core/index.js";
+import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { AdapterHost, AdapterSlotInfo } from "../models/types.js";
 import type { Probe } from "./adapter-registry.js";
 
@@ -14,15 +13,6 @@ export interface ProbeReport {
   mismatches: Array<{ prompt: string; expected: string; actual: string }>;
 }
 
-const PROBE_FAILURES = "council_adapter_probe_failures_total";
-
-/** `council_adapter_probe_failures_total`, created on the injected registry once. */
-export function probeFailureCounter(registry: Registry): Counter {
-  const existing = registry.getSingleMetric(PROBE_FAILURES);
-  if (existing) return existing as Counter;
-  return new Counter({ name: PROBE_FAILURES, help: "Adapter swaps whose probe outputs did not match the eval-time outputs (stale or wrong adapter).", registers: [registry] });
-}
-
 export interface ProveServingOptions {
   version: string;
   /** The slot the version was loaded into. */
@@ -31,8 +21,8 @@ export interface ProveServingOptions {
   probes: readonly Probe[];
   generate: ProbeGenerate;
   logger?: Logger;
-  /** Where the failure counter lives (the runtime's metrics registry). */
-  registry?: Registry;
+  /** Counts failures in council_adapter_probe_failures_total. */
+  metrics?: Pick<CouncilMetrics, "adapterProbeFailures">;
 }
 
 /**
@@ -40,7 +30,7 @@ export interface ProveServingOptions {
  * exact). A mismatch — or no probes at all, which proves nothing — is a loud ADAPTER_STALE: logged at error
  * level, counted in council_adapter_probe_failures_total, and thrown.
  */
-export async function proveServing({ version, slot, probes, generate, logger = silentLogger, registry }: ProveServingOptions): Promise<ProbeReport> {
+export async function proveServing({ version, slot, probes, generate, logger = silentLogger, metrics }: ProveServingOptions): Promise<ProbeReport> {
   const report: ProbeReport = { version, slot, probes: probes.length, matched: 0, mismatches: [] };
   for (const probe of probes) {
     const actual = await generate(probe.prompt, slot);
@@ -51,7 +41,7 @@ export async function proveServing({ version, slot, probes, generate, logger = s
     const why = probes.length === 0 ? "its eval.json has no probes, so serving cannot be proven" : `${report.mismatches.length} of ${probes.length} probe outputs differ from the eval-time outputs`;
     const error = new CouncilError("ADAPTER_STALE", `Slot ${slot ?? "(base)"} is not provably serving adapter ${version}: ${why}.`, { details: { ...report } });
     logger.error({ code: error.code, version, slot, mismatches: report.mismatches.slice(0, 3) }, error.message);
-    if (registry) probeFailureCounter(registry).inc();
+    metrics?.adapterProbeFailures.inc();
     throw error;
   }
   logger.info({ version, slot, probes: probes.length }, "adapter proven serving");
@@ -62,7 +52,7 @@ export async function proveServing({ version, slot, probes, generate, logger = s
  * Loads `version` into `slot` of an AdapterHost and proves it. On ADAPTER_STALE the slot is put back to
  * what it held before (or removed), so the server keeps serving the last good adapter; the error is rethrown.
  */
-export async function loadAndProve({ host, slot, version, adapterPath, probes, generate, logger = silentLogger, registry, scale }: {
+export async function loadAndProve({ host, slot, version, adapterPath, probes, generate, logger = silentLogger, metrics, scale }: {
   host: AdapterHost;
   slot: string;
   version: string;
@@ -70,13 +60,13 @@ export async function loadAndProve({ host, slot, version, adapterPath, probes, g
   probes: readonly Probe[];
   generate: ProbeGenerate;
   logger?: Logger;
-  registry?: Registry;
+  metrics?: Pick<CouncilMetrics, "adapterProbeFailures">;
   scale?: number;
 }): Promise<{ slot: AdapterSlotInfo; report: ProbeReport }> {
   const before = host.adapters().find((info) => info.slot === slot);
   const info = await host.setAdapter({ slot, path: adapterPath, version, ...(scale === undefined ? {} : { scale }) });
   try {
-    const report = await proveServing({ version, slot, probes, generate, logger, ...(registry ? { registry } : {}) });
+    const report = await proveServing({ version, slot, probes, generate, logger, ...(metrics ? { metrics } : {}) });
     return { slot: info, report };
   } catch (error) {
     if (before) await host.setAdapter({ slot, path: before.path, version: before.version, scale: before.scale });
