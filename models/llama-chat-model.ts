@@ -47,7 +47,11 @@ export interface LlamaChatModelOptions {
   modelPath: string;
   /** Local folder of `hf:` models. @default <cwd>/models/hf */
   modelsDir?: string;
-  /** CPU threads per evaluation. @default all cores (node-llama-cpp's default) */
+  /**
+   * CPU threads per evaluation (per slot context). @default 1 for models under {@link SMALL_MODEL_BYTES}
+   * (the seedling: per-token work is tiny, and llama.cpp's spinning thread pool on a busy machine makes more
+   * threads much slower), else node-llama-cpp's default (all math cores)
+   */
   threads?: number;
   /** Tokens per sequence. @default 2048 */
   contextSize?: number;
@@ -148,12 +152,12 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
       if (ownsLlama) await binding.dispose();
       throw new CouncilError("MODEL_INVALID", `llama.cpp could not load ${path}: ${(cause as Error).message}`, { cause, details: { path } });
     }
-    const options = { parallel, contextSize, maxTokens, temperature, validateAdapter, threads };
+    const options = { parallel, contextSize, maxTokens, temperature, validateAdapter, threads: threads ?? defaultThreads(model.size) };
     try {
       const hasTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
       const chatWrapper = hasTemplate ? resolveChatWrapper(model) : null;
       const base = await createSlotContext({ model, options, adapter: null });
-      logger.info({ modelPath: path, parallel, contextSize, threads, chatTemplate: hasTemplate }, "llama model loaded");
+      logger.info({ modelPath: path, parallel, contextSize, threads: options.threads ?? "auto", chatTemplate: hasTemplate }, "llama model loaded");
       return new LlamaChatModel({ llama: binding, ownsLlama, model, modelPath: path, chatWrapper, base, options, logger });
     } catch (cause) {
       await model.dispose();
@@ -387,6 +391,14 @@ async function loadLlama(): Promise<Llama> {
   } catch (cause) {
     throw new CouncilError("NATIVE_MISSING", `node-llama-cpp's prebuilt CPU binary did not load: ${(cause as Error).message}. Run npm run setup.`, { cause });
   }
+}
+
+/** Models below this size default to one thread per context (see `threads`). */
+export const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
+
+/** The default thread count for a model of `bytes` bytes: 1 for small models, else node-llama-cpp's choice. */
+export function defaultThreads(bytes: number): number | undefined {
+  return bytes < SMALL_MODEL_BYTES ? 1 : undefined;
 }
 
 async function createSlotContext({
