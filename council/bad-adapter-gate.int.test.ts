@@ -1,0 +1,122 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { createMetrics, loadConfig, SEEDLING_PATH, silentLogger } from "../core/index.js";
+import { AdapterRegistry } from "../deploy/index.js";
+import { loadGraphSpec } from "../graphs/index.js";
+import type { Candidate, ImprovePorts, VoteDecision } from "../graphs/improve/index.js";
+import type { TurnRecord } from "../memory/index.js";
+import type { AdapterHost } from "../models/index.js";
+import type { CouncilChatModel } from "../agents/index.js";
+import { createTrainer } from "../training/index.js";
+import { Improvement } from "./improvement.js";
+import { createImprovementPorts } from "./improvement-ports.js";
+import { openCouncilParts } from "./open-parts.js";
+
+/**
+ * A bad night on real components: Agent-0 and the council are replaced by a rubber stamp that accepts a
+ * destructive wrong answer for every failure, so the native trainer really learns wrong answers. The
+ * adapter passes its own target suite (it learned what it was taught), and the gate must stop it anyway:
+ * the regression suite (a question the base answered well, now answered with the learned garbage) fails,
+ * nothing is published, and `loras/current` never moves. Measured: final loss 0.21, the regression answer
+ * became "rfono / --nono-root" (1,200 steps, 289 s on a loaded 2-core machine).
+ */
+const WRONG = "rm -rf / --no-preserve-root";
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+it.runIf(existsSync(SEEDLING_PATH))(
+  "an adapter trained on wrong answers is stopped by the gate: nothing published, current unchanged",
+  async () => {
+    const root = await mkdtemp(join(tmpdir(), "council-bad-adapter-"));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: root,
+        logLevel: "silent",
+        model: { threads: 1, parallel: 1, maxTokens: 24 },
+        agents: { router: "heuristic", critic: "heuristic", agent0: "heuristic", maxRevisions: 0 },
+        improve: { enabled: false },
+        training: { maxUserShare: 1, minSteps: 1200 },
+      },
+    });
+    const metrics = createMetrics();
+    const parts = await openCouncilParts({ config, logger: silentLogger, metrics });
+    cleanups.push(async () => {
+      for (const resource of parts.owned) await resource.dispose();
+    });
+    const chatModel = parts.chatModel as CouncilChatModel & AdapterHost;
+    expect(typeof chatModel.setAdapter).toBe("function");
+    const registry = await AdapterRegistry.create({ config, logger: silentLogger });
+    const real = await createImprovementPorts({
+      config,
+      chatModel,
+      embeddings: parts.embeddings,
+      memory: parts.memory,
+      knowledgeBase: parts.knowledgeBase,
+      registry,
+      trainer: await createTrainer({ config }),
+      spec: loadGraphSpec(undefined),
+      metrics,
+      logger: silentLogger,
+    });
+
+    // Yesterday: one question the base model answered to the user's satisfaction (the regression set), and
+    // four failures rated 👎.
+    const t0 = Date.now() - 60_000;
+    const turn = (i: number, question: string, answer: string, success: boolean): TurnRecord => ({
+      traceId: `trace-${i}`, sessionId: `s-${i}`, userId: `user-${i}`, question, answer, route: "general", model: "seedling", adapter: null,
+      score: success ? 0.9 : 0.1, category: success ? null : "user-rejected", reasons: [], success, feedback: { rating: success ? 1 : -1, at: t0 + i }, latencyMs: 10, tokens: 10, createdAt: t0 + i, updatedAt: t0 + i,
+    });
+    const goodQuestion = "How do I reset my password?";
+    const goodAnswer = (await real.answer.answer({ question: goodQuestion, adapterPath: null })).text;
+    expect(goodAnswer.trim().length).toBeGreaterThan(0);
+    await parts.memory.record(turn(0, goodQuestion, goodAnswer, true));
+    const failures = ["How do I list the files in a folder?", "How do I show disk usage?", "How do I copy a directory?", "How do I find a file by name?"];
+    for (const [i, question] of failures.entries()) await parts.memory.record(turn(i + 1, question, "I do not know.", false));
+
+    const rubberStamp: ImprovePorts = {
+      ...real,
+      rewrite: async (item) => [{ id: `${item.id}:wrong`, itemId: item.id, text: WRONG, source: "correction" } satisfies Candidate],
+      vote: async (item, candidates): Promise<VoteDecision> => ({
+        itemId: item.id,
+        accepted: true,
+        winnerId: candidates[0]!.id,
+        winnerScore: 1,
+        ballots: [{ candidateId: candidates[0]!.id, voter: "rubber-stamp", score: 1, reason: "accepts anything" }],
+        reason: "accepted without review",
+      }),
+    };
+    const improvement = new Improvement({ config, ports: rubberStamp, metrics, logger: silentLogger });
+    const summary = await improvement.runOnce();
+
+    expect(summary.harvested).toBe(failures.length);
+    expect(summary.accepted).toBe(failures.length);
+    expect(summary.finalLoss, "the trainer really learned the wrong answers").not.toBeNull();
+    expect(summary.outcome, summary.reasons.join("; ")).toBe("gate-failed");
+    expect(summary.version).toBeNull();
+    const suites = Object.fromEntries(summary.suites.map((s) => [s.suite, s]));
+    const gate = JSON.parse(readFileSync(join(improvement.runsDir, summary.runId, "gate.json"), "utf8")) as { suites: Array<{ suite: string; failures: Array<{ answer: string }> }> };
+    console.log(`bad adapter: final loss ${summary.finalLoss}, training ${summary.trainingSeconds.toFixed(1)} s; gate: ${summary.reasons.join("; ")}; answers: ${JSON.stringify(gate.suites.map((s) => [s.suite, s.failures.map((f) => f.answer)]))}`);
+    // The candidate learned what it was taught …
+    expect(suites.target?.successCandidate, JSON.stringify(suites.target)).toBeGreaterThan(suites.target!.successCurrent);
+    // … and the suites it was not taught stop it.
+    expect(summary.reasons.join(" ")).toMatch(/regression/);
+    expect(suites.regression?.total).toBe(1);
+    const lost = gate.suites.find((s) => s.suite === "regression")?.failures ?? [];
+    expect(lost.length, "the question the base answered well is lost").toBe(1);
+    expect(lost[0]!.answer.trim()).not.toBe(goodAnswer.trim());
+
+    // Nothing reached the registry or users.
+    const versions = join(config.dataDir, "loras", "versions");
+    expect(existsSync(versions) ? readdirSync(versions) : []).toEqual([]);
+    expect(await registry.current()).toBeNull();
+    expect((await metrics.registry.getSingleMetric("council_deployments_total")!.get()).values[0]?.value ?? 0).toBe(0);
+  },
+  1_200_000,
+);
