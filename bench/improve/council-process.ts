@@ -37,7 +37,8 @@ export interface ServerProcess {
 /** Starts `council serve` on 127.0.0.1:<port> and waits for GET /health to answer 200 (the model is loaded). */
 export async function startCouncilServer({ env, port, logFile, readyTimeoutMs = 900_000 }: { env: NodeJS.ProcessEnv; port: number; logFile: string; readyTimeoutMs?: number }): Promise<ServerProcess> {
   const child = spawnCouncil({ args: ["serve", "--host", "127.0.0.1", "--port", String(port)], env, logFile });
-  child.stdout!.resume();
+  // The server's pino log (stdout) goes to the log file too, after its stderr.
+  child.stdout!.pipe(createWriteStream(logFile, { flags: "a" }));
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = Date.now() + readyTimeoutMs;
