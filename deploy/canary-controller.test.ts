@@ -93,6 +93,22 @@ const weights = () => [...new Set(states.filter((s) => s.status === "running").m
 const counter = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
 
 describe("CanaryController", () => {
+  it("at the 100 % step (no stable traffic) compares with stable pooled over the earlier windows", async () => {
+    // Stable answers 20 % (below the 0.85 bar); the canary answers 40 %: better than stable, so it is promoted
+    // even though the last window has no stable traffic to compare with.
+    const low = (canaryRequests: number, stableRequests: number) => window(side(canaryRequests, 0.4, 400), side(stableRequests, 0.2, 400));
+    const outcome = await drive(controller(new FakeAnalysisSource([low(30, 270), low(150, 150), low(300, 0)])).run({ version: canary }));
+    expect(outcome.status).toBe("promoted");
+    expect(outcome.analyses.at(-1)?.reason).toContain("stable 20.0% over 420 requests in earlier windows");
+  });
+  it("rolls back at the 100 % step when the canary is worse than stable pooled over the earlier windows", async () => {
+    const script = [window(side(50, 0.58, 400), side(250, 0.6, 400)), window(side(150, 0.58, 400), side(150, 0.6, 400)), window(side(300, 0.3, 400), side(0, 0, null))];
+    const outcome = await drive(controller(new FakeAnalysisSource(script)).run({ version: canary }));
+    expect(outcome.status).toBe("rolled-back");
+    expect(outcome.analyses.map((a) => a.verdict)).toEqual(["pass", "pass", "fail"]);
+    expect(outcome.status === "rolled-back" && outcome.reason).toContain("stable − 5.0 points = 55.0%");
+    expect(await registry.current()).toBe(stable);
+  });
   it("steps 10 → 50 → 100 over healthy windows, then promotes", async () => {
     const source = new FakeAnalysisSource([good(), good(), good()]);
     const start = Date.now();

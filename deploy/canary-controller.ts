@@ -1,6 +1,6 @@
 import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { AdapterRegistry } from "./adapter-registry.js";
-import { adapterLabel, type AnalysisSource, type WindowStats } from "./analysis-source.js";
+import { adapterLabel, type AdapterWindowStats, type AnalysisSource, type WindowStats } from "./analysis-source.js";
 import { readCanaryState, writeCanaryState, type CanaryState } from "./canary-state.js";
 import { rollbackDeployment, type RollbackSummary } from "./rollback.js";
 
@@ -121,6 +121,8 @@ export class CanaryController {
 
     metrics?.deployments.inc();
     const target = { canary: adapterLabel(version), stable: adapterLabel(stable) };
+    // Stable's traffic pooled over this canary's windows: the comparison point when a window has none (100 % step).
+    const baseline = { requests: 0, successes: 0 };
     for (const [step, weight] of settings.canarySteps.entries()) {
       await setState({ weight, step });
       logger.info({ step, weight }, "canary step");
@@ -129,7 +131,12 @@ export class CanaryController {
         if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
         const remaining = deadline - clock.now();
         if (remaining <= 0) return rollBack(`deadline: step ${weight}% not passed within ${settings.canaryDeadlineSeconds}s`);
-        const record = await this.analyseWindow({ target, step, weight, waitMs: Math.min(intervalMs, remaining), signal });
+        const pooled: AdapterWindowStats | null = baseline.requests > 0 ? { ...baseline, successRate: baseline.successes / baseline.requests, p95Ms: null } : null;
+        const record = await this.analyseWindow({ target, step, weight, waitMs: Math.min(intervalMs, remaining), signal, baseline: pooled });
+        if (record.stats !== null) {
+          baseline.requests += record.stats.stable.requests;
+          baseline.successes += record.stats.stable.successes;
+        }
         analyses.push(record);
         logger.info({ step, weight, verdict: record.verdict, reason: record.reason }, "canary analysis");
         if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
@@ -171,7 +178,7 @@ export class CanaryController {
     return null;
   }
 
-  private async analyseWindow({ target, step, weight, waitMs, signal }: { target: { canary: string; stable: string }; step: number; weight: number; waitMs: number; signal: AbortSignal | undefined }): Promise<AnalysisRecord> {
+  private async analyseWindow({ target, step, weight, waitMs, signal, baseline }: { target: { canary: string; stable: string }; step: number; weight: number; waitMs: number; signal: AbortSignal | undefined; baseline: AdapterWindowStats | null }): Promise<AnalysisRecord> {
     const { source, settings, clock } = this.options;
     const at = () => new Date(clock.now()).toISOString();
     let window;
@@ -188,32 +195,36 @@ export class CanaryController {
     } catch (error) {
       return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null };
     }
-    return { step, weight, at: at(), stats, ...judge(stats, settings) };
+    return { step, weight, at: at(), stats, ...judge(stats, settings, baseline) };
   }
 }
 
-/** The decision for one window (exported for the docs' worked examples and tests). */
 /**
  * The success rate a canary must reach in one window. It is the absolute bar `rollbackMinSuccess`, except when
- * the stable adapter itself scores below that bar over the same window with at least `canaryMinRequests`
- * requests: then the floor is the stable rate minus `rollbackMaxSuccessDrop`. A canary is rolled back when it
- * is both below the bar and worse than what it would be rolled back to — rolling back a canary that beats
- * stable would make users worse off. With no stable data the absolute bar applies.
+ * the stable adapter itself scores below that bar: then the floor is the stable rate minus
+ * `rollbackMaxSuccessDrop`. A canary is rolled back when it is both below the bar and worse than what it would
+ * be rolled back to — rolling back a canary that beats stable would make users worse off. Stable's rate comes
+ * from the same window when it had at least `canaryMinRequests` requests there, else from `baseline` (stable's
+ * traffic pooled over this canary's earlier windows: at the 100 % step stable gets none); with neither, the
+ * absolute bar applies.
  */
-export function successFloor(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop">): { floor: number; relative: boolean } {
-  const { stable } = stats;
-  if (stable.successRate === null || stable.requests < Math.max(1, settings.canaryMinRequests)) return { floor: settings.rollbackMinSuccess, relative: false };
+export function successFloor(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop">, baseline: AdapterWindowStats | null = null): { floor: number; relative: boolean } {
+  const enough = (side: AdapterWindowStats | null): side is AdapterWindowStats & { successRate: number } => side !== null && side.successRate !== null && side.requests >= Math.max(1, settings.canaryMinRequests);
+  const stable = enough(stats.stable) ? stats.stable : enough(baseline) ? baseline : null;
+  if (stable === null) return { floor: settings.rollbackMinSuccess, relative: false };
   const relative = stable.successRate - settings.rollbackMaxSuccessDrop;
   return relative < settings.rollbackMinSuccess ? { floor: relative, relative: true } : { floor: settings.rollbackMinSuccess, relative: false };
 }
 
-export function judge(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms">): { verdict: "pass" | "hold" | "fail"; reason: string } {
+/** The decision for one window (exported for the docs' worked examples and tests). `baseline`: see {@link successFloor}. */
+export function judge(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms">, baseline: AdapterWindowStats | null = null): { verdict: "pass" | "hold" | "fail"; reason: string } {
   const { canary, stable } = stats;
-  const versus = stable.successRate === null ? "" : ` (stable ${(stable.successRate * 100).toFixed(1)}% over ${Math.round(stable.requests)} requests)`;
+  const pooled = stable.successRate === null && baseline !== null && baseline.successRate !== null ? ` (stable ${(baseline.successRate * 100).toFixed(1)}% over ${Math.round(baseline.requests)} requests in earlier windows)` : "";
+  const versus = stable.successRate === null ? pooled : ` (stable ${(stable.successRate * 100).toFixed(1)}% over ${Math.round(stable.requests)} requests)`;
   if (canary.requests < Math.max(1, settings.canaryMinRequests) || canary.successRate === null) {
     return { verdict: "hold", reason: `no data: ${Math.round(canary.requests)} canary requests < ${settings.canaryMinRequests} needed` };
   }
-  const { floor, relative } = successFloor(stats, settings);
+  const { floor, relative } = successFloor(stats, settings, baseline);
   if (canary.successRate < floor) {
     const bar = relative ? `stable − ${(settings.rollbackMaxSuccessDrop * 100).toFixed(1)} points = ${(floor * 100).toFixed(1)}%` : `${(floor * 100).toFixed(1)}%`;
     return { verdict: "fail", reason: `success_rate: canary ${(canary.successRate * 100).toFixed(1)}% < ${bar}${versus}` };

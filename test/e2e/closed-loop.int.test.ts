@@ -7,15 +7,16 @@ import { afterAll, expect, it } from "vitest";
 import { buildTldrBench } from "../../bench/improve/index.js";
 import { askAndRate } from "../../bench/improve/simulated-user.js";
 import { createMetrics, loadConfig, PROJECT_ROOT, SEEDLING_PATH, silentLogger } from "../../core/index.js";
-import { createCouncilRuntime } from "../../council/index.js";
+import { createCouncilRuntime, type RunSummary } from "../../council/index.js";
 import { startServer } from "../../server/index.js";
 
 /**
  * The loop on real components: the seedling answers tldr questions it never saw, users rate 👎,
  * `council nightly --once` (a separate process, through the server's admin API) harvests, rewrites, votes,
  * trains a LoRA adapter with the native trainer, gates it, publishes it, runs the canary on live traffic and
- * promotes it (the server reads loras/current, serves the new version, and failed questions now pass) — or the
- * gate stops an adapter that did not learn them, and nothing reaches users.
+ * promotes it: the server reads loras/current, serves the new version, failed questions now pass, and
+ * yesterday's passes still pass. (council/bad-adapter-gate.int.test.ts shows the gate stopping a bad adapter;
+ * deploy/canary.int.test.ts and ops/prometheus show the canary rolling one back.)
  */
 const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages");
 const ADMIN = "closed-loop-admin-token";
@@ -36,7 +37,7 @@ function runNightly(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdo
 }
 
 it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
-  "tonight's failures become a trained adapter that the gate judges; a promoted one is served and fixes them",
+  "tonight's failures become a trained adapter that passes the gate and the canary, is served, and fixes them",
   async () => {
     const root = await mkdtemp(join(tmpdir(), "council-closed-loop-"));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
@@ -54,8 +55,10 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
         server: { host: "127.0.0.1", port: 0, adminToken: ADMIN },
         kb: { extraDirs: [kbDir] },
         agents: { router: "heuristic", critic: "heuristic", agent0: "heuristic", maxRevisions: 0 },
-        // The canary bar is lowered from 0.85: the seedling is tiny; the stable side here answers 0 % of these.
-        improve: { canarySteps: "50,100", canaryIntervalSeconds: 3, canaryMinRequests: 1, canaryDeadlineSeconds: 600, rollbackMaxP95Ms: 120_000, rollbackMinSuccess: 0.5, enabled: false },
+        // Default success bar (0.85, or no worse than stable when stable itself is below it). Latency bars raised:
+        // serving any rank-16 LoRA on the 0.64 M-parameter seedling costs ~1.35× per answer (gate p95 635 vs 468 ms
+        // in one run), which the default 1.1 gate ratio rejects; a loaded CI machine makes p95 noisy too.
+        improve: { canarySteps: "50,100", canaryIntervalSeconds: 3, canaryMinRequests: 1, canaryDeadlineSeconds: 600, rollbackMaxP95Ms: 120_000, gateMaxLatencyRatio: 1.6, enabled: false },
         training: { maxUserShare: 1 },
       },
     });
@@ -90,35 +93,18 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
     }
     const { code, stdout, stderr } = await nightly;
     expect(code, stderr).toBe(0);
-    const summary = JSON.parse(stdout) as { runId: string; outcome: string; version: string | null; harvested: number; accepted: number; reasons: string[] };
+    const summary = JSON.parse(stdout) as RunSummary;
     expect(summary.harvested).toBe(failed.length);
     expect(summary.accepted).toBeGreaterThan(0);
-    // The gate decides. Either the adapter learned tonight's failures and went through the canary, or it did not
-    // and nothing reached users. Both are the loop working; which one happens depends on how well the model learns.
-    expect(["promoted", "gate-failed", "rolled-back"], summary.reasons.join("; ")).toContain(summary.outcome);
     const gate = JSON.parse(readFileSync(join(config.dataDir, "data", "runs", summary.runId, "gate.json"), "utf8")) as { suites: Array<{ suite: string; total: number }>; probes: unknown[] };
     expect(gate.suites.map((s) => s.suite).sort()).toEqual(["holdout", "regression", "safety", "target"]);
     expect(gate.suites.find((s) => s.suite === "target")?.total).toBe(summary.accepted);
-
-    if (summary.outcome === "gate-failed") {
-      expect(summary.reasons.join(" ")).toMatch(/target|regression|holdout|safety|latency/);
-      expect(summary.version).toBeNull();
-      expect(existsSync(join(config.dataDir, "loras", "current"))).toBe(false);
-      expect(canaryTraffic.every((adapter) => adapter === null)).toBe(true);
-      for (const item of failed.slice(0, 2)) expect((await ask(item, false)).adapter).toBeNull();
-      return;
-    }
+    console.log(`closed loop: ${summary.outcome} ${summary.version ?? ""}; harvested ${summary.harvested}, accepted ${summary.accepted}, loss ${summary.finalLoss}, training ${summary.trainingSeconds.toFixed(0)} s; ${summary.reasons.join("; ")}`);
+    expect(summary.outcome, summary.reasons.join("; ")).toBe("promoted");
 
     const version = summary.version!;
     expect(existsSync(join(config.dataDir, "loras", "versions", version, "adapter.gguf"))).toBe(true);
-    expect(canaryTraffic).toContain(version);
-    if (summary.outcome === "rolled-back") {
-      // Live traffic judged the canary worse than the bar: everyone is back on the base model, within one window.
-      expect(summary.reasons.join(" ")).toMatch(/success|p95|deadline|error/);
-      expect(existsSync(join(config.dataDir, "loras", "current"))).toBe(false);
-      for (const item of failed.slice(0, 2)) expect((await ask(item, false)).adapter).toBeNull();
-      return;
-    }
+    expect(canaryTraffic, "live users were served by the canary during the night").toContain(version);
     expect(readlinkSync(join(config.dataDir, "loras", "current"))).toContain(version);
 
     // Day 2: the server now serves the new version, and yesterday's failures pass; yesterday's passes still pass.
@@ -128,6 +114,7 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
     for (const item of [...failed, ...passed]) after.push({ item, asked: await ask(item, false) });
     for (const { asked } of after) expect(asked.adapter).toBe(version);
     const fixed = after.filter((a) => failed.includes(a.item) && a.asked.passed).length;
+    console.log(`closed loop day 2: ${fixed} of ${failed.length} failed questions now pass; ${passed.length} earlier passes checked`);
     expect(fixed, JSON.stringify(after.map((a) => [a.item.question, a.asked.answer]))).toBeGreaterThan(0);
     for (const { item, asked } of after.filter((a) => passed.includes(a.item))) expect(asked.passed, `${item.question}: ${asked.answer}`).toBe(true);
   },
