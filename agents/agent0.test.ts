@@ -8,7 +8,7 @@ describe("groundedAnswer", () => {
   it("picks the tldr description and command that cover the question", async () => {
     const passages = await fixtureKnowledgeBase().search("How do I extract a tar archive file?");
     expect(groundedAnswer("How do I extract a tar archive file?", passages)).toMatchObject({
-      answer: "Extract a (compressed) archive file into the current directory: `tar xf source.tar[.gz|.bz2|.xz]`",
+      answer: "`tar xf source.tar[.gz|.bz2|.xz]` — extract a (compressed) archive file into the current directory.",
       passageId: "tar",
     });
   });
@@ -25,8 +25,8 @@ describe("groundedAnswer", () => {
 
   it("splits fenced code after a description into one unit", () => {
     const units = splitUnits("- Show disk usage:\n\n```\ndf -h\n```\n");
-    expect(units.map((u) => u.text)).toEqual(["Show disk usage: `df -h`"]);
-    expect(splitUnits(FIXTURE_PASSAGES[1]!.text).map((u) => u.text)).toContain("List all files, including hidden files: `ls -a`");
+    expect(units.map((u) => u.text)).toEqual(["`df -h` — show disk usage."]);
+    expect(splitUnits(FIXTURE_PASSAGES[1]!.text).map((u) => u.text)).toContain("`ls -a` — list all files, including hidden files.");
   });
 });
 
@@ -40,7 +40,7 @@ describe("Agent0", () => {
     const result = await agent0.rewrite({ ...failure, correction: "ls -a" });
     expect(result.candidates.map((c) => [c.source, c.answer])).toEqual([
       ["llm", "Run `ls -a` to include hidden files."],
-      ["kb-grounded", "List all files, including hidden files: `ls -a`"],
+      ["kb-grounded", "`ls -a` — list all files, including hidden files."],
       ["correction", "ls -a"],
     ]);
     expect(result.steps).toEqual([{ agent: "agent0", method: "llm", ms: expect.any(Number) }]);

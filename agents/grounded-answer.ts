@@ -41,6 +41,17 @@ export function groundedAnswer(question: string, passages: readonly PassageHit[]
   return { answer: best.answer, passageId: best.passageId, coverage: best.coverage };
 }
 
+/**
+ * A description with its command, command first: "`tar czf path/to/target.tar.gz path/to/file1` — create a
+ * gzipped archive and write it to a file." The command is the part that must be right, so it comes before the
+ * words that only restate the question (and is what a small adapter learns first and a length limit never cuts).
+ */
+function commandAnswer(code: string, description: string): string {
+  const text = stripDescription(description);
+  const lead = /^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
+  return `\`${code}\` — ${lead}.`;
+}
+
 const COMMAND_LINE = /^`([^`]+)`$/;
 const FENCE = /^```/;
 const BULLET = /^[-*]\s+/;
@@ -60,7 +71,7 @@ export function splitUnits(markdown: string): Unit[] {
   for (const block of blocks(markdown)) {
     if (block.kind === "fence") {
       if (pending !== undefined) {
-        units.push(unit(`${stripDescription(pending)}: \`${block.text}\``, pending));
+        units.push(unit(commandAnswer(block.text, pending), pending));
         pending = undefined;
       } else units.push(unit(`Run \`${block.text}\`.`, block.text));
       continue;
@@ -69,7 +80,7 @@ export function splitUnits(markdown: string): Unit[] {
     const command = COMMAND_LINE.exec(line);
     if (command) {
       const code = command[1]!.replace(/\{\{(.*?)\}\}/g, "$1").trim();
-      units.push(pending === undefined ? unit(`Run \`${code}\`.`, code) : unit(`${stripDescription(pending)}: \`${code}\``, pending));
+      units.push(pending === undefined ? unit(`Run \`${code}\`.`, code) : unit(commandAnswer(code, pending), pending));
       pending = undefined;
       continue;
     }

@@ -105,7 +105,7 @@ describe("chat graph", () => {
     });
     const tokens: string[] = [];
     const state = await graph.run(turnInput("How do I list hidden files?"), { onToken: (t) => tokens.push(t) });
-    expect(state.answer).toBe("List all files, including hidden files: `ls -a`");
+    expect(state.answer).toBe("`ls -a` — list all files, including hidden files.");
     expect(tokens).toEqual([state.answer]);
     expect(state.route).toBe("general");
     expect(model.calls).toHaveLength(0);
@@ -136,7 +136,7 @@ describe("chat graph", () => {
       turns: [{ agent: "answerer", text: "Bananas are yellow fruits." }],
     });
     const state = await graph.run(turnInput("How do I list hidden files?"));
-    expect(state.answer).toBe("List all files, including hidden files: `ls -a`");
+    expect(state.answer).toBe("`ls -a` — list all files, including hidden files.");
     expect(state.attempts[0]!.answer).toBe("Bananas are yellow fruits.");
     expect(await memory.get("t-1")).toMatchObject({ success: true });
   });
