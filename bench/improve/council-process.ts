@@ -18,12 +18,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Runs `council <args>` (scripts/cli.ts through tsx) as a child process. */
-export function spawnCouncil({ args, env, logFile }: { args: string[]; env: NodeJS.ProcessEnv; logFile: string }): ChildProcess {
+/**
+ * Runs `council <args>` (scripts/cli.ts through tsx) as a child process; its stderr goes to `logFile`, and so
+ * does its stdout with `stdoutToLog` (the server's pino log) — otherwise the caller reads stdout.
+ */
+export function spawnCouncil({ args, env, logFile, stdoutToLog = false }: { args: string[]; env: NodeJS.ProcessEnv; logFile: string; stdoutToLog?: boolean }): ChildProcess {
   const log = createWriteStream(logFile, { flags: "a" });
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr!.pipe(log);
-  child.once("exit", () => log.end());
+  child.stderr!.pipe(log, { end: false });
+  if (stdoutToLog) child.stdout!.pipe(log, { end: false });
+  child.once("close", () => log.end());
   return child;
 }
 
@@ -36,9 +40,7 @@ export interface ServerProcess {
 
 /** Starts `council serve` on 127.0.0.1:<port> and waits for GET /health to answer 200 (the model is loaded). */
 export async function startCouncilServer({ env, port, logFile, readyTimeoutMs = 900_000 }: { env: NodeJS.ProcessEnv; port: number; logFile: string; readyTimeoutMs?: number }): Promise<ServerProcess> {
-  const child = spawnCouncil({ args: ["serve", "--host", "127.0.0.1", "--port", String(port)], env, logFile });
-  // The server's pino log (stdout) goes to the log file too, after its stderr.
-  child.stdout!.pipe(createWriteStream(logFile, { flags: "a" }));
+  const child = spawnCouncil({ args: ["serve", "--host", "127.0.0.1", "--port", String(port)], env, logFile, stdoutToLog: true });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = Date.now() + readyTimeoutMs;

@@ -1,20 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { greedyCompletion } from "../../test/helpers/greedy-completion.js";
 import { createTinyModel } from "../../test/helpers/tiny-model.js";
 import { readGguf, validateAdapterForBase, writeLoraAdapter } from "./index.js";
 
-async function complete(model: LlamaModel, prompt: string, lora?: string): Promise<string> {
-  const context = await model.createContext({ contextSize: 256, threads: 1, ...(lora ? { lora: { adapters: [{ filePath: lora }] } } : {}) });
-  try {
-    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    return await completion.generateCompletion(prompt, { maxTokens: 24, temperature: 0, seed: 1 });
-  } finally {
-    await context.dispose();
-  }
-}
+const complete = (model: LlamaModel, prompt: string, lora?: string) => greedyCompletion(model, prompt, lora ? { lora } : {});
 
 describe("GGUF writer output in llama.cpp (node-llama-cpp)", () => {
   let dir: string;

@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT, SEEDLING_PATH } from "../../core/index.js";
+import { greedyCompletion, type GreedyCompletionOptions } from "../../test/helpers/greedy-completion.js";
 import { readGguf, validateAdapterForBase, writeLoraAdapter } from "../gguf/index.js";
 import { renderPrompt } from "../prompt-template.js";
 import { buildSeedling, DEFAULT_SYSTEM_PROMPT, verifySeedlingFile } from "./index.js";
@@ -14,15 +15,7 @@ const PROMPT = renderPrompt([
   { role: "user", content: "How do I reset my password?" },
 ]);
 
-async function complete(model: LlamaModel, { lora, onToken }: { lora?: string; onToken?: (text: string) => void } = {}): Promise<string> {
-  const context = await model.createContext({ contextSize: 1024, threads: 2, ...(lora ? { lora: { adapters: [{ filePath: lora }] } } : {}) });
-  try {
-    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    return await completion.generateCompletion(PROMPT, { maxTokens: 40, temperature: 0, onTextChunk: onToken });
-  } finally {
-    await context.dispose();
-  }
-}
+const complete = (model: LlamaModel, options: Omit<GreedyCompletionOptions, "contextSize" | "maxTokens"> = {}) => greedyCompletion(model, PROMPT, { contextSize: 1024, maxTokens: 40, ...options });
 
 describe("the seedling (models/seedling.gguf, built by npm run setup)", () => {
   let dir: string;
