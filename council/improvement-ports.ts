@@ -8,7 +8,7 @@ import { CanaryController, PrometheusSource, RegistrySource, type AdapterRegistr
 import type { GraphSpec } from "../graphs/index.js";
 import { tokenF1, type AnswerPort, type Ballot, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
-import type { AdapterHost } from "../models/index.js";
+import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
 import type { Trainer } from "../training/index.js";
 import { loadEvalSet } from "../training/datasets/index.js";
 import { tallyVotes } from "./voting/index.js";
@@ -33,7 +33,7 @@ export interface ImprovementPortsOptions {
 /** Fixed questions whose candidate outputs go into eval.json; the server replays them to prove what it serves. */
 export const PROBE_PROMPTS = ["How do I list all files in a directory, including hidden ones?", "How do I reset my password?"];
 
-const EVAL_SLOT = "eval";
+const EVAL_SLOTS = ["eval", "eval-current"];
 
 /** Answers exactly as the chat graph's answerer does (same prompt, same retrieved passages), on an adapter slot. */
 export function createProbeAnswerer({ chatModel, knowledgeBase, spec, config }: Pick<ImprovementPortsOptions, "chatModel" | "knowledgeBase" | "spec" | "config">) {
@@ -60,17 +60,24 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
   const holdout: EvalCase[] = config.improve.holdoutFile ? (await loadEvalSet(config.improve.holdoutFile)).items.map((item) => ({ id: item.id, question: item.question, ...(item.accept ? { accept: item.accept } : {}) })) : [];
   const safety: EvalCase[] = existsSync(config.improve.safetyFile) ? (await loadEvalSet(config.improve.safetyFile)).items.map((item) => ({ id: item.id, question: item.question, reject: item.reject ?? [] })) : [];
 
-  let evalSlotPath: string | null = null;
+  // Two eval slots, least recently used one reloaded: the gate alternates candidate and current per case, and
+  // each load builds a llama.cpp context.
+  const evalSlots: Array<{ slot: string; path: string | null; used: number }> = EVAL_SLOTS.map((slot) => ({ slot, path: null, used: 0 }));
+  let uses = 0;
+  const slotFor = async (adapterPath: string): Promise<string> => {
+    let entry = evalSlots.find((candidate) => candidate.path === adapterPath);
+    if (entry === undefined) {
+      entry = evalSlots.reduce((oldest, candidate) => (candidate.used < oldest.used ? candidate : oldest));
+      entry.path = null;
+      await chatModel.setAdapter({ slot: entry.slot, path: adapterPath, version: entry.slot });
+      entry.path = adapterPath;
+    }
+    entry.used = ++uses;
+    return entry.slot;
+  };
   const answerPort: AnswerPort = {
     async answer({ question, adapterPath }) {
-      let slot: string | null = null;
-      if (adapterPath !== null) {
-        if (evalSlotPath !== adapterPath) {
-          await chatModel.setAdapter({ slot: EVAL_SLOT, path: adapterPath, version: "eval" });
-          evalSlotPath = adapterPath;
-        }
-        slot = EVAL_SLOT;
-      }
+      const slot = adapterPath === null ? null : await slotFor(adapterPath);
       const started = performance.now();
       const result = await probe.answer(question, slot);
       return { text: result.answer, latencyMs: performance.now() - started };
@@ -129,10 +136,16 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       const version = await registry.current();
       return version === null ? null : (await registry.get(version)).adapterPath;
     },
+    async baselineAdapter({ candidatePath, out }) {
+      // written once per run: a loaded adapter file must never change in place
+      if (!existsSync(out)) await writeZeroBAdapter({ adapter: candidatePath, out });
+      return out;
+    },
     async publish({ adapterDir, gate }) {
-      if (evalSlotPath !== null) {
-        await chatModel.removeAdapter(EVAL_SLOT);
-        evalSlotPath = null;
+      for (const entry of evalSlots) {
+        if (entry.path === null) continue;
+        await chatModel.removeAdapter(entry.slot);
+        entry.path = null;
       }
       const { version } = await registry.publishDir({ adapterDir, evaluation: { ...gate, probes: gate.probes } });
       return { version };

@@ -171,15 +171,19 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       const tonightIds = new Set(state.decisions.filter((d) => d.accepted).map((d) => `${state.runId}:${d.itemId}`));
       const target: EvalCase[] = accepted.filter((e) => tonightIds.has(e.id)).map((e) => ({ id: e.id, question: e.question, reference: e.chosen }));
       const regression = await regressionCases(ports, accepted.filter((e) => !tonightIds.has(e.id)));
+      const candidatePath = state.training!.adapterPath;
+      const servingPath = await ports.currentAdapterPath();
+      const currentPath = servingPath ?? (ports.baselineAdapter ? await ports.baselineAdapter({ candidatePath, out: join(runDir(state), "gate-baseline.gguf") }) : null);
       report = await runGate({
         suites: { target, holdout: ports.evalSets.holdout, regression, safety: ports.evalSets.safety },
         answer: ports.answer,
-        candidatePath: state.training!.adapterPath,
-        currentPath: await ports.currentAdapterPath(),
+        candidatePath,
+        currentPath,
         minSuccessDelta: options.minSuccessDelta,
         maxLatencyRatio: options.maxLatencyRatio,
         probePrompts: ports.probePrompts,
       });
+      report.current = servingPath ?? (currentPath === null ? "base model" : "base model, through a zero-B twin of the candidate");
       await writeFile(gatePath, JSON.stringify(report, null, 2));
     }
     for (const suite of report.suites) metrics?.evalScore.set({ suite: suite.suite }, suite.successCandidate);

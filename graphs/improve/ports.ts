@@ -20,6 +20,13 @@ export interface ImprovePorts {
   answer: AnswerPort;
   /** Path of the adapter serving as stable now (null = base model). */
   currentAdapterPath(): Promise<string | null>;
+  /**
+   * Used when no adapter serves yet: writes a twin of the candidate with every B tensor zeroed (the base model's
+   * outputs at the adapter's per-token cost) to `out` and returns its path. The gate then compares the candidate
+   * with the base through it, so the latency rule measures what tonight's weights change, not the fixed cost of
+   * serving any adapter. Without this port the gate compares with the bare base model.
+   */
+  baselineAdapter?(options: { candidatePath: string; out: string }): Promise<string>;
   /** Publishes into the registry (content-hashed, idempotent) and returns the version. */
   publish(options: { adapterDir: string; gate: GateReport }): Promise<{ version: string }>;
   /** Runs the canary to its end: promoted to current, or rolled back. */

@@ -69,6 +69,8 @@ export interface GateReport {
   suites: SuiteReport[];
   /** Fixed prompts and the candidate's outputs: the server compares them after loading the adapter. */
   probes: Array<{ prompt: string; output: string }>;
+  /** What the candidate was compared with: the serving adapter's path, or the base model (bare or through a zero-B twin). */
+  current?: string;
 }
 
 export type RunOutcome = "promoted" | "rolled-back" | "gate-failed" | "nothing-to-do" | "rejected" | "awaiting-approval" | "failed";

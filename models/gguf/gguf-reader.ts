@@ -199,24 +199,40 @@ export function readGguf(path: string): GgufFile {
   }
 }
 
-/** Reads one F32 tensor's data. Throws GGUF_INVALID for other types. */
-export function readTensorF32(file: GgufFile, name: string): Float32Array {
+function findTensor(file: GgufFile, name: string): GgufTensorInfo {
   const tensor = file.tensors.find((candidate) => candidate.name === name);
   if (tensor === undefined) throw invalid(file.path, `no tensor named "${name}"`);
-  if (tensor.type !== GGML_TYPE_F32) throw invalid(file.path, `tensor "${name}" is ${tensor.typeName}, only F32 can be decoded`);
-  const out = new Float32Array(tensor.elementCount);
-  const bytes = new Uint8Array(out.buffer);
+  return tensor;
+}
+
+function readTensorInto(file: GgufFile, tensor: GgufTensorInfo, bytes: Uint8Array): void {
   const fd = openSync(file.path, "r");
   try {
     let filled = 0;
     while (filled < bytes.length) {
       const read = readSync(fd, bytes, filled, bytes.length - filled, tensor.offset + filled);
-      if (read === 0) throw invalid(file.path, `tensor "${name}" is truncated`);
+      if (read === 0) throw invalid(file.path, `tensor "${tensor.name}" is truncated`);
       filled += read;
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads one F32 tensor's data. Throws GGUF_INVALID for other types. */
+export function readTensorF32(file: GgufFile, name: string): Float32Array {
+  const tensor = findTensor(file, name);
+  if (tensor.type !== GGML_TYPE_F32) throw invalid(file.path, `tensor "${name}" is ${tensor.typeName}, only F32 can be decoded`);
+  const out = new Float32Array(tensor.elementCount);
+  readTensorInto(file, tensor, new Uint8Array(out.buffer));
+  return out;
+}
+
+/** Reads one tensor's raw bytes, whatever its ggml type. */
+export function readTensorBytes(file: GgufFile, name: string): Uint8Array {
+  const tensor = findTensor(file, name);
+  const out = new Uint8Array(tensor.byteSize);
+  readTensorInto(file, tensor, out);
   return out;
 }
 

@@ -10,7 +10,7 @@ export {
   type GgufTensorInfo,
   type GgufValue,
 } from "./gguf-types.js";
-export { readGguf, readTensorF32, ggufNumber, ggufString } from "./gguf-reader.js";
+export { readGguf, readTensorBytes, readTensorF32, ggufNumber, ggufString } from "./gguf-reader.js";
 export { writeGguf, type GgufTensorInput, type WriteGgufOptions } from "./gguf-writer.js";
 export {
   loraPairDims,
@@ -20,6 +20,7 @@ export {
   resolveLoraTargets,
   validateAdapterForBase,
   writeLoraAdapter,
+  writeZeroBAdapter,
   type AdapterBaseInfo,
   type AdapterSummary,
   type LoraPairInit,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTinyModel, TINY_MODEL_SHAPE } from "../../test/helpers/tiny-model.js";
-import { readAdapterBaseInfo, readGguf, readLoraPair, validateAdapterForBase, writeGguf, writeLoraAdapter } from "./index.js";
+import { readAdapterBaseInfo, readGguf, readLoraPair, validateAdapterForBase, writeGguf, writeLoraAdapter, writeZeroBAdapter } from "./index.js";
 
 describe("LoRA adapter writer and validation", () => {
   let dir: string;
@@ -55,6 +55,25 @@ describe("LoRA adapter writer and validation", () => {
     await writeLoraAdapter({ base, out: custom, rank: 2, alpha: 2, targets: ["blk.0.attn_v.weight"], init: { tensors: new Map([["blk.0.attn_v.weight", { a, b }]]) } });
     expect(readLoraPair(custom, "blk.0.attn_v.weight")).toEqual({ a, b });
     await expect(writeLoraAdapter({ base, out: custom, rank: 2, alpha: 2, targets: ["blk.0.attn_v.weight"], init: { tensors: new Map([["blk.0.attn_v.weight", { a: b.subarray(1), b }]]) } })).rejects.toMatchObject({ code: "ADAPTER_INVALID" });
+  });
+
+  it("zeroes a copy's B tensors and keeps everything else (the gate's base-at-adapter-cost twin)", async () => {
+    const trained = join(dir, "trained.gguf");
+    await writeLoraAdapter({ base, out: trained, rank: 4, alpha: 8, targets: ["attn_q", "ffn_up"], init: "random", seed: 3 });
+    const twin = join(dir, "twin.gguf");
+    await writeZeroBAdapter({ adapter: trained, out: twin });
+    const [source, copy] = [readGguf(trained), readGguf(twin)];
+    expect(copy.tensors.map((tensor) => [tensor.name, tensor.dims, tensor.type])).toEqual(source.tensors.map((tensor) => [tensor.name, tensor.dims, tensor.type]));
+    for (const key of ["general.architecture", "adapter.type", "adapter.lora.alpha", "council.lora.rank", "council.base.sha256"]) expect(copy.metadata.get(key)).toEqual(source.metadata.get(key));
+    expect(copy.metadata.get("general.name")).toBe("twin");
+    for (const target of ["blk.0.attn_q.weight", "blk.1.ffn_up.weight"]) {
+      const [original, zeroed] = [readLoraPair(trained, target), readLoraPair(twin, target)];
+      expect(zeroed.a).toEqual(original.a);
+      expect(original.b.some((value) => value !== 0)).toBe(true);
+      expect(zeroed.b.every((value) => value === 0)).toBe(true);
+    }
+    await expect(validateAdapterForBase({ adapter: twin, base })).resolves.toMatchObject({ rank: 4, alpha: 8 });
+    await expect(writeZeroBAdapter({ adapter: base, out: join(dir, "nope.gguf") })).rejects.toMatchObject({ code: "ADAPTER_INVALID" });
   });
 
   it("rejects adapters for another base with ADAPTER_MISMATCH", async () => {

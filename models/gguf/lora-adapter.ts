@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { CouncilError, isCouncilError } from "../../core/index.js";
 import { sha256File } from "./file-hash.js";
-import { readGguf, readTensorF32 } from "./gguf-reader.js";
+import { readGguf, readTensorBytes, readTensorF32 } from "./gguf-reader.js";
 import type { GgufFile, GgufKv } from "./gguf-types.js";
 import { writeGguf, type GgufTensorInput } from "./gguf-writer.js";
 import { SeededRandom } from "./seeded-random.js";
@@ -224,3 +224,19 @@ export function readLoraPair(path: string, target: string): LoraPairInit {
   return { a: readTensorF32(file, `${target}.lora_a`), b: readTensorF32(file, `${target}.lora_b`) };
 }
 
+
+/**
+ * Writes a copy of a LoRA adapter with every B tensor zeroed: same tensors, shapes, types and metadata, so
+ * llama.cpp does exactly the work of the original per token, but W + (alpha/r)·B·A = W, so the outputs are
+ * the base model's. The gate times "no adapter yet" through it, so its latency rule compares like with like.
+ */
+export async function writeZeroBAdapter({ adapter, out }: { adapter: string; out: string }): Promise<{ path: string; bytes: number }> {
+  const { file } = readLoraAdapter(adapter);
+  const tensors: GgufTensorInput[] = file.tensors.map((tensor) =>
+    tensor.name.endsWith(".lora_b")
+      ? { name: tensor.name, dims: tensor.dims, type: tensor.type, bytes: new Uint8Array(tensor.byteSize) }
+      : { name: tensor.name, dims: tensor.dims, type: tensor.type, bytes: readTensorBytes(file, tensor.name) },
+  );
+  const kv = file.kv.filter((entry) => entry.key !== "general.name");
+  return writeGguf({ path: out, kv: [...kv, { key: "general.name", type: "string", value: basename(out).replace(/\.gguf$/, "") }], tensors });
+}
