@@ -81,10 +81,11 @@ function readFileSafe(path) {
   }
 }
 
-function binariesPresent(paths, names) {
+/** Every target is in bin/, executable, and is the file the manifest recorded (a hand-made rebuild is not). */
+export function binariesMatch(paths, names, manifest) {
   return names.every((name) => {
     const file = join(paths.bin, name);
-    return existsSync(file) && (statSync(file).mode & 0o111) !== 0;
+    return existsSync(file) && (statSync(file).mode & 0o111) !== 0 && manifest?.targets?.[name]?.sha256 === sha256File(file);
   });
 }
 
@@ -96,7 +97,7 @@ export function ensureLlamaCpp({ root, cache, jobs = 2, force = false }) {
   const inputs = llamaInputs(root);
   const { paths, targets, baseKey, loraKey } = inputs;
   const manifest = readJsonFile(paths.manifest);
-  if (!force && manifest?.cacheKey === baseKey && manifest?.loraKey === loraKey && binariesPresent(paths, targets)) {
+  if (!force && manifest?.cacheKey === baseKey && manifest?.loraKey === loraKey && binariesMatch(paths, targets, manifest)) {
     return { status: "up to date", inputs };
   }
   const baseCacheDir = cache && join(cache, "llama.cpp", baseKey);
