@@ -8,7 +8,7 @@
  *
  * Target: overhead ≤ 5 % of the turn and ≤ 10 ms at p50.
  *
- *   npx tsx bench/turn-overhead.ts [--turns 12]
+ *   npx tsx bench/turn-overhead.ts [--turns 12] [--out bench/results]
  *
  * Writes bench/results/turn-overhead-<date>.json (date, machine, numbers).
  */
@@ -25,7 +25,7 @@ import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 
 const loadBefore = loadavg()[0]!;
-const { values } = parseArgs({ options: { turns: { type: "string", default: "12" } } });
+const { values } = parseArgs({ options: { turns: { type: "string", default: "12" }, out: { type: "string", default: join(PROJECT_ROOT, "bench", "results") } } });
 const TURNS = Number(values.turns);
 const QUESTIONS = [
   "How do I extract a tar.gz archive?",
@@ -124,8 +124,8 @@ try {
     pass: { heuristic: heuristic.overheadRatio.p50 <= 0.05 && heuristic.overheadMs.p50 <= 10, auto: auto.overheadRatio.p50 <= 0.05 && auto.overheadMs.p50 <= 10 },
   };
   console.log(JSON.stringify(result, null, 2));
-  await mkdir(join(PROJECT_ROOT, "bench", "results"), { recursive: true });
-  const out = join(PROJECT_ROOT, "bench", "results", `turn-overhead-${result.date.slice(0, 10)}.json`);
+  await mkdir(values.out, { recursive: true });
+  const out = join(values.out, `turn-overhead-${result.date.slice(0, 10)}.json`);
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
   console.error(`wrote ${out}`);
 } finally {

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   PROMETHEUS_UNAVAILABLE: "Prometheus did not answer.",
   PROMETHEUS_BAD_RESPONSE: "Prometheus answered with something that is not a valid query result.",
   WEBHOOK_FAILED: "The webhook endpoint did not accept the notification.",
+  BENCH_FAILED: "A benchmark step failed; the message has the end of its output.",
   TIMEOUT: "An operation did not finish within its deadline.",
   CANCELLED: "The operation was cancelled.",
   INTERNAL: "An unexpected internal error; see the logs with the trace id.",

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { CouncilError, PROJECT_ROOT } from "../../core/index.js";
 import { buildTldrBench, itemsToJsonl, loadItemsJsonl, runImproveBench, type BenchItem, type TrafficItem } from "../../bench/improve/index.js";
+import { PERF_SECTIONS, runPerfBench, type PerfSection } from "../../bench/perf/index.js";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -85,8 +86,45 @@ async function improve(options: ImproveCommandOptions): Promise<void> {
   console.log(`bench improve: wrote ${join(out, "results.json")} and ${join(out, "chart.svg")}`);
 }
 
+function sections(value: string): PerfSection[] {
+  const names = value.split(",").map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(PERF_SECTIONS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) throw new InvalidArgumentError(`expected some of ${PERF_SECTIONS.join(",")}`);
+  return names as PerfSection[];
+}
+
+function sizes(value: string): number[] {
+  const list = value.split(",").map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < 100 || n > 10_000_000)) throw new InvalidArgumentError("expected comma-separated integers in [100, 10000000]");
+  return list;
+}
+
+async function perf(options: { sections?: PerfSection[]; quick?: boolean; sizes?: number[]; clients?: number; seconds?: number; out?: string }): Promise<void> {
+  const { report, file } = await runPerfBench({
+    quick: options.quick ?? false,
+    ...(options.sections ? { sections: options.sections } : {}),
+    ...(options.sizes ? { sizes: options.sizes } : {}),
+    ...(options.clients ? { clients: options.clients } : {}),
+    ...(options.seconds ? { seconds: options.seconds } : {}),
+    ...(options.out ? { outDir: resolve(options.out) } : {}),
+    log: (line) => console.log(`bench ${line}`),
+  });
+  console.log(`bench perf: ${report.summary.met} of ${report.summary.checks} targets met${report.summary.failedSections.length > 0 ? `; failed sections: ${report.summary.failedSections.join(", ")}` : ""}; wrote ${file}`);
+  if (report.summary.failedSections.length > 0) process.exitCode = 1;
+}
+
 export function register(program: Command): void {
-  const bench = program.command("bench").description("Benchmarks: measure self-improvement (improve)");
+  const bench = program.command("bench").description("Benchmarks: measure self-improvement (improve) and performance (perf)");
+  bench
+    .command("perf")
+    .description("Performance benchmarks side by side in one run (turn overhead, tokens/s, memory search, hot swap, rollback, WebSocket load); writes bench/results/perf-<date>.json")
+    .option("--sections <names>", `comma-separated subset of ${PERF_SECTIONS.join(",")}`, sections)
+    .option("--quick", "small sizes everywhere (a smoke run of a few minutes)")
+    .option("--sizes <n,n>", "memory search sizes (default 10000,100000,1000000; above ~29k the vectors are synthetic)", sizes)
+    .option("--clients <n>", "WebSocket load clients (default 200)", integer(1, 10_000))
+    .option("--seconds <n>", "WebSocket load duration (default 60)", integer(1, 3600))
+    .option("--out <dir>", "output folder (default bench/results)")
+    .action(perf);
   bench
     .command("improve")
     .description("Simulated users against a real server and the real nightly loop; writes results.json and chart.svg per cycle")
