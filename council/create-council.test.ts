@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TOPICS } from "../agents/index.js";
-import { createMetrics, loadConfig, Registry } from "../core/index.js";
+import { CouncilError, createMetrics, loadConfig, Registry } from "../core/index.js";
 import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
 import { FakeChatModel, FakeKnowledgeBase, FakeMemoryStore, type ScriptedTurn } from "../test/fakes/index.js";
 import { createCouncil, stableSlotSelector, type SelectAdapter } from "./create-council.js";
@@ -54,6 +54,27 @@ describe("createCouncil", () => {
     expect(ttft.find((v) => (v as { metricName?: string }).metricName === "council_time_to_first_token_seconds_count")?.value).toBe(1);
     const score = await value(metrics, "council_critic_score");
     expect(score.find((v) => (v as { metricName?: string }).metricName === "council_critic_score_sum")?.value).toBeCloseTo(0.9);
+  });
+
+  it("answers on the current selection when the selected slot was unloaded before generation (rollback race)", async () => {
+    const selections = [{ slot: "canary", version: "v2bad" }, { slot: "stable", version: "v1" }];
+    const { council, chatModel, metrics } = await setup({
+      turns: [
+        { agent: "answerer", when: (call) => call.adapter === "canary", error: new CouncilError("ADAPTER_NOT_FOUND", 'No adapter is loaded in slot "canary".') },
+        { agent: "answerer", text: "Run `ls -a`." },
+        { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": ["grounded"]}' },
+      ],
+      selectAdapter: () => selections.shift() ?? null,
+    });
+    const result = await council.turn({ id: "r1", sessionId: "s1", userId: "alice", text: "How do I list hidden files?" });
+    expect(result).toMatchObject({ answer: "Run `ls -a`.", adapter: "v1", success: true });
+    expect(chatModel.callsOf("answerer").map((call) => call.adapter)).toEqual(["canary", "stable"]);
+    expect(await value(metrics, "council_requests_total")).toEqual([{ labels: { route: "files", adapter: "v1", outcome: "success" }, value: 1 }]);
+  });
+
+  it("does not retry a base-model turn (no slot to lose)", async () => {
+    const { council } = await setup({ turns: [{ agent: "answerer", error: new CouncilError("ADAPTER_NOT_FOUND", "gone") }] });
+    await expect(council.turn({ id: "r1", sessionId: "s1", text: "How do I list hidden files?" })).rejects.toMatchObject({ code: "ADAPTER_NOT_FOUND" });
   });
 
   it("records a failing turn as a failure with outcome=failure", async () => {

@@ -137,11 +137,11 @@ export async function createCouncil({
     const { text, sessionId } = parsed.data;
     const userId = parsed.data.userId ?? null;
     const traceId = generateId();
-    const adapter = selectAdapter({ userId, sessionId });
-    const adapterLabel = adapter?.version ?? "base";
+    let adapter = selectAdapter({ userId, sessionId });
+    let adapterLabel = adapter?.version ?? "base";
     const log = logger.child({ traceId, sessionId });
     const started = performance.now();
-    const endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });
+    let endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });
     let firstToken = true;
     const onToken = (token: string) => {
       if (firstToken) {
@@ -150,12 +150,26 @@ export async function createCouncil({
       }
       request.onToken?.(token);
     };
-    let state: ChatStateValue;
-    try {
-      state = await graph.run(
+    const run = () =>
+      graph.run(
         { traceId, sessionId, userId, question: text, history: history.get(sessionId), adapter, startedAt: now() },
         { onToken, ...(request.onRevise ? { onRevise: request.onRevise } : {}), ...(request.signal ? { signal: request.signal } : {}) },
       );
+    let state: ChatStateValue;
+    try {
+      try {
+        state = await run();
+      } catch (error) {
+        // The selected slot was removed between selection and generation (a rollback or promotion unloading the
+        // canary). Nothing was streamed or recorded yet: answer once more on what is selected now.
+        if (!(asCouncilError(error, request.signal).code === "ADAPTER_NOT_FOUND" && firstToken && adapter !== null)) throw error;
+        const previous = adapterLabel;
+        adapter = selectAdapter({ userId, sessionId });
+        adapterLabel = adapter?.version ?? "base";
+        endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });
+        log.warn({ previous, adapter: adapterLabel }, "adapter slot unloaded before generation; answering on the current selection");
+        state = await run();
+      }
     } catch (error) {
       endTimer();
       const failure = asCouncilError(error, request.signal);
