@@ -90,9 +90,13 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
   const env: NodeJS.ProcessEnv = {
     COUNCIL_LOG_LEVEL: "warn",
     COUNCIL_MESSAGES_PER_MINUTE: "100000",
-    COUNCIL_CANARY_INTERVAL_S: "30",
+    // A few simulated users ask about one question a second in all, so a 10 % step sees ~2 requests per 30 s
+    // window and never reaches the minimum (measured: 21 canary turns in 600 s, rolled back by the deadline).
+    // Two steps of 60 s windows give the canary ~20 requests per window at 50 %.
+    COUNCIL_CANARY_STEPS: "50,100",
+    COUNCIL_CANARY_INTERVAL_S: "60",
     COUNCIL_CANARY_MIN_REQUESTS: "5",
-    COUNCIL_CANARY_DEADLINE_S: "600",
+    COUNCIL_CANARY_DEADLINE_S: "900",
     ...process.env,
     ...options.env,
     COUNCIL_DATA_DIR: join(workDir, "data"),
