@@ -4,6 +4,7 @@
  * time for a 1 B-parameter llama on this machine.
  *
  *   npx tsx bench/lora-vs-full.ts [--pairs 60] [--epochs 1] [--ctx 256] [--threads 2] [--no-scale]
+ *     [--scale-embedding 768] [--scale-layers 4] [--scale-ff 2048]   (the projection's larger random llama)
  *
  * Writes bench/results/lora-vs-full-<date>.json (date, machine, numbers).
  */
@@ -165,7 +166,9 @@ async function tinyBase(dir: string): Promise<string> {
  * a Llama-3.2-1B-sized model (1.24 B params, 16 layers of 2048).
  */
 async function project({ scratch, ctx, threads }: { scratch: string; ctx: number; threads: number }): Promise<Record<string, unknown>> {
-  const shape: LlamaShape = { embedding: 768, layers: 4, heads: 12, feedForward: 2048, contextLength: 512 };
+  const embedding = flag("scale-embedding", 768);
+  if (!Number.isInteger(embedding / 64) || embedding <= 0) throw new Error(`--scale-embedding must be a positive multiple of 64 (heads of 64), got ${embedding}`);
+  const shape: LlamaShape = { embedding, layers: flag("scale-layers", 4), heads: embedding / 64, feedForward: flag("scale-ff", 2048), contextLength: 512 };
   const vocab = smallVocab();
   const path = join(scratch, "scale.gguf");
   await writeLlamaModel({ path, name: "bench-scale", shape, vocab, seed: 2 });
@@ -189,7 +192,7 @@ async function project({ scratch, ctx, threads }: { scratch: string; ctx: number
   const workload = { examples: 1000, tokensPerExample: 128, epochs: 3 };
   const tokens = workload.examples * workload.tokensPerExample * workload.epochs;
   const result = {
-    scaleModel: { shape, params, loraTokensPerCpuSecond: loraRun.tokensPerCpuSecond, fullTokensPerCpuSecond: fullRun.tokensPerCpuSecond, loraPeakRssBytes: loraRun.peakRssBytes, fullPeakRssBytes: fullRun.peakRssBytes },
+    scaleModel: { shape, params, loraTokensPerCpuSecond: loraRun.tokensPerCpuSecond, fullTokensPerCpuSecond: fullRun.tokensPerCpuSecond, loraPeakRssBytes: loraRun.peakRssBytes, fullPeakRssBytes: fullRun.peakRssBytes, speedup: loraRun.tokensPerCpuSecond / fullRun.tokensPerCpuSecond, memoryReduction: fullRun.peakRssBytes / loraRun.peakRssBytes },
     oneB: {
       params: oneB,
       loraTokensPerSecond: loraTps,
