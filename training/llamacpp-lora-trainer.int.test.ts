@@ -180,6 +180,18 @@ describe("llamacpp-lora trains real adapters", () => {
     expect(await sha256File(SEEDLING_PATH)).toBe(baseSha);
   }, 600_000);
 
+  it("trains a 16-layer model (native/llama-patches: without the training graph budget ggml aborted with n_nodes < size)", async () => {
+    const deep = await createTinyModel({ dir, seed: 13, name: "deep.gguf", shape: { embedding: 64, layers: 16, heads: 4, feedForward: 128, contextLength: 256 } });
+    const data = join(dir, "deep.jsonl");
+    await writePairs(data, await loadTldrPairs({ dir: TLDR, count: 8, maxAnswerChars: 24 }));
+    const trainer = await LlamaCppLoraTrainer.create({ threads: THREADS });
+    const result = await trainer.train({ dataset: data, base: deep, out: join(dir, "deep-adapter"), epochs: 2, learningRate: 1e-3 });
+    expect(result.report.lossCurve).toHaveLength(2);
+    const summary = await validateAdapterForBase({ adapter: result.adapterPath, base: deep });
+    expect(summary.rank).toBe(16);
+    expect(summary.targets.filter((target) => target.startsWith("blk.15."))).not.toHaveLength(0);
+  });
+
   it("continues training an adapter it wrote, and refuses one written for another base (ADAPTER_MISMATCH)", async () => {
     const data = join(dir, "small.jsonl");
     await writePairs(data, await loadTldrPairs({ dir: TLDR, count: 8, maxAnswerChars: 24 }));
