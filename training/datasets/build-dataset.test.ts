@@ -41,6 +41,19 @@ describe("buildDataset", () => {
     expect(messages.messages.at(-1)).toEqual({ role: "assistant", content: "Answer for How do I extract a tar archive?" });
   });
 
+  it("writes the same files for the same accepted set, whatever order it arrived in (the trainer packs in file order)", async () => {
+    const accepted = ["How do I extract a tar archive?", "How do I list open ports?", "How do I see disk usage?", "How do I kill a process?"].map((q, i) => example(String(i), q));
+    const build = async (items: AcceptedExample[]) => {
+      const outDir = join(await mkdtemp(join(tmpdir(), "ds-")), "out");
+      const manifest = await buildDataset({ ...options, accepted: items, evalSets: [], outDir, now: () => 0 });
+      return { sha256: manifest.sha256, text: await readFile(join(outDir, "sft.prompt-completion.jsonl"), "utf8") };
+    };
+    const forward = await build(accepted);
+    const reversed = await build([...accepted].reverse());
+    expect(reversed).toEqual(forward);
+    expect(forward.text.trim().split("\n")).toHaveLength(4);
+  });
+
   it("fails the whole build when an example contains an eval item, naming the ids, and writes nothing", async () => {
     const root = await mkdtemp(join(tmpdir(), "ds-"));
     const evalSets = [{ name: "holdout", items: [{ id: "e7", question: "How do I extract a tar archive?" }, { id: "e8", question: "show me the disk usage of every folder in the current directory sorted by size please" }] }];

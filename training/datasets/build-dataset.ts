@@ -146,7 +146,10 @@ export async function buildDataset({ accepted, rated = [], evalSets, outDir, max
   report("rated-per-user-per-day", ratedCapped.droppedPerDay);
   report("rated-per-user-share", ratedCapped.droppedShare);
 
-  const examples = capped.kept;
+  // Content order, not arrival order: the trainer packs examples in file order, so the same accepted set must give
+  // the same files (arrival follows random trace ids and concurrent answers).
+  const contentKey = (example: (typeof capped.kept)[number]) => createHash("sha256").update(JSON.stringify([example.messages, example.chosen])).digest("hex");
+  const examples = capped.kept.map((example) => ({ example, key: contentKey(example) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ example }) => example);
   if (examples.length === 0 && ratedCapped.kept.length === 0) {
     throw new CouncilError("DATASET_EMPTY", "No examples remain after filtering; see the filter report.", { details: { filters } });
   }
