@@ -15,9 +15,15 @@ export interface PerfBenchOptions {
   quick?: boolean;
   /** Memory search sizes. @default 10000,100000,1000000 (quick: 2000) */
   sizes?: readonly number[];
-  /** WebSocket load. @default 200 clients × 60 s (quick: 10 × 5 s, fake runtime) */
+  /** WebSocket load. @default 200 clients × 60 s (quick: 10 × 5 s) */
   clients?: number;
   seconds?: number;
+  /**
+   * What answers the WebSocket load: `fake` (default) measures the server itself (real fastify + ws + FaissMemory, a
+   * scripted runtime), which is what "0 lost messages" is about; `seedling` puts the real council behind it (on 2 CPU
+   * cores it answers ~1 question/s, so 200 clients mostly wait in the queue).
+   */
+  wsBackend?: "fake" | "seedling";
   /** Where perf-<date>.json goes. @default bench/results */
   outDir?: string;
   log?: (line: string) => void;
@@ -76,9 +82,9 @@ async function runScript(script: string, args: readonly string[], log: (line: st
       child.on("error", reject);
       child.on("close", resolve);
     });
-    if (code !== 0) throw new CouncilError("BENCH_FAILED", `bench/${script} exited with ${code}: ${output.join("").slice(-1500)}`);
+    // A bench that measured but missed its own target exits 1 after writing its file: keep the measurement.
     const files = (await readdir(outDir)).filter((file) => file.endsWith(".json"));
-    if (files.length !== 1) throw new CouncilError("BENCH_FAILED", `bench/${script} wrote ${files.length} result files, expected 1`);
+    if (files.length !== 1) throw new CouncilError("BENCH_FAILED", `bench/${script} exited with ${code} and wrote ${files.length} result files: ${output.join("").slice(-1500)}`);
     return JSON.parse(await readFile(join(outDir, files[0]!), "utf8")) as unknown;
   } finally {
     await rm(outDir, { recursive: true, force: true });
@@ -128,7 +134,7 @@ export async function runPerfBench(options: PerfBenchOptions = {}): Promise<{ re
     memory: () => runScript("memory-search.ts", ["--sizes", sizes.join(","), "--queries", quick ? "20" : "200"], log),
     swap: (): Promise<SwapBenchResult> => runSwapBench(quick ? { swaps: 2, clients: 2, maxTokens: 12 } : {}),
     rollback: (): Promise<RollbackBenchResult> => runRollbackBench(quick ? { intervalSeconds: 0.5, trials: 1 } : {}),
-    ws: () => runScript("ws-load.ts", ["--clients", String(clients), "--seconds", String(seconds), ...(quick ? ["--backend", "fake", "--grace-seconds", "30"] : [])], log),
+    ws: () => runScript("ws-load.ts", ["--clients", String(clients), "--seconds", String(seconds), "--backend", options.wsBackend ?? "fake", ...(quick ? ["--grace-seconds", "30"] : [])], log),
   };
   const results: PerfSectionResult[] = [];
   for (const section of PERF_SECTIONS.filter((s) => sections.includes(s))) {
@@ -149,7 +155,7 @@ export async function runPerfBench(options: PerfBenchOptions = {}): Promise<{ re
   const report: PerfReport = {
     benchmark: "perf",
     date,
-    command: `npx council bench perf${quick ? " --quick" : ""}${options.sections ? ` --sections ${sections.join(",")}` : ""}`,
+    command: `npx council bench perf${quick ? " --quick" : ""}${options.sections ? ` --sections ${sections.join(",")}` : ""}${options.wsBackend ? ` --ws-backend ${options.wsBackend}` : ""}`,
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version, loadAverageBefore, loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100) },
     quick,
     sections: results,

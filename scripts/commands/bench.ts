@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { CouncilError, PROJECT_ROOT } from "../../core/index.js";
 import { buildTldrBench, itemsToJsonl, loadItemsJsonl, runImproveBench, type BenchItem, type TrafficItem } from "../../bench/improve/index.js";
 import { PERF_SECTIONS, runPerfBench, type PerfSection } from "../../bench/perf/index.js";
@@ -99,13 +99,14 @@ function sizes(value: string): number[] {
   return list;
 }
 
-async function perf(options: { sections?: PerfSection[]; quick?: boolean; sizes?: number[]; clients?: number; seconds?: number; out?: string }): Promise<void> {
+async function perf(options: { sections?: PerfSection[]; quick?: boolean; sizes?: number[]; clients?: number; seconds?: number; wsBackend?: "fake" | "seedling"; out?: string }): Promise<void> {
   const { report, file } = await runPerfBench({
     quick: options.quick ?? false,
     ...(options.sections ? { sections: options.sections } : {}),
     ...(options.sizes ? { sizes: options.sizes } : {}),
     ...(options.clients ? { clients: options.clients } : {}),
     ...(options.seconds ? { seconds: options.seconds } : {}),
+    ...(options.wsBackend ? { wsBackend: options.wsBackend } : {}),
     ...(options.out ? { outDir: resolve(options.out) } : {}),
     log: (line) => console.log(`bench ${line}`),
   });
@@ -123,6 +124,7 @@ export function register(program: Command): void {
     .option("--sizes <n,n>", "memory search sizes (default 10000,100000,1000000; above ~29k the vectors are synthetic)", sizes)
     .option("--clients <n>", "WebSocket load clients (default 200)", integer(1, 10_000))
     .option("--seconds <n>", "WebSocket load duration (default 60)", integer(1, 3600))
+    .addOption(new Option("--ws-backend <name>", "what answers the WebSocket load: fake (the server alone, default) or seedling (the real council)").choices(["fake", "seedling"]))
     .option("--out <dir>", "output folder (default bench/results)")
     .action(perf);
   bench
