@@ -208,6 +208,16 @@ describe("judge", () => {
   it("holds when the latency histogram is empty even with enough requests", () => {
     expect(judge(window({ requests: 30, successes: 30, successRate: 1, p95Ms: null }), settings).verdict).toBe("hold");
   });
+  it("fails latency over the bar only when the canary is also slower than stable", () => {
+    // the whole machine is slow: canary over the bar but no slower than stable → not the adapter's doing
+    expect(judge(window(side(40, 1, 2406), side(100, 1, 2445)), settings).verdict).toBe("pass");
+    expect(judge(window(side(40, 1, 2600), side(100, 1, 2445)), settings).verdict).toBe("pass"); // +6 %, within 10 %
+    const slower = judge(window(side(40, 1, 2800), side(100, 1, 2445)), settings);
+    expect(slower).toMatchObject({ verdict: "fail", reason: "latency: canary p95 2800 ms > 1000 ms (stable p95 2445 ms)" });
+    // no stable latency in the window: the pooled baseline, else the absolute bar
+    expect(judge(window(side(40, 1, 2406), side(0, 0, null)), settings, side(300, 1, 2445)).verdict).toBe("pass");
+    expect(judge(window(side(40, 1, 2406), side(0, 0, null)), settings).verdict).toBe("fail");
+  });
   it("passes exactly at the thresholds", () => {
     expect(judge(window(side(20, 0.85, 1000)), settings).verdict).toBe("pass");
   });
