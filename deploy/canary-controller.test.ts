@@ -109,6 +109,17 @@ describe("CanaryController", () => {
     expect(outcome.status === "rolled-back" && outcome.reason).toContain("stable − 5.0 points = 55.0%");
     expect(await registry.current()).toBe(stable);
   });
+  it("at the 100 % step judges latency against stable's latest p95 from the earlier windows", async () => {
+    // everything is slow (over the 1000 ms bar), the canary no slower than stable: promoted
+    const slow = (canaryRequests: number, stableRequests: number, stableP95: number | null) => window(side(canaryRequests, 1, 2400), side(stableRequests, 1, stableP95 ?? 0));
+    const promoted = await drive(controller(new FakeAnalysisSource([slow(30, 270, 2450), slow(150, 150, 2450), slow(300, 0, null)])).run({ version: canary }));
+    expect(promoted.status).toBe("promoted");
+  });
+  it("rolls back a canary over the latency bar and >10 % slower than stable", async () => {
+    const script = [window(side(30, 1, 3000), side(270, 1, 2000))];
+    const rolledBack = await drive(controller(new FakeAnalysisSource(script)).run({ version: canary }));
+    expect(rolledBack.status === "rolled-back" && rolledBack.reason).toBe("latency: canary p95 3000 ms > 1000 ms (stable p95 2000 ms)");
+  });
   it("steps 10 → 50 → 100 over healthy windows, then promotes", async () => {
     const source = new FakeAnalysisSource([good(), good(), good()]);
     const start = Date.now();

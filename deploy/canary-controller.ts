@@ -121,8 +121,9 @@ export class CanaryController {
 
     metrics?.deployments.inc();
     const target = { canary: adapterLabel(version), stable: adapterLabel(stable) };
-    // Stable's traffic pooled over this canary's windows: the comparison point when a window has none (100 % step).
-    const baseline = { requests: 0, successes: 0 };
+    // Stable's traffic pooled over this canary's windows (and its latest p95): the comparison point when a window
+    // has none (100 % step).
+    const baseline: { requests: number; successes: number; p95Ms: number | null } = { requests: 0, successes: 0, p95Ms: null };
     for (const [step, weight] of settings.canarySteps.entries()) {
       await setState({ weight, step });
       logger.info({ step, weight }, "canary step");
@@ -131,11 +132,12 @@ export class CanaryController {
         if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
         const remaining = deadline - clock.now();
         if (remaining <= 0) return rollBack(`deadline: step ${weight}% not passed within ${settings.canaryDeadlineSeconds}s`);
-        const pooled: AdapterWindowStats | null = baseline.requests > 0 ? { ...baseline, successRate: baseline.successes / baseline.requests, p95Ms: null } : null;
+        const pooled: AdapterWindowStats | null = baseline.requests > 0 ? { ...baseline, successRate: baseline.successes / baseline.requests } : null;
         const record = await this.analyseWindow({ target, step, weight, waitMs: Math.min(intervalMs, remaining), signal, baseline: pooled });
         if (record.stats !== null) {
           baseline.requests += record.stats.stable.requests;
           baseline.successes += record.stats.stable.successes;
+          baseline.p95Ms = record.stats.stable.p95Ms ?? baseline.p95Ms;
         }
         analyses.push(record);
         logger.info({ step, weight, verdict: record.verdict, reason: record.reason }, "canary analysis");
