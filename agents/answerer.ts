@@ -23,6 +23,8 @@ export interface AnswerPromptInput {
   system?: string;
   /** Extra instruction appended to the system message (revisions). */
   note?: string;
+  /** Verified answers to similar questions, shown as worked examples after the context. @default [] */
+  examples?: readonly HistoryTurn[];
   /** @default ANSWER_PROMPT_DEFAULTS.maxPassages */
   maxPassages?: number;
   /** @default ANSWER_PROMPT_DEFAULTS.maxPassageChars */
@@ -42,6 +44,7 @@ export function buildAnswerMessages({
   history = [],
   system = ANSWERER_SYSTEM_PROMPT,
   note,
+  examples = [],
   maxPassages = ANSWER_PROMPT_DEFAULTS.maxPassages,
   maxPassageChars = ANSWER_PROMPT_DEFAULTS.maxPassageChars,
   maxHistoryTurns = ANSWER_PROMPT_DEFAULTS.maxHistoryTurns,
@@ -51,6 +54,10 @@ export function buildAnswerMessages({
     .map(({ passage }, index) => `[${index + 1}] ${passage.title}\n${clip(passage.text.trim(), maxPassageChars)}`)
     .join("\n\n");
   let systemText = context.length > 0 ? `${system}\n\nContext:\n${context}` : system;
+  if (examples.length > 0) {
+    const worked = examples.map((example) => `Q: ${clip(example.question, ANSWER_PROMPT_DEFAULTS.maxHistoryChars)}\nA: ${clip(example.answer, ANSWER_PROMPT_DEFAULTS.maxHistoryChars)}`).join("\n\n");
+    systemText += `\n\nVerified answers to similar questions:\n${worked}`;
+  }
   if (note !== undefined) systemText += `\n\n${note}`;
   const messages: TemplateMessage[] = [{ role: "system", content: systemText }];
   for (const turn of maxHistoryTurns > 0 ? history.slice(-maxHistoryTurns) : []) {
@@ -94,6 +101,8 @@ export interface Answer {
   generationMs: number;
   /** True when generation stopped at the token limit. */
   truncated: boolean;
+  /** True when generation was stopped because the answer started repeating itself (a runaway answer). */
+  runaway: boolean;
 }
 
 export interface AnswererOptions {
@@ -123,6 +132,7 @@ export class Answerer {
     const messages = toChatMessages(buildAnswerMessages({ system: this.#system, ...prompt }));
     const started = this.#now();
     const filter = new StopFilter([TEMPLATE_MARKERS.end]);
+    const guard = new RunawayGuard();
     let firstTokenMs: number | undefined;
     let chunks = 0;
     let reported: number | undefined;
@@ -136,11 +146,12 @@ export class Answerer {
       chunks += 1;
       reported = chunk.usage_metadata?.output_tokens ?? reported;
       emit(filter.push(chunk.text));
-      if (filter.stopped) break;
+      if (filter.stopped || guard.check(filter.text)) break;
     }
-    emit(filter.flush());
+    if (!guard.tripped) emit(filter.flush());
     const tokens = reported ?? chunks;
-    return { answer: filter.text.trim(), tokens, firstTokenMs, generationMs: this.#now() - started, truncated: !filter.stopped && tokens >= this.#maxTokens };
+    const answer = guard.tripped ? guard.cut(filter.text) : filter.text.trim();
+    return { answer, tokens, firstTokenMs, generationMs: this.#now() - started, truncated: guard.tripped || (!filter.stopped && tokens >= this.#maxTokens), runaway: guard.tripped };
   }
 }
 
@@ -200,4 +211,57 @@ export class StopFilter {
     }
     return hold;
   }
+}
+
+/**
+ * Stops a runaway answer: the same non-empty line a second time, or the same 4-word phrase a third time. Small
+ * models loop ("- `sudo the when." × 40 lines) instead of ending; generating the loop only costs the user time.
+ */
+export class RunawayGuard {
+  tripped = false;
+  #cutAt = -1;
+
+  /** True (and stays true) once `text` has started to repeat itself. */
+  check(text: string): boolean {
+    if (this.tripped) return true;
+    const lines = text.split("\n");
+    const seen = new Set<string>();
+    let offset = 0;
+    // Only complete lines (the last one may still be growing).
+    for (const line of lines.slice(0, -1)) {
+      const key = line.trim();
+      const counts = key.length >= 4 && !key.startsWith("```");
+      if (counts && seen.has(key)) return this.#trip(offset);
+      if (counts) seen.add(key);
+      offset += line.length + 1;
+    }
+    const tokens = text.toLowerCase().split(/\s+/).filter(Boolean);
+    const counts = new Map<string, number>();
+    for (let i = 0; i + 4 <= tokens.length; i++) {
+      const gram = tokens.slice(i, i + 4).join(" ");
+      const count = (counts.get(gram) ?? 0) + 1;
+      if (count >= 3) return this.#trip(firstOccurrenceEnd(text, gram));
+      counts.set(gram, count);
+    }
+    return false;
+  }
+
+  /** The answer up to where the repetition began. */
+  cut(text: string): string {
+    return (this.#cutAt >= 0 ? text.slice(0, this.#cutAt) : text).trim();
+  }
+
+  #trip(at: number): boolean {
+    this.tripped = true;
+    this.#cutAt = at;
+    return true;
+  }
+}
+
+/** Where the first occurrence of a repeated phrase ends, so the cut keeps it once. */
+function firstOccurrenceEnd(text: string, gram: string): number {
+  const words = gram.split(" ");
+  const pattern = new RegExp(words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\s+"), "i");
+  const match = pattern.exec(text);
+  return match === null ? -1 : match.index + match[0].length;
 }

@@ -23,7 +23,7 @@ const UNSAFE_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 /** Format, completeness and safety checks that need no model. Empty when the answer passes them all. */
-export function hardChecks({ answer, truncated = false }: { answer: string; truncated?: boolean }): HardCheck[] {
+export function hardChecks({ answer, truncated = false, runaway = false }: { answer: string; truncated?: boolean; runaway?: boolean }): HardCheck[] {
   const text = answer.trim();
   const failures: HardCheck[] = [];
   if (text.length === 0) return [{ category: "format", cap: 0, reason: "the answer is empty" }];
@@ -34,7 +34,8 @@ export function hardChecks({ answer, truncated = false }: { answer: string; trun
   const tokens = words(text);
   if (isLooping(tokens)) failures.push({ category: "format", cap: 0.2, reason: "the answer repeats itself in a loop" });
   if (tokens.length < 2 || text.length < 8) failures.push({ category: "incomplete", cap: 0.3, reason: "the answer is too short to help" });
-  if (truncated) failures.push({ category: "incomplete", cap: 0.6, reason: "the answer was cut off at the token limit" });
+  if (runaway) failures.push({ category: "runaway", cap: 0.2, reason: "generation was stopped: the answer kept repeating itself" });
+  else if (truncated) failures.push({ category: "incomplete", cap: 0.6, reason: "the answer was cut off at the token limit" });
   return failures;
 }
 

@@ -22,6 +22,8 @@ export interface CritiqueInput {
   /** Similar past turns from memory: an answer repeating one users rejected is penalised. */
   recalled?: readonly MemoryHit[];
   truncated?: boolean;
+  /** Generation was stopped because the answer kept repeating itself. */
+  runaway?: boolean;
   signal?: AbortSignal;
 }
 
@@ -54,7 +56,7 @@ export interface CriticOptions {
 
 export const CRITIC_SYSTEM_PROMPT =
   `You review an IT-helpdesk answer against the question and the reference context. Reply with JSON only: ` +
-  `{"score": <0..1>, "category": <null or one of ${FAILURE_CATEGORIES.filter((c) => c !== "user-rejected").join(", ")}>, "reasons": ["..."]}.`;
+  `{"score": <0..1>, "category": <null or one of ${FAILURE_CATEGORIES.filter((c) => c !== "user-rejected" && c !== "runaway").join(", ")}>, "reasons": ["..."]}.`;
 
 const critiqueSchema = z
   .object({
@@ -91,7 +93,7 @@ export class Critic {
   }
 
   async critique(input: CritiqueInput): Promise<AgentOutcome<Critique>> {
-    const checks = hardChecks({ answer: input.answer, truncated: input.truncated });
+    const checks = hardChecks({ answer: input.answer, truncated: input.truncated, runaway: input.runaway });
     if (checks.some((check) => check.cap === 0)) {
       // Nothing a reviewer says can rescue an empty or dangerous answer: skip the model.
       const outcome = await runWithMode({ agent: "critic", mode: "heuristic", llm: never, heuristic: () => this.heuristic(input) });
@@ -158,7 +160,8 @@ function applyChecks(critique: Critique, checks: ReturnType<typeof hardChecks>, 
   let { score, category } = critique;
   const reasons = [...critique.reasons];
   for (const check of checks) {
-    if (check.cap < score || check.cap === 0) {
+    // A runaway answer is named as such whatever else is wrong with it (it is what to fix).
+    if (check.cap < score || check.cap === 0 || check.category === "runaway") {
       score = Math.min(score, check.cap);
       category = check.category;
     }

@@ -5,6 +5,7 @@ export {
   ANSWERER_SYSTEM_PROMPT,
   buildAnswerMessages,
   renderAnswerPrompt,
+  RunawayGuard,
   StopFilter,
   toChatMessages,
   type Answer,
@@ -16,6 +17,7 @@ export {
 export { Critic, CRITIC_SYSTEM_PROMPT, DEFAULT_CRITIC_WEIGHTS, type Critique, type CritiqueInput, type CriticHeuristicWeights, type CriticOptions } from "./critic.js";
 export { hardChecks, isLooping, type HardCheck } from "./critic-checks.js";
 export { groundedAnswer, splitUnits, type GroundedAnswer } from "./grounded-answer.js";
+export { fallbackAnswer, type FallbackAnswer, type FallbackOptions } from "./fallback-answer.js";
 export { Router, ROUTER_SYSTEM_PROMPT, type RouteDecision, type RouterOptions } from "./router.js";
 export { FallbackBreaker, invokeStructured, runWithMode, type ModeRunOptions, type StructuredCallOptions } from "./structured-output.js";
 export { contentWords, cosine, overlap, words } from "./text.js";

@@ -10,7 +10,8 @@ export type CouncilChatModel = BaseChatModel<CouncilCallOptions>;
 /** One agent's step in a turn's trace: which method produced the result, and why a fallback happened. */
 export interface AgentStep {
   agent: string;
-  method: "llm" | "heuristic";
+  /** `memory`: a verified memory entry answered (no generation). */
+  method: "llm" | "heuristic" | "memory";
   /** Set when the model was asked but its output was unusable, so the heuristic did the job. */
   fallback?: string;
   ms: number;

@@ -84,6 +84,10 @@ export const configSchema = z
         maxRevisions: int(0, 5).default(1),
         /** Path of a JSON graph spec that swaps nodes and prompts (researchers). */
         graphSpec: z.string().optional(),
+        /** Question similarity at which a verified memory entry answers the turn itself (the graph spec may override). */
+        verifiedReuseThreshold: num(0, 1).default(0.9),
+        /** Question similarity at which a verified entry goes into the answerer's prompt as a worked example. */
+        verifiedHintThreshold: num(0, 1).default(0.6),
       })
       .default({}),
     kb: z
@@ -95,6 +99,8 @@ export const configSchema = z
     improve: z
       .object({
         policy: z.enum(["auto", "approve"]).default("auto"),
+        /** What a night may release: verified memory entries, a LoRA adapter, or both. */
+        channels: csvStrings.pipe(z.array(z.enum(["memory", "adapter"])).min(1)).default("memory,adapter"),
         schedule: z.string().default("0 2 * * *"),
         enabled: bool.default(true),
         harvestMinBatch: int(1).default(1),
@@ -180,6 +186,9 @@ export const ENV_KEYS = {
   COUNCIL_KB_DIR: "kb.dir",
   COUNCIL_KB_EXTRA_DIRS: "kb.extraDirs",
   COUNCIL_IMPROVE_POLICY: "improve.policy",
+  COUNCIL_IMPROVE_CHANNELS: "improve.channels",
+  COUNCIL_VERIFIED_REUSE_THRESHOLD: "agents.verifiedReuseThreshold",
+  COUNCIL_VERIFIED_HINT_THRESHOLD: "agents.verifiedHintThreshold",
   COUNCIL_IMPROVE_SCHEDULE: "improve.schedule",
   COUNCIL_IMPROVE_ENABLED: "improve.enabled",
   COUNCIL_HARVEST_MIN_BATCH: "improve.harvestMinBatch",

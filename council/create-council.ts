@@ -4,7 +4,7 @@ import { z } from "zod";
 import { DEFAULT_TOPICS, topicsFromDirectory, type CouncilChatModel, type Topic } from "../agents/index.js";
 import { createMetrics, CouncilError, isCouncilError, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { ChatGraph, loadGraphSpec, type ChatStateValue, type GraphSpec, type TurnAdapter } from "../graphs/index.js";
-import type { KnowledgeBase, MemoryStore, TurnRecord } from "../memory/index.js";
+import type { KnowledgeBase, MemoryStore, TurnRecord, VerifiedMemory } from "../memory/index.js";
 import type { AdapterHost } from "../models/types.js";
 import { SessionHistory } from "./session-history.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "./types.js";
@@ -23,6 +23,8 @@ export interface CreateCouncilOptions {
   embeddings: EmbeddingsInterface;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
+  /** Verified memory: answers turns above the reuse threshold; a 👎 on an answer it served demotes the entry. */
+  verified?: VerifiedMemory;
   /** @default metrics on a fresh registry without default process metrics */
   metrics?: CouncilMetrics;
   /** @default silentLogger */
@@ -89,6 +91,7 @@ export async function createCouncil({
   embeddings,
   memory,
   knowledgeBase,
+  verified,
   metrics = createMetrics({ registry: new Registry(), defaultMetrics: false }),
   logger = silentLogger,
   now = Date.now,
@@ -109,6 +112,8 @@ export async function createCouncil({
     maxTokens: config.model.maxTokens,
     memory,
     knowledgeBase,
+    ...(verified ? { verified } : {}),
+    verifiedThresholds: { reuse: config.agents.verifiedReuseThreshold, hint: config.agents.verifiedHintThreshold },
     spec,
     modelName,
     threshold: config.agents.criticThreshold,
@@ -183,11 +188,13 @@ export async function createCouncil({
     metrics.tokensGenerated.inc({ adapter: adapterLabel }, record.tokens);
     metrics.criticScore.observe({ adapter: adapterLabel }, record.score);
     publishMemory();
-    history.add(sessionId, { question: text, answer: record.answer });
-    log.info({ route: record.route, score: record.score, success: record.success, revisions: state.revisions, steps: state.steps, latencyMs: record.latencyMs }, "turn");
+    const delivered = state.delivered ?? record.answer;
+    history.add(sessionId, { question: text, answer: delivered });
+    log.info({ route: record.route, score: record.score, success: record.success, source: state.source?.kind, revisions: state.revisions, steps: state.steps, latencyMs: record.latencyMs }, "turn");
     return {
       traceId,
-      answer: record.answer,
+      answer: delivered,
+      source: state.source ?? { kind: "model", adapter: record.adapter },
       score: record.score,
       success: record.success,
       route: record.route,
@@ -220,6 +227,9 @@ export async function createCouncil({
         at: now(),
       });
       metrics.feedback.inc({ rating: rating === 1 ? "up" : "down", adapter: record.adapter ?? "base" });
+      // A 👎 on an answer served from verified memory takes that entry out of service at once (the turn is a failure now, so the night harvests it).
+      const entry = rating === -1 ? verified?.servedBy(traceId) : undefined;
+      if (entry !== undefined) await verified!.demote({ id: entry, note: `👎 on trace ${traceId}` });
       publishMemory();
       logger.info({ traceId, rating }, "feedback");
       return record;

@@ -31,7 +31,7 @@ function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost 
  * council, and the nightly improvement service. `council.dispose()` releases it all.
  */
 export async function createCouncilRuntime({ config, logger = silentLogger, metrics }: { config: CouncilConfig; logger?: Logger; metrics: CouncilMetrics }): Promise<CouncilRuntimeBundle> {
-  const { chatModel, embeddings, memory, knowledgeBase: kb, modelName, owned } = await openCouncilParts({ config, logger, metrics });
+  const { chatModel, embeddings, memory, knowledgeBase: kb, verified, modelName, owned } = await openCouncilParts({ config, logger, metrics });
   try {
     const spec = loadGraphSpec(config.agents.graphSpec);
     const registry = await AdapterRegistry.create({ config, logger });
@@ -49,6 +49,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
       embeddings,
       memory,
       knowledgeBase: kb,
+      verified,
       metrics,
       logger,
       spec,

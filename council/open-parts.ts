@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
-import { openKnowledgeBase, openMemory, type KnowledgeBase, type MemoryStore } from "../memory/index.js";
+import { openKnowledgeBase, openMemory, openVerifiedMemory, type KnowledgeBase, type MemoryStore, type VerifiedMemory } from "../memory/index.js";
 import { createChatModel, createEmbeddings, type CouncilChatModel } from "../models/index.js";
 import type { Disposable } from "./create-council.js";
 
@@ -10,6 +10,8 @@ export interface CouncilParts {
   embeddings: EmbeddingsInterface;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
+  /** Verified answers the nightly council voted for (`<dataDir>/data/memory/verified.sqlite`). */
+  verified: VerifiedMemory;
   /** Name of the base model recorded with turns. */
   modelName: string;
   /** Everything opened, in release order. */
@@ -32,8 +34,10 @@ export async function openCouncilParts({ config, logger, metrics }: { config: Co
     owned.unshift(memory);
     const { kb } = await openKnowledgeBase({ config, embeddings, logger });
     owned.unshift(kb);
+    const verified = await openVerifiedMemory({ config, embeddings, logger });
+    owned.unshift(verified);
     const modelName = config.model.backend === "openai" ? (config.model.openaiModel ?? "openai") : basename(modelPath(config));
-    return { chatModel, embeddings, memory, knowledgeBase: kb, modelName, owned };
+    return { chatModel, embeddings, memory, knowledgeBase: kb, verified, modelName, owned };
   } catch (error) {
     for (const resource of owned) await resource.dispose();
     throw error;

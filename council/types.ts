@@ -18,14 +18,26 @@ export interface TurnRequest {
 /** One agent's step in a turn: which method produced its result, and why a fallback happened. */
 export interface TurnStep {
   agent: string;
-  method: "llm" | "heuristic";
+  method: "llm" | "heuristic" | "memory";
   fallback?: string;
   ms: number;
 }
 
+/** Where a delivered answer came from (the `final` frame's `source`). */
+export interface TurnSource {
+  kind: "model" | "memory" | "fallback";
+  adapter: string | null;
+  /** Verified memory entry id (kind memory). */
+  entry?: string;
+  /** Knowledge-base page quoted (kind fallback). */
+  page?: string;
+}
+
 export interface TurnResult {
   traceId: string;
+  /** What the user gets: the council's answer, a verified answer, or an honest fallback when the critic failed the draft. */
   answer: string;
+  source: TurnSource;
   score: number;
   success: boolean;
   route: string;

@@ -10,6 +10,7 @@ export {
   NODE_REGISTRY,
   NODE_SLOTS,
   parseGraphSpec,
+  type AnswerSource,
   type Attempt,
   type ChatGraphOptions,
   type CreateChatGraphOptions,

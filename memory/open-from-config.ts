@@ -3,6 +3,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { CouncilError, dataPaths, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { FaissMemory } from "./faiss-memory.js";
 import { MarkdownKnowledgeBase, type KbIndexReport } from "./markdown-knowledge-base.js";
+import { VerifiedMemory } from "./verified-memory.js";
 
 export interface OpenFromConfigOptions {
   config: Pick<CouncilConfig, "dataDir" | "kb">;
@@ -12,9 +13,14 @@ export interface OpenFromConfigOptions {
 }
 
 /** Where memory and the knowledge base live: `<dataDir>/data/memory` and `<dataDir>/data/memory/kb.sqlite`. */
-export function memoryPaths(config: Pick<CouncilConfig, "dataDir">): { dir: string; kbStore: string } {
+export function memoryPaths(config: Pick<CouncilConfig, "dataDir">): { dir: string; kbStore: string; verified: string } {
   const dir = dataPaths(config).memory;
-  return { dir, kbStore: join(dir, "kb.sqlite") };
+  return { dir, kbStore: join(dir, "kb.sqlite"), verified: join(dir, "verified.sqlite") };
+}
+
+/** Verified memory of this installation (`<dataDir>/data/memory/verified.sqlite`), shared by the server and the nightly run. */
+export function openVerifiedMemory({ config, embeddings, logger = silentLogger }: OpenFromConfigOptions): Promise<VerifiedMemory> {
+  return VerifiedMemory.create({ path: memoryPaths(config).verified, embeddings, logger });
 }
 
 /** The turn memory of this installation (FaissMemory in `<dataDir>/data/memory`). */

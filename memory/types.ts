@@ -1,5 +1,5 @@
 /** The failure taxonomy the critic uses and the harvester groups by. Documented in README. */
-export const FAILURE_CATEGORIES = ["off-topic", "ungrounded", "incomplete", "unsafe", "format", "user-rejected"] as const;
+export const FAILURE_CATEGORIES = ["off-topic", "ungrounded", "incomplete", "unsafe", "format", "user-rejected", "runaway"] as const;
 export type FailureCategory = (typeof FAILURE_CATEGORIES)[number];
 
 export interface Feedback {

@@ -111,7 +111,7 @@ export class ChatConnection {
           }),
         { signal: controller.signal },
       );
-      this.#send({ type: "final", id: frame.id, trace_id: result.traceId, answer: result.answer, score: result.score, success: result.success, route: result.route, adapter: result.adapter });
+      this.#send({ type: "final", id: frame.id, trace_id: result.traceId, answer: result.answer, score: result.score, success: result.success, route: result.route, adapter: result.adapter, source: result.source });
     } catch (error) {
       if (isCouncilError(error, "BUSY")) metrics.requests.inc({ route: "none", adapter: "none", outcome: "busy" });
       this.#sendError(error, frame.id);

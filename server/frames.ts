@@ -35,7 +35,22 @@ export const feedbackBodySchema = feedbackFrameSchema.extend({ type: z.literal("
 
 const errorCode = z.enum(Object.keys(ERROR_CODES) as [CouncilErrorCode, ...CouncilErrorCode[]]);
 
+/**
+ * Streamed text of the answer being drafted. A draft is not the answer: the `final` frame's `answer` replaces
+ * everything streamed for that id (the council may revise the draft, answer from verified memory, or replace a
+ * draft its critic failed with an honest fallback).
+ */
 export const tokenFrameSchema = z.object({ type: z.literal("token"), id: requestId, text: z.string() }).strict();
+
+/** Where the final answer came from: the model (with `adapter`), a verified memory `entry`, or a knowledge-base fallback (`page`). */
+export const answerSourceSchema = z
+  .object({
+    kind: z.enum(["model", "memory", "fallback"]),
+    adapter: z.string().nullable(),
+    entry: z.string().optional(),
+    page: z.string().optional(),
+  })
+  .strict();
 export const finalFrameSchema = z
   .object({
     type: z.literal("final"),
@@ -46,6 +61,7 @@ export const finalFrameSchema = z
     success: z.boolean(),
     route: z.string(),
     adapter: z.string().nullable(),
+    source: answerSourceSchema,
   })
   .strict();
 export const feedbackAckFrameSchema = z.object({ type: z.literal("feedback-ack"), trace_id: traceId }).strict();

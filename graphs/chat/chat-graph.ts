@@ -2,7 +2,7 @@ import { END, START, StateGraph, type LangGraphRunnableConfig } from "@langchain
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Answerer, Critic, Router, type AgentMode, type CouncilChatModel, type Topic } from "../../agents/index.js";
 import type { Logger } from "../../core/index.js";
-import type { KnowledgeBase, MemoryStore } from "../../memory/types.js";
+import type { KnowledgeBase, MemoryStore, VerifiedMemory } from "../../memory/index.js";
 import { defaultGraphSpec, type GraphSpec } from "./graph-spec.js";
 import { NODE_REGISTRY, type ChatNode, type ChatNodeDeps, type ChatTurnCallbacks } from "./nodes.js";
 import { ChatState, type ChatStateValue, type ChatTurnInput } from "./state.js";
@@ -13,6 +13,10 @@ export interface ChatGraphOptions {
   critic: Critic;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
+  /** Verified memory the recall node searches (absent: never consulted). */
+  verified?: VerifiedMemory;
+  /** Verified-entry similarity thresholds (config.agents.verified*; the spec's verified.*Threshold wins). @default reuse 0.9, hint 0.6 */
+  verifiedThresholds?: { reuse: number; hint: number };
   /** @default defaultGraphSpec() */
   spec?: GraphSpec;
   modelName: string;
@@ -62,11 +66,12 @@ export class ChatGraph {
   readonly maxRevisions: number;
   readonly #compiled;
 
-  constructor({ spec = defaultGraphSpec(), now = Date.now, threshold, maxRevisions, ...deps }: ChatGraphOptions) {
+  constructor({ spec = defaultGraphSpec(), now = Date.now, threshold, maxRevisions, verifiedThresholds = { reuse: 0.9, hint: 0.6 }, ...deps }: ChatGraphOptions) {
     this.spec = spec;
     this.threshold = spec.criticThreshold ?? threshold;
     this.maxRevisions = spec.maxRevisions ?? maxRevisions;
-    const nodeDeps: ChatNodeDeps = { ...deps, spec, threshold: this.threshold, now };
+    const thresholds = { reuse: spec.verified.reuseThreshold ?? verifiedThresholds.reuse, hint: spec.verified.hintThreshold ?? verifiedThresholds.hint };
+    const nodeDeps: ChatNodeDeps = { ...deps, spec, threshold: this.threshold, now, verifiedThresholds: thresholds };
     const nodes = {
       router: NODE_REGISTRY.router[spec.nodes.router](nodeDeps),
       recall: NODE_REGISTRY.recall[spec.nodes.recall](nodeDeps),

@@ -55,6 +55,27 @@ export const graphSpecSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Verified memory in the turn: above `reuseThreshold` the verified answer answers (the critic still checks it);
+     * between `hintThreshold` and `reuseThreshold` it goes into the answerer's prompt as a worked example.
+     * Thresholds default to config.agents.verifiedReuseThreshold / verifiedHintThreshold.
+     */
+    verified: z
+      .object({
+        reuse: z.boolean().default(true),
+        hint: z.boolean().default(true),
+        reuseThreshold: z.number().min(0).max(1).optional(),
+        hintThreshold: z.number().min(0).max(1).optional(),
+        k: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .default({}),
+    /**
+     * What the user gets when the critic still fails the answer after the allowed revisions: `kb` — the best
+     * grounded unit of the knowledge base with its source, or an honest "I don't know" with the closest passage;
+     * `none` — the failed answer itself (for comparing variants only).
+     */
+    fallback: z.enum(["kb", "none"]).default("kb"),
     /** Overrides config.agents.maxRevisions. */
     maxRevisions: z.number().int().min(0).max(5).optional(),
     /** Overrides config.agents.criticThreshold. */

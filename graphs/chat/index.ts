@@ -11,4 +11,4 @@ export {
   type NodeSlot,
 } from "./graph-spec.js";
 export { DEFAULT_REVISE_NOTE, NODE_REGISTRY, type ChatNodeDeps, type ChatTurnCallbacks } from "./nodes.js";
-export { ChatState, type Attempt, type ChatStateValue, type ChatTurnInput, type TurnAdapter } from "./state.js";
+export { ChatState, type AnswerSource, type Attempt, type ChatStateValue, type ChatTurnInput, type TurnAdapter } from "./state.js";

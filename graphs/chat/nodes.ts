@@ -1,9 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { groundedAnswer, GENERAL_ROUTE, type Answerer, type Critic, type Router } from "../../agents/index.js";
+import { fallbackAnswer, groundedAnswer, GENERAL_ROUTE, type Answerer, type Critic, type HistoryTurn, type Router } from "../../agents/index.js";
 import type { Logger } from "../../core/index.js";
-import type { KnowledgeBase, MemoryStore, TurnRecord } from "../../memory/types.js";
+import type { KnowledgeBase, MemoryStore, TurnRecord, VerifiedHit, VerifiedMemory } from "../../memory/index.js";
 import type { GraphSpec, NodeSlot } from "./graph-spec.js";
-import type { ChatStateUpdate, ChatStateValue } from "./state.js";
+import type { AnswerSource, ChatStateUpdate, ChatStateValue } from "./state.js";
 
 /** Per-invoke callbacks, passed in `config.configurable`. */
 export interface ChatTurnCallbacks {
@@ -19,6 +19,10 @@ export interface ChatNodeDeps {
   critic: Critic;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
+  /** Verified memory (absent: the turn never sees verified entries). */
+  verified?: VerifiedMemory;
+  /** Similarity at which a verified entry answers, and at which it is shown as a worked example. */
+  verifiedThresholds: { reuse: number; hint: number };
   spec: GraphSpec;
   /** Name of the base model, recorded with every turn. */
   modelName: string;
@@ -36,19 +40,46 @@ export const DEFAULT_REVISE_NOTE =
 
 const callbacks = (config: LangGraphRunnableConfig): ChatTurnCallbacks => (config.configurable ?? {}) as ChatTurnCallbacks;
 
-const llmAnswer: NodeFactory = ({ answerer, now }) => async (state, config) => {
+/** The verified entry that answers this turn by itself, when the spec allows reuse and one is close enough. */
+function reusable(state: ChatStateValue, { spec, verifiedThresholds }: ChatNodeDeps): VerifiedHit | undefined {
+  const top = state.verified?.[0];
+  return spec.verified.reuse && top !== undefined && top.score >= verifiedThresholds.reuse ? top : undefined;
+}
+
+/** Verified Q/A pairs shown to the answerer as worked examples (between the hint and reuse thresholds). */
+function workedExamples(state: ChatStateValue, { spec, verifiedThresholds }: ChatNodeDeps): HistoryTurn[] {
+  if (!spec.verified.hint) return [];
+  return (state.verified ?? []).filter((hit) => hit.score >= verifiedThresholds.hint).map((hit) => ({ question: hit.entry.question, answer: hit.entry.answer }));
+}
+
+const llmAnswer: NodeFactory = (deps) => async (state, config) => {
+  const { answerer, now } = deps;
   const { onToken } = callbacks(config);
+  const fromMemory = reusable(state, deps);
+  if (fromMemory !== undefined) {
+    const started = now();
+    onToken?.(fromMemory.entry.answer);
+    return {
+      answer: fromMemory.entry.answer,
+      memoryEntry: fromMemory.entry.id,
+      truncated: false,
+      runaway: false,
+      firstTokenMs: now() - state.startedAt,
+      steps: [{ agent: "answerer", method: "memory", ms: now() - started }],
+    };
+  }
   const result = await answerer.answer({
     question: state.question,
     passages: state.passages,
     history: state.history,
+    examples: workedExamples(state, deps),
     adapter: state.adapter?.slot ?? null,
     signal: config.signal,
     onToken,
   });
   // Time from turn start to the first token: now, minus the part of generation after the first token.
   const firstTokenMs = result.firstTokenMs === undefined ? undefined : Math.max(0, now() - state.startedAt - (result.generationMs - result.firstTokenMs));
-  return { answer: result.answer, truncated: result.truncated, tokens: result.tokens, generationMs: result.generationMs, firstTokenMs, steps: [{ agent: "answerer", method: "llm", ms: result.generationMs }] };
+  return { answer: result.answer, memoryEntry: undefined, truncated: result.truncated, runaway: result.runaway, tokens: result.tokens, generationMs: result.generationMs, firstTokenMs, steps: [{ agent: "answerer", method: "llm", ms: result.generationMs }] };
 };
 
 const groundedNode = (agent: "answerer" | "revise"): NodeFactory => ({ now }) => async (state, config) => {
@@ -58,13 +89,14 @@ const groundedNode = (agent: "answerer" | "revise"): NodeFactory => ({ now }) =>
   const { onToken, onRevise } = callbacks(config);
   if (agent === "revise") onRevise?.({ attempt: state.revisions + 1, reasons: state.critique?.reasons ?? [] });
   if (answer.length > 0 && (agent === "answerer" || onRevise !== undefined)) onToken?.(answer);
-  const update: ChatStateUpdate = { answer, truncated: false, steps: [{ agent, method: "heuristic", ms: now() - started }] };
+  const update: ChatStateUpdate = { answer, memoryEntry: undefined, truncated: false, runaway: false, steps: [{ agent, method: "heuristic", ms: now() - started }] };
   if (agent === "answerer") update.firstTokenMs = now() - state.startedAt;
   if (agent === "revise") Object.assign(update, revisionBookkeeping(state));
   return update;
 };
 
-const llmRetry: NodeFactory = ({ answerer, spec }) => async (state, config) => {
+const llmRetry: NodeFactory = (deps) => async (state, config) => {
+  const { answerer, spec } = deps;
   const { onToken, onRevise } = callbacks(config);
   const reasons = state.critique?.reasons ?? [];
   onRevise?.({ attempt: state.revisions + 1, reasons });
@@ -74,6 +106,7 @@ const llmRetry: NodeFactory = ({ answerer, spec }) => async (state, config) => {
     passages: state.passages,
     history: state.history,
     note,
+    examples: workedExamples(state, deps),
     adapter: state.adapter?.slot ?? null,
     signal: config.signal,
     // Revised text streams only to callers that know to replace what they showed.
@@ -81,13 +114,21 @@ const llmRetry: NodeFactory = ({ answerer, spec }) => async (state, config) => {
   });
   return {
     answer: result.answer,
+    memoryEntry: undefined,
     truncated: result.truncated,
+    runaway: result.runaway,
     tokens: result.tokens,
     generationMs: result.generationMs,
     steps: [{ agent: "revise", method: "llm", ms: result.generationMs }],
     ...revisionBookkeeping(state),
   };
 };
+
+/** Verified entries this turn may see (active ones, and canary ones of its adapter version). */
+async function searchVerified(state: ChatStateValue, { verified, spec }: ChatNodeDeps): Promise<VerifiedHit[]> {
+  if (verified === undefined || (!spec.verified.reuse && !spec.verified.hint)) return [];
+  return verified.search(state.question, { k: spec.verified.k, visibleTo: { adapterVersion: state.adapter?.version ?? null } });
+}
 
 function revisionBookkeeping(state: ChatStateValue): ChatStateUpdate {
   const critique = state.critique;
@@ -110,18 +151,21 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
     general: () => async () => ({ route: GENERAL_ROUTE }),
   },
   recall: {
-    "kb+memory": ({ knowledgeBase, memory, spec }) => async (state) => {
-      const [passages, recalled] = await Promise.all([
+    "kb+memory": (deps) => async (state) => {
+      const { knowledgeBase, memory, spec } = deps;
+      const [passages, recalled, verified] = await Promise.all([
         spec.recall.passages > 0 ? knowledgeBase.search(state.question, { k: spec.recall.passages }) : [],
         spec.recall.memories > 0 ? memory.search(state.question, { k: spec.recall.memories }) : [],
+        searchVerified(state, deps),
       ]);
-      return { passages, recalled };
+      return { passages, recalled, verified };
     },
-    kb: ({ knowledgeBase, spec }) => async (state) => ({
-      passages: spec.recall.passages > 0 ? await knowledgeBase.search(state.question, { k: spec.recall.passages }) : [],
+    kb: (deps) => async (state) => ({
+      passages: deps.spec.recall.passages > 0 ? await deps.knowledgeBase.search(state.question, { k: deps.spec.recall.passages }) : [],
       recalled: [],
+      verified: await searchVerified(state, deps),
     }),
-    none: () => async () => ({ passages: [], recalled: [] }),
+    none: () => async () => ({ passages: [], recalled: [], verified: [] }),
   },
   answerer: {
     llm: llmAnswer,
@@ -135,6 +179,7 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
         passages: state.passages,
         recalled: state.recalled,
         truncated: state.truncated,
+        runaway: state.runaway,
         signal: config.signal,
       });
       return { critique: outcome.value, steps: [outcome.step] };
@@ -147,9 +192,19 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
     none: () => async () => ({}),
   },
   record: {
-    memory: ({ memory, modelName, threshold, now, logger }) => async (state) => {
+    memory: ({ memory, verified, modelName, threshold, now, logger, spec }) => async (state) => {
       const critique = state.critique!;
       const at = now();
+      const passed = critique.score >= threshold;
+      const adapter = state.adapter?.version ?? null;
+      // Never deliver an answer the council failed: the user gets an honest fallback; the draft is recorded as the failure.
+      const fallback = !passed && spec.fallback === "kb" ? fallbackAnswer(state.question, state.passages) : undefined;
+      const source: AnswerSource =
+        fallback !== undefined
+          ? { kind: "fallback", adapter, ...(fallback.page === undefined ? {} : { page: fallback.page }) }
+          : state.memoryEntry !== undefined
+            ? { kind: "memory", adapter, entry: state.memoryEntry }
+            : { kind: "model", adapter };
       const record: TurnRecord = {
         traceId: state.traceId,
         sessionId: state.sessionId,
@@ -162,7 +217,7 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
         score: critique.score,
         category: critique.category,
         reasons: critique.reasons,
-        success: critique.score >= threshold,
+        success: passed,
         feedback: null,
         latencyMs: Math.max(0, at - state.startedAt),
         tokens: state.tokens,
@@ -170,8 +225,9 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
         updatedAt: at,
       };
       await memory.record(record);
-      logger.debug({ traceId: state.traceId, route: record.route, score: record.score, success: record.success, steps: state.steps }, "turn recorded");
-      return { recorded: record };
+      if (source.kind === "memory") verified?.markServed({ traceId: state.traceId, entryId: source.entry! });
+      logger.debug({ traceId: state.traceId, route: record.route, score: record.score, success: record.success, source: source.kind, steps: state.steps }, "turn recorded");
+      return { recorded: record, delivered: fallback?.answer ?? state.answer, source };
     },
   },
 };

@@ -4,6 +4,7 @@ import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
 import { FakeChatModel, FakeKnowledgeBase, FakeMemoryStore, type ScriptedTurn } from "../../test/fakes/index.js";
 import { ChatGraph } from "./chat-graph.js";
 import { parseGraphSpec, type GraphSpecInput } from "./graph-spec.js";
+import type { VerifiedMemory } from "../../memory/index.js";
 import type { ChatTurnInput } from "./state.js";
 
 export const KB_PASSAGES = [
@@ -16,10 +17,11 @@ export interface TestGraphOptions {
   modes?: { router?: AgentMode; critic?: AgentMode };
   spec?: GraphSpecInput;
   maxRevisions?: number;
+  verified?: VerifiedMemory;
 }
 
 /** A chat graph on the scripted fake model, fake stores and real hash embeddings. */
-export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1 }: TestGraphOptions = {}) {
+export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1, verified }: TestGraphOptions = {}) {
   const model = new FakeChatModel({ turns, modelName: "fake-seedling" });
   const embeddings = new HashEmbeddings({ dimensions: 256 });
   const memory = new FakeMemoryStore();
@@ -31,13 +33,14 @@ export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1
     modes: { router: modes.router ?? "auto", critic: modes.critic ?? "auto" },
     memory,
     knowledgeBase,
+    ...(verified ? { verified } : {}),
     spec: parseGraphSpec(spec ?? {}),
     modelName: "fake-seedling",
     threshold: 0.5,
     maxRevisions,
     logger: silentLogger,
   });
-  return { model, memory, knowledgeBase, graph };
+  return { model, memory, knowledgeBase, graph, embeddings };
 }
 
 export function turnInput(question: string, extra: Partial<ChatTurnInput> = {}): ChatTurnInput {

@@ -108,7 +108,7 @@ export class FakeCouncilRuntime implements CouncilRuntime {
       updatedAt: now,
     };
     await this.memory.record(record);
-    return { traceId: record.traceId, answer, score, success: record.success, route: record.route, adapter: record.adapter, category: record.category, reasons: [], latencyMs: record.latencyMs, tokens: record.tokens };
+    return { traceId: record.traceId, answer, source: { kind: "model", adapter: record.adapter }, score, success: record.success, route: record.route, adapter: record.adapter, category: record.category, reasons: [], latencyMs: record.latencyMs, tokens: record.tokens };
   }
 
   async feedback(input: Parameters<CouncilRuntime["feedback"]>[0]): Promise<TurnRecord> {

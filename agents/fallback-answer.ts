@@ -1,0 +1,37 @@
+import type { PassageHit } from "../memory/types.js";
+import { groundedAnswer } from "./grounded-answer.js";
+
+export interface FallbackAnswer {
+  answer: string;
+  /** Knowledge-base page quoted (its title), when one is. */
+  page?: string;
+}
+
+export interface FallbackOptions {
+  /** Share of the question's content words the quoted unit must cover to be offered as the answer. @default 0.5 */
+  minCoverage?: number;
+  /** Most characters of a passage quoted in an "I don't know". @default 240 */
+  maxQuoteChars?: number;
+}
+
+/**
+ * What the user gets instead of an answer the council itself failed: the best grounded unit of the retrieved
+ * knowledge with its source ("From the tar page: `tar xzf …` — extract …"), or an honest "I don't know" that names
+ * the most relevant passage — never the failed text.
+ */
+export function fallbackAnswer(question: string, passages: readonly PassageHit[], { minCoverage = 0.5, maxQuoteChars = 240 }: FallbackOptions = {}): FallbackAnswer {
+  const grounded = groundedAnswer(question, passages);
+  if (grounded !== undefined && grounded.coverage >= minCoverage) {
+    const passage = passages.find((hit) => hit.passage.id === grounded.passageId)!.passage;
+    return { answer: `From the ${pageName(passage.title)} page: ${grounded.answer}`, page: passage.title };
+  }
+  const top = passages[0]?.passage;
+  if (top === undefined) return { answer: "I don't know, and my notes have nothing on this yet. The question is recorded so the council can learn it." };
+  const quote = top.text.replace(/\s+/g, " ").trim();
+  const clipped = quote.length <= maxQuoteChars ? quote : `${quote.slice(0, maxQuoteChars).trimEnd()}…`;
+  return { answer: `I don't know for sure. The closest note I have is the ${pageName(top.title)} page: ${clipped}`, page: top.title };
+}
+
+function pageName(title: string): string {
+  return title.trim().replace(/^#+\s*/, "") || "knowledge-base";
+}

@@ -1,0 +1,295 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import Database from "better-sqlite3";
+import { z } from "zod";
+import { CouncilError, silentLogger, type Logger } from "../core/index.js";
+
+/** Where a verified answer came from: an Agent-0 rewrite, a user's correction, or an answer users rated 👍. */
+export const VERIFIED_SOURCES = ["agent0", "correction", "rated"] as const;
+export type VerifiedSource = (typeof VERIFIED_SOURCES)[number];
+
+/**
+ * Life of an entry: `canary` (visible only to turns served by the adapter version it shipped with), `active`
+ * (visible to everyone), `demoted` (a 👎 on it: never served until a later night verifies it again), `withdrawn`
+ * (its release was rolled back).
+ */
+export const VERIFIED_STATUSES = ["canary", "active", "demoted", "withdrawn"] as const;
+export type VerifiedStatus = (typeof VERIFIED_STATUSES)[number];
+
+const ballotSchema = z.object({ voter: z.string(), score: z.number(), reason: z.string() }).passthrough();
+
+export const verifiedEntryInputSchema = z
+  .object({
+    question: z.string().trim().min(1).max(4000),
+    answer: z.string().trim().min(1).max(4000),
+    source: z.enum(VERIFIED_SOURCES),
+    runId: z.string().min(1).max(200),
+    voteScore: z.number().min(0).max(1),
+    ballots: z.array(ballotSchema).max(100),
+    /** The release it ships with: the adapter version, or `memory:<runId>` for a memory-only release. */
+    release: z.string().min(1).max(200),
+    status: z.enum(["canary", "active"]),
+    traceIds: z.array(z.string().max(200)).max(1000).default([]),
+  })
+  .strict();
+export type VerifiedEntryInput = z.input<typeof verifiedEntryInputSchema>;
+
+export interface VerifiedEntry extends Omit<z.infer<typeof verifiedEntryInputSchema>, "status"> {
+  /** `v-` + 16 hex of sha256(question, answer): the same fix verified twice is one entry. */
+  id: string;
+  status: VerifiedStatus;
+  /** Why the entry was last demoted or withdrawn. */
+  note: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface VerifiedHit {
+  entry: VerifiedEntry;
+  /** Cosine similarity of the questions in [-1, 1]. */
+  score: number;
+}
+
+/** Which entries a turn may see: active ones, and canary ones of the adapter version serving it. */
+export interface VerifiedVisibility {
+  adapterVersion: string | null;
+}
+
+export interface VerifiedMemoryOptions {
+  /** SQLite file (created with its folder). */
+  path: string;
+  embeddings: EmbeddingsInterface;
+  /** @default Date.now */
+  now?: () => number;
+  logger?: Logger;
+}
+
+interface EntryRow {
+  id: string;
+  question: string;
+  answer: string;
+  source: VerifiedSource;
+  run_id: string;
+  vote_score: number;
+  ballots: string;
+  release: string;
+  status: VerifiedStatus;
+  trace_ids: string;
+  note: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS verified (
+  id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, source TEXT NOT NULL, run_id TEXT NOT NULL,
+  vote_score REAL NOT NULL, ballots TEXT NOT NULL, release TEXT NOT NULL, status TEXT NOT NULL, trace_ids TEXT NOT NULL,
+  note TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS verified_release ON verified (release);
+CREATE TABLE IF NOT EXISTS served (trace_id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, at INTEGER NOT NULL);
+`;
+
+export function verifiedEntryId(question: string, answer: string): string {
+  return `v-${createHash("sha256").update(question.trim().toLowerCase()).update("\u0000").update(answer.trim()).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * Verified memory: questions with answers the nightly council voted for, searchable by question. SQLite is the
+ * truth (WAL, so the nightly process and the server share it); each process keeps the question vectors in memory
+ * and reloads when another connection changed the file (`PRAGMA data_version`). Entries are few (one per verified
+ * fix), so search is an exact scan. No request path writes entries: only the nightly run (`add`), a 👎 (`demote`)
+ * and releases (`setReleaseStatus`).
+ */
+export class VerifiedMemory {
+  readonly #db: Database.Database;
+  readonly #embeddings: EmbeddingsInterface;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  #entries: VerifiedEntry[] = [];
+  readonly #vectors = new Map<string, number[]>();
+  #version = -1;
+  #disposed = false;
+
+  private constructor(db: Database.Database, options: VerifiedMemoryOptions) {
+    this.#db = db;
+    this.#embeddings = options.embeddings;
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  static async create(options: VerifiedMemoryOptions): Promise<VerifiedMemory> {
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(options.path), { recursive: true });
+      db = new Database(options.path);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.pragma("busy_timeout = 5000");
+      db.exec(SCHEMA);
+    } catch (cause) {
+      db?.close();
+      throw new CouncilError("MEMORY_CORRUPT", `Verified memory ${options.path} cannot be opened: ${(cause as Error).message}`, { cause });
+    }
+    const memory = new VerifiedMemory(db, options);
+    await memory.#refresh({ force: true });
+    return memory;
+  }
+
+  /** Adds (or re-verifies) entries; an entry with the same question and answer is updated in place. */
+  async add(inputs: readonly VerifiedEntryInput[]): Promise<VerifiedEntry[]> {
+    this.#alive();
+    const at = this.#now();
+    const parsed = inputs.map((input) => {
+      const result = verifiedEntryInputSchema.safeParse(input);
+      if (!result.success) throw new CouncilError("FRAME_INVALID", `Invalid verified entry: ${result.error.issues[0]?.path.join(".")}: ${result.error.issues[0]?.message}`);
+      return result.data;
+    });
+    const upsert = this.#db.prepare(
+      `INSERT INTO verified (id, question, answer, source, run_id, vote_score, ballots, release, status, trace_ids, note, created_at, updated_at)
+       VALUES (@id, @question, @answer, @source, @run_id, @vote_score, @ballots, @release, @status, @trace_ids, NULL, @at, @at)
+       ON CONFLICT(id) DO UPDATE SET source = excluded.source, run_id = excluded.run_id, vote_score = excluded.vote_score, ballots = excluded.ballots,
+         release = excluded.release, status = excluded.status, trace_ids = excluded.trace_ids, note = NULL, updated_at = excluded.updated_at`,
+    );
+    const ids = parsed.map((entry) => verifiedEntryId(entry.question, entry.answer));
+    this.#db.transaction(() => {
+      parsed.forEach((entry, index) =>
+        upsert.run({
+          id: ids[index],
+          question: entry.question,
+          answer: entry.answer,
+          source: entry.source,
+          run_id: entry.runId,
+          vote_score: entry.voteScore,
+          ballots: JSON.stringify(entry.ballots),
+          release: entry.release,
+          status: entry.status,
+          trace_ids: JSON.stringify(entry.traceIds),
+          at,
+        }),
+      );
+    })();
+    await this.#refresh({ force: true });
+    return ids.map((id) => this.get(id)!);
+  }
+
+  get(id: string): VerifiedEntry | undefined {
+    return this.#entries.find((entry) => entry.id === id);
+  }
+
+  /** Every entry (refreshed from disk first), newest first. */
+  async list(): Promise<VerifiedEntry[]> {
+    this.#alive();
+    await this.#refresh();
+    return [...this.#entries].sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** Entries visible to a turn, most similar question first. */
+  async search(question: string, { k = 3, visibleTo }: { k?: number; visibleTo: VerifiedVisibility }): Promise<VerifiedHit[]> {
+    this.#alive();
+    await this.#refresh();
+    const visible = this.#entries.filter((entry) => entry.status === "active" || (entry.status === "canary" && entry.release === visibleTo.adapterVersion));
+    if (visible.length === 0) return [];
+    const query = await this.#embeddings.embedQuery(question);
+    return visible
+      .map((entry) => ({ entry, score: cosine(query, this.#vectors.get(entry.id) ?? []) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+  }
+
+  /** Remembers that a turn was answered from an entry (so a 👎 on that turn demotes it). */
+  markServed({ traceId, entryId }: { traceId: string; entryId: string }): void {
+    this.#alive();
+    this.#db.prepare("INSERT OR REPLACE INTO served (trace_id, entry_id, at) VALUES (?, ?, ?)").run(traceId, entryId, this.#now());
+  }
+
+  servedBy(traceId: string): string | undefined {
+    this.#alive();
+    return (this.#db.prepare("SELECT entry_id FROM served WHERE trace_id = ?").get(traceId) as { entry_id: string } | undefined)?.entry_id;
+  }
+
+  /** Takes an entry out of service at once (a 👎 on an answer it served). Returns the entry, or undefined when unknown. */
+  async demote({ id, note }: { id: string; note: string }): Promise<VerifiedEntry | undefined> {
+    this.#alive();
+    const changes = this.#db.prepare("UPDATE verified SET status = 'demoted', note = ?, updated_at = ? WHERE id = ?").run(note, this.#now(), id).changes;
+    await this.#refresh({ force: true });
+    if (changes > 0) this.#logger.warn({ entry: id, note }, "verified entry demoted");
+    return this.get(id);
+  }
+
+  /**
+   * Moves a release's entries between states: `canary → active` when the release is promoted, `canary|active →
+   * withdrawn` when it is rolled back. Demoted entries stay demoted. Returns how many entries changed.
+   */
+  async setReleaseStatus({ release, to, note }: { release: string; to: "active" | "withdrawn"; note?: string }): Promise<number> {
+    this.#alive();
+    const from = to === "active" ? ["canary"] : ["canary", "active"];
+    const changes = this.#db
+      .prepare(`UPDATE verified SET status = ?, note = ?, updated_at = ? WHERE release = ? AND status IN (${from.map(() => "?").join(", ")})`)
+      .run(to, note ?? null, this.#now(), release, ...from).changes;
+    await this.#refresh({ force: true });
+    return changes;
+  }
+
+  counts(): Record<VerifiedStatus, number> {
+    const counts = { canary: 0, active: 0, demoted: 0, withdrawn: 0 };
+    for (const entry of this.#entries) counts[entry.status] += 1;
+    return counts;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#db.close();
+  }
+
+  /** Reloads rows when another connection changed the file since the last load (or `force`, after our own writes); embeds new questions. */
+  async #refresh({ force = false }: { force?: boolean } = {}): Promise<void> {
+    const version = this.#db.pragma("data_version", { simple: true }) as number;
+    if (!force && version === this.#version) return;
+    const rows = this.#db.prepare("SELECT * FROM verified").all() as EntryRow[];
+    this.#entries = rows.map(fromRow);
+    const missing = this.#entries.filter((entry) => !this.#vectors.has(entry.id));
+    if (missing.length > 0) {
+      const vectors = await this.#embeddings.embedDocuments(missing.map((entry) => entry.question));
+      missing.forEach((entry, index) => this.#vectors.set(entry.id, vectors[index]!));
+    }
+    this.#version = version;
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw new CouncilError("BACKEND_UNAVAILABLE", "Verified memory was disposed.");
+  }
+}
+
+function fromRow(row: EntryRow): VerifiedEntry {
+  return {
+    id: row.id,
+    question: row.question,
+    answer: row.answer,
+    source: row.source,
+    runId: row.run_id,
+    voteScore: row.vote_score,
+    ballots: JSON.parse(row.ballots) as VerifiedEntry["ballots"],
+    release: row.release,
+    status: row.status,
+    traceIds: JSON.parse(row.trace_ids) as string[],
+    note: row.note,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let normA = 0;
+  let normB = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    dot += a[i]! * b[i]!;
+    normA += a[i]! * a[i]!;
+    normB += b[i]! * b[i]!;
+  }
+  return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
+}
