@@ -2,6 +2,8 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
+import type { ImprovePorts } from "../graphs/improve/index.js";
+import type { VerifiedMemory } from "../memory/index.js";
 import type { AdapterHost, CouncilChatModel } from "../models/index.js";
 import { createTrainer } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
@@ -18,6 +20,11 @@ export interface CouncilRuntimeBundle {
   serving: AdapterServing | null;
   chatModel: CouncilChatModel;
   embeddings: EmbeddingsInterface;
+}
+
+/** The nightly loop's ports with verified memory attached (the night releases accepted answers into it). */
+function withVerified(verified: VerifiedMemory, ports: ImprovePorts): ImprovePorts {
+  return Object.assign(ports, { verified });
 }
 
 function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost {
@@ -62,7 +69,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
           config,
           metrics,
           logger,
-          ports: await createImprovementPorts({
+          ports: withVerified(verified, await createImprovementPorts({
             config,
             chatModel,
             embeddings,
@@ -74,7 +81,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
             metrics,
             logger,
             ...(serving ? { onCanaryState: (state) => void serving.applyCanary(state) } : {}),
-          }),
+          })),
         })
       : null;
     if (improvement === null) logger.warn({ backend: config.model.backend }, "this backend cannot load LoRA adapters in slots: the nightly loop is off");

@@ -56,6 +56,8 @@ export class Improvement {
       maxUserShare: config.training.maxUserShare,
       minSuccessDelta: config.improve.gateMinSuccessDelta,
       maxLatencyRatio: config.improve.gateMaxLatencyRatio,
+      channels: config.improve.channels,
+      reuseThreshold: config.agents.verifiedReuseThreshold,
       metrics,
       logger,
     });

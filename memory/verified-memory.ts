@@ -199,6 +199,12 @@ export class VerifiedMemory {
       .slice(0, k);
   }
 
+  /** Cosine similarity of two questions under this memory's embeddings (the reuse threshold's scale). */
+  async similarity(a: string, b: string): Promise<number> {
+    const [x, y] = await this.#embeddings.embedDocuments([a, b]);
+    return cosine(x!, y!);
+  }
+
   /** Remembers that a turn was answered from an entry (so a 👎 on that turn demotes it). */
   markServed({ traceId, entryId }: { traceId: string; entryId: string }): void {
     this.#alive();

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
-import type { MemoryStore, TurnRecord } from "../../memory/types.js";
+import { VerifiedMemory, type MemoryStore, type TurnRecord } from "../../memory/index.js";
+import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
 import { createImproveGraph, IMPROVE_NODES } from "./improve-graph.js";
 import { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
@@ -30,7 +31,7 @@ function memoryOf(turns: TurnRecord[]): MemoryStore {
 const ANSWER_BY_QUESTION: Record<string, string> = { "how do i list files": "Use ls -la to list files.", "how do i extract a tar": "Use tar -xf archive.tar to extract." };
 const knownAnswer = (question: string) => ANSWER_BY_QUESTION[question.toLowerCase().replace(/\?$/, "")];
 
-async function setup({ turns, policy = "auto" as const, goodAdapter = true, crashAt, override = {} }: { turns: TurnRecord[]; policy?: "auto" | "approve"; goodAdapter?: boolean; crashAt?: string; override?: Partial<ImprovePorts> }) {
+async function setup({ turns, policy = "auto" as const, goodAdapter = true, crashAt, override = {}, channels }: { turns: TurnRecord[]; policy?: "auto" | "approve"; goodAdapter?: boolean; crashAt?: string; override?: Partial<ImprovePorts>; channels?: Array<"memory" | "adapter"> }) {
   const root = await mkdtemp(join(tmpdir(), "improve-"));
   const calls = { train: 0, publish: new Set<string>(), canary: 0 };
   let crashed = false;
@@ -68,6 +69,7 @@ async function setup({ turns, policy = "auto" as const, goodAdapter = true, cras
     createImproveGraph({
       ports, store, runsDir, policy, checkpointer: SqliteSaver.fromConnString(join(root, "checkpoints.sqlite")),
       criticThreshold: 0.5, harvestMinBatch: 1, maxPerUserPerDay: 50, maxUserShare: 1, minSuccessDelta: 0.03, maxLatencyRatio: 1.1,
+      ...(channels ? { channels } : {}),
       onNode: (node, phase) => {
         if (`${node}:${phase}` === crashAt && !crashed) {
           crashed = true;
@@ -177,5 +179,104 @@ describe("improvement graph", () => {
     const done = await resolveApproval({ graph: makeGraph(), store, runsDir, runId: paused.runId, decision: "reject", reason: "not tonight" });
     expect(done).toMatchObject({ outcome: "rejected", reasons: ["not tonight"] });
     expect(existsSync(join(root, "runs", paused.runId, "summary.json"))).toBe(true);
+  });
+});
+
+describe("improvement graph: verified memory released with the adapter", () => {
+  const openVerified = async () => VerifiedMemory.create({ path: join(await mkdtemp(join(tmpdir(), "verified-")), "verified.sqlite"), embeddings: new HashEmbeddings({ dimensions: 256 }) });
+  const statuses = async (verified: VerifiedMemory) => (await verified.list()).map((entry) => `${entry.question} → ${entry.status} @${entry.release} (${entry.source})`).sort();
+
+  it("accepted rewrites enter the canary with the adapter and are promoted with it", async () => {
+    const verified = await openVerified();
+    let duringCanary: string[] = [];
+    const { run, runsDir } = await setup({
+      turns: failures,
+      override: {
+        verified,
+        canary: async () => {
+          duringCanary = await statuses(verified);
+          // canary users see them, stable users do not
+          expect((await verified.search("how do I list files", { visibleTo: { adapterVersion: "abc123" } })).length).toBeGreaterThan(0);
+          expect(await verified.search("how do I list files", { visibleTo: { adapterVersion: null } })).toEqual([]);
+          return { outcome: "promoted", reason: "canary healthy" };
+        },
+      },
+    });
+    const summary = await run();
+    expect(summary.outcome).toBe("promoted");
+    expect(duringCanary).toEqual(["How do I extract a tar → canary @abc123 (agent0)", "how do I list files? → canary @abc123 (agent0)"]);
+    expect(await statuses(verified)).toEqual(["How do I extract a tar → active @abc123 (agent0)", "how do I list files? → active @abc123 (agent0)"]);
+    expect(summary.memory).toMatchObject({ candidates: 2, released: 2, release: "abc123", status: "active" });
+    const gate = JSON.parse(await readFile(join(runsDir, summary.runId, "gate.json"), "utf8")) as { released: unknown };
+    expect(gate.released).toEqual({ adapter: true, memory: true, entries: 2 });
+    await verified.dispose();
+  });
+
+  it("a canary rollback withdraws the entries it brought", async () => {
+    const verified = await openVerified();
+    const { run } = await setup({ turns: failures, override: { verified, canary: async () => ({ outcome: "rolled-back", reason: "canary 0% < 85%" }) } });
+    const summary = await run();
+    expect(summary.outcome).toBe("rolled-back");
+    expect(await statuses(verified)).toEqual(["How do I extract a tar → withdrawn @abc123 (agent0)", "how do I list files? → withdrawn @abc123 (agent0)"]);
+    expect(await verified.search("how do I list files", { visibleTo: { adapterVersion: "abc123" } })).toEqual([]);
+    await verified.dispose();
+  });
+
+  it("when the gate stops the adapter, entries that pass their own gate are still released (memory only), and gate.json says which parts", async () => {
+    const verified = await openVerified();
+    const { run, runsDir, calls } = await setup({ turns: failures, goodAdapter: false, override: { verified } });
+    const summary = await run();
+    expect(summary.outcome).toBe("gate-failed");
+    expect(calls.publish.size).toBe(0);
+    expect(summary.memory).toMatchObject({ released: 2, release: `memory:${summary.runId}`, status: "active" });
+    expect(summary.reasons.join()).toMatch(/verified memory: released 2/);
+    const gate = JSON.parse(await readFile(join(runsDir, summary.runId, "gate.json"), "utf8")) as { released: unknown };
+    expect(gate.released).toEqual({ adapter: false, memory: true, entries: 2 });
+    expect((await verified.search("how do i list files", { visibleTo: { adapterVersion: null } }))[0]!.entry.answer).toBe("Use ls -la to list files.");
+    await verified.dispose();
+  });
+
+  it("channels=memory: no training, the accepted answers are verified at once", async () => {
+    const verified = await openVerified();
+    const { run, calls } = await setup({ turns: failures, channels: ["memory"], override: { verified } });
+    const summary = await run();
+    expect(summary.outcome).toBe("memory-only");
+    expect(calls.train).toBe(0);
+    expect(await statuses(verified)).toEqual([`How do I extract a tar → active @memory:${summary.runId} (agent0)`, `how do I list files? → active @memory:${summary.runId} (agent0)`]);
+    await verified.dispose();
+  });
+
+  it("channels=adapter: nothing enters verified memory", async () => {
+    const verified = await openVerified();
+    const { run } = await setup({ turns: failures, channels: ["adapter"], override: { verified } });
+    expect((await run()).outcome).toBe("promoted");
+    expect(await verified.list()).toEqual([]);
+    await verified.dispose();
+  });
+
+  it("a 👍 alone verifies nothing: the council votes on rated answers, and only what it accepts is verified (source rated)", async () => {
+    const verified = await openVerified();
+    const rated = [
+      turn({ traceId: "r1", question: "What is the VPN address", answer: "Connect to vpn.example.com with the VPN client.", success: true, score: 0.9, feedback: { rating: 1, at: 1 }, createdAt: 5_000 }),
+      turn({ traceId: "r2", question: "How do I reboot", answer: "Run `rm -rf /`", success: true, score: 0.9, feedback: { rating: 1, at: 1 }, createdAt: 6_000 }),
+    ];
+    const votedOn: string[] = [];
+    const { run } = await setup({
+      turns: rated,
+      channels: ["memory"],
+      override: {
+        verified,
+        vote: async (item, candidates) => {
+          votedOn.push(`${item.question}: ${candidates.map((c) => c.source).join()}`);
+          const accepted = !candidates[0]!.text.includes("rm -rf");
+          return { itemId: item.id, accepted, winnerId: candidates[0]!.id, winnerScore: accepted ? 0.8 : 0.1, ballots: [], reason: "vote" };
+        },
+      },
+    });
+    const summary = await run();
+    expect(votedOn.sort()).toEqual(["How do I reboot: rated", "What is the VPN address: rated"]);
+    expect(summary.outcome).toBe("memory-only");
+    expect(await statuses(verified)).toEqual([`What is the VPN address → active @memory:${summary.runId} (rated)`]);
+    await verified.dispose();
   });
 });

@@ -7,9 +7,10 @@ import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "
 import { buildDataset, type AcceptedExample, type FilterReport } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
 import { harvestFailures } from "./harvest.js";
+import { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 import type { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
-import type { Candidate, EvalCase, GateReport, HarvestItem, RunOutcome, TrainingResult, VoteDecision } from "./types.js";
+import type { Candidate, EvalCase, GateReport, HarvestItem, MemoryReleaseInfo, RunOutcome, TrainingResult, VoteDecision } from "./types.js";
 
 const replace = <T>(initial: () => T) => Annotation<T>({ reducer: (_old, next) => next, default: initial });
 
@@ -19,8 +20,13 @@ export const ImproveStateAnnotation = Annotation.Root({
   until: replace<number>(() => 0),
   harvested: replace<HarvestItem[]>(() => []),
   harvestFilters: replace<FilterReport[]>(() => []),
+  /** Answers users rated 👍, for the council to verify (never training data by themselves). */
+  rated: replace<HarvestItem[]>(() => []),
   candidates: replace<Candidate[]>(() => []),
   decisions: replace<VoteDecision[]>(() => []),
+  ratedDecisions: replace<VoteDecision[]>(() => []),
+  memoryGate: replace<MemoryGateReport | null>(() => null),
+  memoryRelease: replace<MemoryReleaseInfo | null>(() => null),
   datasetInfo: replace<{ dir: string; sha256: string; examples: number } | null>(() => null),
   training: replace<TrainingResult | null>(() => null),
   gateReport: replace<GateReport | null>(() => null),
@@ -45,13 +51,17 @@ export interface ImproveGraphOptions {
   maxUserShare: number;
   minSuccessDelta: number;
   maxLatencyRatio: number;
+  /** What a night may release. @default ["memory", "adapter"] (memory only when ports.verified is set) */
+  channels?: ReadonlyArray<"memory" | "adapter">;
+  /** Question similarity at which a verified entry answers a turn (the memory gate checks cases above it). @default 0.9 */
+  reuseThreshold?: number;
   metrics?: CouncilMetrics;
   logger?: Logger;
   /** Test hook: called when a node starts and when its work is done, before the checkpoint (crash-resume tests throw from it). */
   onNode?: (node: string, phase: "start" | "end", state: ImproveState) => void | Promise<void>;
 }
 
-export const IMPROVE_NODES = ["harvest", "rewrite", "vote", "dataset", "train", "gate", "approve", "deploy", "canary"] as const;
+export const IMPROVE_NODES = ["harvest", "rewrite", "vote", "verify", "dataset", "train", "gate", "approve", "deploy", "canary"] as const;
 
 const approvalSchema = z.union([z.literal("approve"), z.literal("reject"), z.object({ decision: z.enum(["approve", "reject"]), reason: z.string().optional() })]);
 
@@ -61,8 +71,24 @@ const approvalSchema = z.union([z.literal("approve"), z.literal("reject"), z.obj
  * reused when complete, publishing is content-addressed, accepted examples are written once per run.
  */
 export function createImproveGraph(options: ImproveGraphOptions) {
-  const { ports, store, runsDir, checkpointer, policy, metrics, logger = silentLogger, onNode } = options;
+  const { ports, store, runsDir, checkpointer, policy, metrics, logger = silentLogger, onNode, channels = ["memory", "adapter"], reuseThreshold = 0.9 } = options;
+  const memoryChannel = channels.includes("memory") && ports.verified !== undefined;
+  const adapterChannel = channels.includes("adapter");
   const runDir = (state: ImproveState) => join(runsDir, state.runId);
+  /** Releases tonight's gated entries without an adapter (active at once), when the adapter will not carry them. */
+  const releaseMemoryOnly = async (state: ImproveState): Promise<MemoryReleaseInfo | null> => {
+    const gate = state.memoryGate;
+    if (!memoryChannel || gate === null) return state.memoryRelease;
+    const release = `memory:${state.runId}`;
+    const released = await writeRelease({ verified: ports.verified!, entries: gate.kept, release, status: "active" });
+    const info: MemoryReleaseInfo = { ...releaseBase(gate), released, release: released > 0 ? release : null, status: released > 0 ? "active" : null };
+    await writeReleaseJson(state, info, "memory only (the adapter does not ship tonight)");
+    return info;
+  };
+  const writeReleaseJson = async (state: ImproveState, memory: MemoryReleaseInfo, adapter: string) => {
+    await mkdir(runDir(state), { recursive: true });
+    await writeFile(join(runDir(state), "release.json"), JSON.stringify({ adapter, memory }, null, 2));
+  };
   const enter = async (node: string, state: ImproveState) => {
     logger.info({ runId: state.runId, node }, "improve node started");
     await onNode?.(node, "start", state);
@@ -88,42 +114,74 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       maxUserShare: options.maxUserShare,
     });
     metrics?.harvestedItems.inc(result.items.length);
-    if (result.items.length < options.harvestMinBatch) {
-      return { harvested: result.items, harvestFilters: result.filters, outcome: "nothing-to-do" as const, reasons: [`${result.items.length} failure(s) harvested from ${result.turns} failed turn(s); minimum batch is ${options.harvestMinBatch}`] };
+    const rated = memoryChannel ? await harvestRated({ memory: ports.memory, since: state.since, until: state.until, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }] }) : [];
+    if (result.items.length < options.harvestMinBatch && rated.length === 0) {
+      return { harvested: result.items, harvestFilters: result.filters, rated, outcome: "nothing-to-do" as const, reasons: [`${result.items.length} failure(s) harvested from ${result.turns} failed turn(s); minimum batch is ${options.harvestMinBatch}`] };
     }
-    return { harvested: result.items, harvestFilters: result.filters };
+    return { harvested: result.items, harvestFilters: result.filters, rated };
   };
 
   const rewrite = async (state: ImproveState) => {
     await enter("rewrite", state);
     const candidates: Candidate[] = [];
     for (const item of state.harvested) candidates.push(...(await ports.rewrite(item)));
+    // A 👍 answer is its own (only) candidate: the council decides whether it is verified.
+    for (const item of state.rated) candidates.push({ id: `${item.id}:rated`, itemId: item.id, text: item.ratedAnswer!, source: "rated" });
     return { candidates };
   };
 
   const vote = async (state: ImproveState) => {
     await enter("vote", state);
-    const decisions: VoteDecision[] = [];
-    for (const item of state.harvested) {
-      const mine = state.candidates.filter((candidate) => candidate.itemId === item.id);
-      if (mine.length === 0) {
-        decisions.push({ itemId: item.id, accepted: false, winnerId: null, winnerScore: 0, ballots: [], reason: "no candidates" });
-        continue;
+    const voteOn = async (items: readonly HarvestItem[]) => {
+      const out: VoteDecision[] = [];
+      for (const item of items) {
+        const mine = state.candidates.filter((candidate) => candidate.itemId === item.id);
+        if (mine.length === 0) {
+          out.push({ itemId: item.id, accepted: false, winnerId: null, winnerScore: 0, ballots: [], reason: "no candidates" });
+          continue;
+        }
+        try {
+          out.push(await ports.vote(item, mine));
+        } catch (error) {
+          if (!isCouncilError(error, "QUORUM_NOT_REACHED")) throw error;
+          out.push({ itemId: item.id, accepted: false, winnerId: null, winnerScore: 0, ballots: [], reason: error.message });
+        }
       }
-      try {
-        decisions.push(await ports.vote(item, mine));
-      } catch (error) {
-        if (!isCouncilError(error, "QUORUM_NOT_REACHED")) throw error;
-        decisions.push({ itemId: item.id, accepted: false, winnerId: null, winnerScore: 0, ballots: [], reason: error.message });
-      }
-    }
-    for (const decision of decisions) metrics?.votes.inc({ decision: decision.accepted ? "accepted" : "rejected" });
+      return out;
+    };
+    const decisions = await voteOn(state.harvested);
+    const ratedDecisions = await voteOn(state.rated);
+    for (const decision of [...decisions, ...ratedDecisions]) metrics?.votes.inc({ decision: decision.accepted ? "accepted" : "rejected" });
     await mkdir(runDir(state), { recursive: true });
-    await writeFile(join(runDir(state), "ballots.json"), JSON.stringify(decisions, null, 2));
-    if (!decisions.some((decision) => decision.accepted)) {
-      return { decisions, outcome: "nothing-to-do" as const, reasons: ["the council accepted no rewrite"] };
+    await writeFile(join(runDir(state), "ballots.json"), JSON.stringify([...decisions, ...ratedDecisions], null, 2));
+    if (![...decisions, ...(memoryChannel ? ratedDecisions : [])].some((decision) => decision.accepted)) {
+      return { decisions, ratedDecisions, outcome: "nothing-to-do" as const, reasons: ["the council accepted no rewrite"] };
     }
-    return { decisions };
+    return { decisions, ratedDecisions };
+  };
+
+  /** Verified-memory candidates from what the vote accepted, through their own gate; released here when no adapter will carry them. */
+  const verify = async (state: ImproveState) => {
+    await enter("verify", state);
+    const trainable = adapterChannel && state.decisions.some((decision) => decision.accepted);
+    if (!memoryChannel) return trainable ? {} : { outcome: "nothing-to-do" as const, reasons: ["the council accepted no rewrite to train on, and verified memory is off"] };
+    const gatePath = join(runDir(state), "memory-gate.json");
+    let gate: MemoryGateReport;
+    if (existsSync(gatePath)) gate = JSON.parse(await readFile(gatePath, "utf8")) as MemoryGateReport;
+    else {
+      const entries = verifiedCandidates({ runId: state.runId, items: [...state.harvested, ...state.rated], candidates: state.candidates, decisions: [...state.decisions, ...state.ratedDecisions] });
+      const accepted = (await store.accepted()).map((row) => row.example);
+      gate = await memoryGate({
+        entries,
+        suites: { holdout: ports.evalSets.holdout, regression: await regressionCases(ports, accepted), safety: ports.evalSets.safety },
+        similarity: (a, b) => ports.verified!.similarity(a, b),
+        reuseThreshold,
+      });
+      await writeFile(gatePath, JSON.stringify(gate, null, 2));
+    }
+    if (trainable) return { memoryGate: gate };
+    const memoryRelease = await releaseMemoryOnly({ ...state, memoryGate: gate });
+    return { memoryGate: gate, memoryRelease, outcome: "memory-only" as const, reasons: [`released ${memoryRelease?.released ?? 0} verified entr(ies) without an adapter (${adapterChannel ? "no rewrite to train on" : "adapter channel off"})`] };
   };
 
   const dataset = async (state: ImproveState) => {
@@ -187,7 +245,12 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       await writeFile(gatePath, JSON.stringify(report, null, 2));
     }
     for (const suite of report.suites) metrics?.evalScore.set({ suite: suite.suite }, suite.successCandidate);
-    if (!report.passed) return { gateReport: report, outcome: "gate-failed" as const, reasons: report.reasons };
+    if (!report.passed) {
+      const memoryRelease = await releaseMemoryOnly(state);
+      const released = memoryRelease?.released ?? 0;
+      await writeFile(gatePath, JSON.stringify({ ...report, released: { adapter: false, memory: released > 0, entries: released } }, null, 2));
+      return { gateReport: report, memoryRelease, outcome: "gate-failed" as const, reasons: [...report.reasons, ...(memoryChannel ? [`verified memory: released ${released} entr(ies) on their own gate`] : [])] };
+    }
     return { gateReport: report };
   };
 
@@ -196,7 +259,10 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     if (policy === "auto") return { approval: "approved" as const };
     const answer = approvalSchema.parse(interrupt({ runId: state.runId, question: "approve this adapter?", gate: state.gateReport }));
     const decision = typeof answer === "string" ? answer : answer.decision;
-    if (decision === "reject") return { approval: "rejected" as const, outcome: "rejected" as const, reasons: [typeof answer === "string" ? "rejected by operator" : (answer.reason ?? "rejected by operator")] };
+    if (decision === "reject") {
+      const memoryRelease = await releaseMemoryOnly(state);
+      return { approval: "rejected" as const, memoryRelease, outcome: "rejected" as const, reasons: [typeof answer === "string" ? "rejected by operator" : (answer.reason ?? "rejected by operator")] };
+    }
     return { approval: "approved" as const };
   };
 
@@ -204,13 +270,29 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     await enter("deploy", state);
     const { version } = await ports.publish({ adapterDir: state.training!.adapterDir, gate: state.gateReport! });
     metrics?.deployments.inc();
-    return { version };
+    // The release is the adapter plus its verified entries: they enter the canary together.
+    const gate = state.memoryGate;
+    if (!memoryChannel || gate === null) return { version };
+    const released = await writeRelease({ verified: ports.verified!, entries: gate.kept, release: version, status: "canary" });
+    const memoryRelease: MemoryReleaseInfo = { ...releaseBase(gate), released, release: version, status: "canary" };
+    await writeReleaseJson(state, memoryRelease, `adapter ${version} (canary)`);
+    const gatePath = join(runDir(state), "gate.json");
+    if (existsSync(gatePath)) await writeFile(gatePath, JSON.stringify({ ...state.gateReport, released: { adapter: true, memory: released > 0, entries: released } }, null, 2));
+    return { version, memoryRelease };
   };
 
   const canary = async (state: ImproveState) => {
     await enter("canary", state);
     const result = await ports.canary({ version: state.version! });
-    return { outcome: result.outcome, reasons: [result.reason] };
+    // Promoted together, rolled back together.
+    let memoryRelease = state.memoryRelease;
+    if (memoryChannel && memoryRelease !== null && memoryRelease.release === state.version) {
+      const to = result.outcome === "promoted" ? ("active" as const) : ("withdrawn" as const);
+      await ports.verified!.setReleaseStatus({ release: state.version!, to, note: result.reason });
+      memoryRelease = { ...memoryRelease, status: to };
+      await writeReleaseJson(state, memoryRelease, `adapter ${state.version} ${result.outcome}`);
+    }
+    return { outcome: result.outcome, reasons: [result.reason], memoryRelease };
   };
 
   const continueUnlessDone = (next: string) => (state: ImproveState) => (state.outcome === null ? next : END);
@@ -219,6 +301,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     .addNode("harvest", node("harvest", harvest))
     .addNode("rewrite", node("rewrite", rewrite))
     .addNode("vote", node("vote", vote))
+    .addNode("verify", node("verify", verify))
     .addNode("dataset", node("dataset", dataset))
     .addNode("train", node("train", train))
     .addNode("gate", node("gate", gate))
@@ -228,7 +311,8 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     .addEdge(START, "harvest")
     .addConditionalEdges("harvest", continueUnlessDone("rewrite"), ["rewrite", END])
     .addEdge("rewrite", "vote")
-    .addConditionalEdges("vote", continueUnlessDone("dataset"), ["dataset", END])
+    .addConditionalEdges("vote", continueUnlessDone("verify"), ["verify", END])
+    .addConditionalEdges("verify", continueUnlessDone("dataset"), ["dataset", END])
     .addEdge("dataset", "train")
     .addEdge("train", "gate")
     .addConditionalEdges("gate", continueUnlessDone("approve"), ["approve", END])
@@ -237,6 +321,8 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     .addEdge("canary", END)
     .compile({ checkpointer });
 }
+
+const releaseBase = (gate: MemoryGateReport) => ({ candidates: gate.kept.length + gate.dropped.length, dropped: gate.dropped.map(({ question, reason }) => ({ question, reason })) });
 
 /** Earlier nights' accepted answers plus every turn that passed in memory, one case per question. */
 async function regressionCases(ports: ImprovePorts, earlier: readonly AcceptedExample[]): Promise<EvalCase[]> {

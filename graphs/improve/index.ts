@@ -6,3 +6,5 @@ export { runGate, type AnswerPort, type GateOptions, type GateSuites } from "./g
 export { judgeAnswer, tokenF1, REFERENCE_F1_PASS } from "./judge.js";
 export type { ImprovePorts } from "./ports.js";
 export type { Ballot, Candidate, EvalCase, GateReport, HarvestItem, RunOutcome, SuiteReport, TrainingResult, VoteDecision } from "./types.js";
+export { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
+export type { MemoryReleaseInfo } from "./types.js";

@@ -1,4 +1,4 @@
-import type { MemoryStore } from "../../memory/types.js";
+import type { MemoryStore, VerifiedMemory } from "../../memory/index.js";
 import type { TemplateMessage } from "../../models/prompt-template.js";
 import type { AnswerPort } from "./gate.js";
 import type { Candidate, EvalCase, GateReport, HarvestItem, VoteDecision } from "./types.js";
@@ -9,6 +9,8 @@ import type { Candidate, EvalCase, GateReport, HarvestItem, VoteDecision } from 
  */
 export interface ImprovePorts {
   memory: MemoryStore;
+  /** Verified memory the night releases accepted answers into (absent: the memory channel is off). */
+  verified?: VerifiedMemory;
   /** Agent-0: candidate rewrites (LLM rewrite with KB context, KB-grounded answer, the user's correction). */
   rewrite(item: HarvestItem): Promise<Candidate[]>;
   /** Every council member casts a ballot per candidate; quorum and tally decide. */

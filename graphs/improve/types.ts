@@ -13,13 +13,15 @@ export interface HarvestItem {
   category: FailureCategory | null;
   /** The user's correction, when one came with a 👎. */
   correction?: string;
+  /** For an answer users rated 👍 (not a failure): the answer the council votes on. */
+  ratedAnswer?: string;
 }
 
 export interface Candidate {
   id: string;
   itemId: string;
   text: string;
-  source: "llm" | "knowledge-base" | "correction";
+  source: "llm" | "knowledge-base" | "correction" | "rated";
 }
 
 export interface Ballot {
@@ -73,7 +75,20 @@ export interface GateReport {
   current?: string;
 }
 
-export type RunOutcome = "promoted" | "rolled-back" | "gate-failed" | "nothing-to-do" | "rejected" | "awaiting-approval" | "failed";
+/** `memory-only`: verified entries were released without an adapter (adapter channel off, nothing to train, or the adapter stopped). */
+export type RunOutcome = "promoted" | "rolled-back" | "gate-failed" | "nothing-to-do" | "rejected" | "awaiting-approval" | "failed" | "memory-only";
+
+/** What a night released into verified memory. */
+export interface MemoryReleaseInfo {
+  /** Accepted by the vote. */
+  candidates: number;
+  /** Passed their own gate and were written. */
+  released: number;
+  dropped: Array<{ question: string; reason: string }>;
+  /** Adapter version, or `memory:<runId>` for a memory-only release; null when nothing was released. */
+  release: string | null;
+  status: "canary" | "active" | "withdrawn" | null;
+}
 
 export interface TrainingResult {
   adapterDir: string;
