@@ -50,6 +50,16 @@ export interface CycleResult {
   accepted: number;
   training_seconds: number;
   cycle_seconds: number;
+  /** The night's outcome (promoted, gate-failed, memory-only, …). */
+  outcome?: string;
+  /** Shares of today's traffic answers by source: verified memory, an adapter, the base model, a knowledge-base fallback. */
+  served?: { memory: number; adapter: number; base: number; fallback: number };
+  /** Verified entries the night released. */
+  verified_released?: number;
+  /** Share of harvested failures with at least one right candidate (bench regexes). */
+  right_candidate_share?: number | null;
+  vote_precision?: number | null;
+  vote_recall?: number | null;
 }
 
 export interface ImproveResults {

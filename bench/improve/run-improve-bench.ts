@@ -7,6 +7,7 @@ import { renderChart } from "./chart.js";
 import { freePort, runNightlyOnce, startCouncilServer, type NightlySummary } from "./council-process.js";
 import { cycleResult, successRate, type DayOutcome, type ImproveResults } from "./cycle-stats.js";
 import type { BenchItem } from "./items.js";
+import { nightQuality } from "./night-quality.js";
 import { askAndRate, type AskedItem } from "./simulated-user.js";
 
 export type TrafficItem = BenchItem & { answer?: string };
@@ -30,6 +31,8 @@ export interface ImproveBenchOptions {
   workDir?: string;
   /** Keep the scratch folder. @default false */
   keepWork?: boolean;
+  /** What a night may release (COUNCIL_IMPROVE_CHANNELS). @default ["memory", "adapter"] */
+  channels?: ReadonlyArray<"memory" | "adapter">;
   /** Extra environment for the server and nightly processes (COUNCIL_*), on top of the current one. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -48,18 +51,34 @@ function unitHash(text: string): number {
   return (hash >>> 0) / 2 ** 32;
 }
 
-async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>, progress?: (done: number, total: number) => void): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let done = 0;
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
       while (next < items.length) {
         const index = next++;
         results[index] = await work(items[index]!, index);
+        progress?.(++done, items.length);
       }
     }),
   );
   return results;
+}
+
+const fmtShare = (share: number | null) => (share === null ? "n/a" : `${(100 * share).toFixed(1)} %`);
+
+/** Shares of a day's answers by where they came from. */
+function servedShares(asked: readonly AskedItem[]): { memory: number; adapter: number; base: number; fallback: number } {
+  const total = Math.max(1, asked.length);
+  const count = (test: (entry: AskedItem) => boolean) => Math.round((asked.filter(test).length / total) * 1000) / 1000;
+  return {
+    memory: count((entry) => entry.source === "memory"),
+    adapter: count((entry) => entry.source === "model" && entry.adapter !== null),
+    base: count((entry) => entry.source === "model" && entry.adapter === null),
+    fallback: count((entry) => entry.source === "fallback"),
+  };
 }
 
 const outcomeOf = (asked: readonly AskedItem[]): DayOutcome => new Map(asked.map((entry) => [entry.id, entry.passed]));
@@ -70,7 +89,7 @@ const outcomeOf = (asked: readonly AskedItem[]): DayOutcome => new Map(asked.map
  * keep sending traffic during its canary), then the next day. Writes results.json, chart.svg and details.json.
  */
 export async function runImproveBench(options: ImproveBenchOptions): Promise<ImproveResults> {
-  const { traffic, eval: evalItems, kbPages = [], cycles, corrections = 0, concurrency = 2, users = 40, keepWork = false, log = () => {} } = options;
+  const { traffic, eval: evalItems, kbPages = [], cycles, corrections = 0, concurrency = 2, users = 40, keepWork = false, log = () => {}, channels = ["memory", "adapter"] } = options;
   if (!Number.isInteger(cycles) || cycles < 1) throw new CouncilError("CONFIG_INVALID", `--cycles must be a positive integer, got ${cycles}.`);
   if (!(corrections >= 0 && corrections <= 1)) throw new CouncilError("CONFIG_INVALID", `--corrections must be in [0, 1], got ${corrections}.`);
   if (traffic.length === 0 || evalItems.length === 0) throw new CouncilError("DATASET_EMPTY", "The benchmark needs at least one traffic and one eval item.");
@@ -104,6 +123,7 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
     COUNCIL_PORT: String(port),
     COUNCIL_ADMIN_TOKEN: randomBytes(16).toString("hex"),
     COUNCIL_IMPROVE_POLICY: "auto",
+    COUNCIL_IMPROVE_CHANNELS: channels.join(","),
     COUNCIL_EVAL_HOLDOUT: resolve(options.evalFile),
     ...(kbPages.length > 0 ? { COUNCIL_KB_EXTRA_DIRS: kbDir } : {}),
   };
@@ -113,13 +133,32 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
   const server = await startCouncilServer({ env, port, logFile });
   log(`server ready on ${server.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+  /** A progress line every 10 % (and at the end): a bench that runs an hour silently looks hung. */
+  const progress = (label: string) => {
+    const startedAt = performance.now();
+    let lastDecile = -1;
+    return (done: number, total: number) => {
+      const decile = Math.floor((10 * done) / total);
+      if (decile === lastDecile && done < total) return;
+      lastDecile = decile;
+      const elapsed = (performance.now() - startedAt) / 1000;
+      const eta = done === 0 ? 0 : (elapsed / done) * (total - done);
+      log(`${label}: ${done}/${total} (${elapsed.toFixed(0)} s, ETA ${eta.toFixed(0)} s)`);
+    };
+  };
   const askDay = async (day: number): Promise<DayRecord> => {
-    const trafficAsked = await pool(traffic, concurrency, (item, index) => {
-      const user = `sim-user-${index % users}`;
-      return askAndRate({ item, url: server.wsUrl, token: user, sessionId: `${user}-day${day}`, correct: unitHash(`${item.id}:${day}`) < corrections });
-    });
-    const evalAsked = await pool(evalItems, concurrency, (item) => askAndRate({ item, url: server.wsUrl, token: "sim-eval", sessionId: `eval-day${day}`, rate: false }));
-    log(`day ${day}: traffic ${(successRate(outcomeOf(trafficAsked)) * 100).toFixed(1)} %, eval ${(successRate(outcomeOf(evalAsked)) * 100).toFixed(1)} %`);
+    const trafficAsked = await pool(
+      traffic,
+      concurrency,
+      (item, index) => {
+        const user = `sim-user-${index % users}`;
+        return askAndRate({ item, url: server.wsUrl, token: user, sessionId: `${user}-day${day}`, correct: unitHash(`${item.id}:${day}`) < corrections });
+      },
+      progress(`day ${day} traffic`),
+    );
+    const evalAsked = await pool(evalItems, concurrency, (item) => askAndRate({ item, url: server.wsUrl, token: "sim-eval", sessionId: `eval-day${day}`, rate: false }), progress(`day ${day} eval`));
+    const served = servedShares(trafficAsked);
+    log(`day ${day}: traffic ${(successRate(outcomeOf(trafficAsked)) * 100).toFixed(1)} %, eval ${(successRate(outcomeOf(evalAsked)) * 100).toFixed(1)} % (traffic served: memory ${fmtShare(served.memory)}, adapter ${fmtShare(served.adapter)}, base ${fmtShare(served.base)}, fallback ${fmtShare(served.fallback)})`);
     return { day, traffic: trafficAsked, eval: evalAsked };
   };
 
@@ -160,8 +199,8 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
   };
   const dayDetails = (record: DayRecord) => ({
     day: record.day,
-    traffic: record.traffic.map(({ id, passed, adapter, rated, corrected, seconds }) => ({ id, passed, adapter, rated, corrected, seconds: Math.round(seconds * 10) / 10 })),
-    eval: record.eval.map(({ id, passed, adapter, seconds }) => ({ id, passed, adapter, seconds: Math.round(seconds * 10) / 10 })),
+    traffic: record.traffic.map(({ id, passed, adapter, source, rated, corrected, seconds }) => ({ id, passed, adapter, source, rated, corrected, seconds: Math.round(seconds * 10) / 10 })),
+    eval: record.eval.map(({ id, passed, adapter, source, seconds }) => ({ id, passed, adapter, source, seconds: Math.round(seconds * 10) / 10 })),
   });
 
   try {
@@ -173,14 +212,19 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
       const cycleStart = performance.now();
       log(`night ${cycle}: council nightly --once`);
       const nightly = runNightlyOnce({ env, logFile });
-      const canary = await canaryTraffic(cycle, nightly.catch(() => undefined));
+      const nightStarted = performance.now();
+      const ticker = setInterval(() => log(`night ${cycle}: running for ${((performance.now() - nightStarted) / 60_000).toFixed(1)} min (stages in ${logFile})`), 60_000);
+      const canary = await canaryTraffic(cycle, nightly.catch(() => undefined)).finally(() => clearInterval(ticker));
       const summary: NightlySummary = await nightly;
+      const quality = nightQuality({ runDir: join(env.COUNCIL_DATA_DIR!, "data", "runs", summary.runId), items: traffic });
+      const memory = (summary as { memory?: { released?: number } | null }).memory;
+      if (quality) log(`night ${cycle}: right candidate for ${fmtShare(quality.right_candidate_share)} of ${quality.failures} failures; vote precision ${fmtShare(quality.vote_precision)}, recall ${fmtShare(quality.vote_recall)}; verified entries released ${memory?.released ?? 0}`);
       log(`night ${cycle}: ${summary.outcome} (harvested ${summary.harvested}, accepted ${summary.accepted}, training ${summary.trainingSeconds.toFixed(1)} s${summary.reasons.length ? `; ${summary.reasons.join("; ")}` : ""})`);
       (details.nights as unknown[]).push({ cycle, summary, canary });
       const today = await askDay(cycle);
       (details.days as unknown[]).push(dayDetails(today));
-      results.cycles.push(
-        cycleResult({
+      results.cycles.push({
+        ...cycleResult({
           cycle,
           yesterday: outcomeOf(yesterday.traffic),
           today: outcomeOf(today.traffic),
@@ -190,7 +234,13 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
           trainingSeconds: summary.trainingSeconds,
           cycleSeconds: (performance.now() - cycleStart) / 1000,
         }),
-      );
+        outcome: summary.outcome,
+        served: servedShares(today.traffic),
+        verified_released: memory?.released ?? 0,
+        right_candidate_share: quality?.right_candidate_share ?? null,
+        vote_precision: quality?.vote_precision ?? null,
+        vote_recall: quality?.vote_recall ?? null,
+      });
       await writeOutputs(results);
       yesterday = today;
     }

@@ -11,6 +11,8 @@ export interface AskedItem {
   answer: string;
   traceId: string;
   adapter: string | null;
+  /** Where the answer came from: the model (base or adapter), verified memory, or a knowledge-base fallback. */
+  source: "model" | "memory" | "fallback";
   rated: 1 | -1 | null;
   corrected: boolean;
   seconds: number;
@@ -90,7 +92,7 @@ export async function askAndRate({ item, url, token, sessionId, rate = true, cor
       socket.send(JSON.stringify({ type: "feedback", trace_id: final.trace_id, rating: rated, ...(corrected ? { correction: item.answer } : {}) }));
       await next((frame): frame is Extract<ServerFrame, { type: "feedback-ack" }> => frame.type === "feedback-ack" && frame.trace_id === final.trace_id);
     }
-    return { id: item.id, passed, answer: final.answer, traceId: final.trace_id, adapter: final.adapter, rated, corrected, seconds: (performance.now() - started) / 1000 };
+    return { id: item.id, passed, answer: final.answer, traceId: final.trace_id, adapter: final.adapter, source: final.source.kind, rated, corrected, seconds: (performance.now() - started) / 1000 };
   } finally {
     socket.removeAllListeners("close");
     socket.on("error", () => {});

@@ -127,6 +127,10 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     for (const item of state.harvested) candidates.push(...(await ports.rewrite(item)));
     // A 👍 answer is its own (only) candidate: the council decides whether it is verified.
     for (const item of state.rated) candidates.push({ id: `${item.id}:rated`, itemId: item.id, text: item.ratedAnswer!, source: "rated" });
+    await mkdir(runDir(state), { recursive: true });
+    // What Agent-0 proposed for each question (benchmarks judge the candidates against ground truth).
+    const byItem = [...state.harvested, ...state.rated].map((item) => ({ itemId: item.id, question: item.question, kind: item.ratedAnswer === undefined ? "failure" : "rated", candidates: candidates.filter((c) => c.itemId === item.id) }));
+    await writeFile(join(runDir(state), "candidates.json"), JSON.stringify(byItem, null, 2));
     return { candidates };
   };
 

@@ -20,6 +20,15 @@ function fraction(value: string): number {
   return n;
 }
 
+/** `--channels memory,adapter`: the nightly loop's release channels (COUNCIL_IMPROVE_CHANNELS). */
+function channelList(value: string): Array<"memory" | "adapter"> {
+  const parts = value.split(",").map((part) => part.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.some((part) => part !== "memory" && part !== "adapter")) {
+    throw new InvalidArgumentError(`use memory,adapter | memory | adapter, got ${JSON.stringify(value)}.`);
+  }
+  return [...new Set(parts)] as Array<"memory" | "adapter">;
+}
+
 interface ImproveCommandOptions {
   traffic: string;
   pages?: string;
@@ -33,6 +42,7 @@ interface ImproveCommandOptions {
   kb?: string;
   work?: string;
   keepWork?: boolean;
+  channels: Array<"memory" | "adapter">;
 }
 
 /** Markdown pages of a folder, as knowledge-base pages for the server. */
@@ -80,6 +90,7 @@ async function improve(options: ImproveCommandOptions): Promise<void> {
     users: options.users,
     ...(options.work ? { workDir: options.work } : {}),
     keepWork: options.keepWork ?? false,
+    channels: options.channels,
     log: (line) => console.log(`bench improve: ${line}`),
   });
   console.log(JSON.stringify(results, null, 2));
@@ -142,5 +153,6 @@ export function register(program: Command): void {
     .option("--kb <dir>", "extra markdown folder to index as the knowledge base")
     .option("--work <dir>", "scratch folder for the server's data (default: a temp folder, removed afterwards)")
     .option("--keep-work", "keep the temp scratch folder")
+    .option("--channels <list>", "what a night may release: memory,adapter | memory | adapter", channelList, ["memory", "adapter"])
     .action(improve);
 }
