@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAnswerMessages } from "../agents/index.js";
-import { buildTldrBench, type TldrItem } from "../bench/improve/index.js";
+import type { TldrItem } from "../bench/improve/index.js";
 import { configSchema, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
 import { sha256File, validateAdapterForBase, writeZeroBAdapter } from "../models/gguf/index.js";
 import { renderExample, renderPrompt, TEMPLATE_MARKERS } from "../models/prompt-template.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 import { cutAnswer, LlamaCppLoraTrainer, LORA_TRAINER_BINARY, tokenF1 } from "./index.js";
+import { seedlingQualityItems } from "./testing/seedling-items.js";
 import { loadTldrPairs } from "./testing/tldr-pairs.js";
 import { trainerContract } from "./trainer.contract.js";
 
@@ -28,17 +29,8 @@ const SEEDLING_EPOCHS = 140;
 /** The answerer's prompt for a question without retrieved passages: what the nightly trains on and tomorrow's answerer sends. */
 const answerPrompt = (question: string) => renderPrompt(buildAnswerMessages({ question, passages: [] }));
 
-/**
- * Trained items: the improvement bench's tldr traffic (its 48 default pages, round-robin) with short answers; held-out:
- * the bench's eval items of the same pages (other examples of those commands, rephrased), never trained on.
- */
-function seedlingItems(): { trained: TldrItem[]; heldOut: TldrItem[] } {
-  const bench = buildTldrBench({ root: TLDR_PAGES });
-  const trained = bench.traffic.filter((item) => item.answer.length <= SEEDLING_MAX_ANSWER_CHARS).slice(0, SEEDLING_EXAMPLES);
-  const pages = new Set(trained.map((item) => item.page));
-  const heldOut = bench.eval.filter((item) => pages.has(item.page) && item.answer.length <= SEEDLING_MAX_ANSWER_CHARS);
-  return { trained, heldOut };
-}
+/** Trained items: allowed (not held-out) default bench pages' traffic with short answers; held-out: their eval items. */
+const seedlingItems = () => seedlingQualityItems({ examples: SEEDLING_EXAMPLES, maxAnswerChars: SEEDLING_MAX_ANSWER_CHARS });
 
 function score(answers: readonly string[], items: readonly TldrItem[]): { f1: number; exact: number } {
   const f1 = answers.reduce((sum, text, i) => sum + tokenF1(text, items[i]!.answer), 0) / answers.length;

@@ -4,3 +4,4 @@ export { applyUserCaps, type CapItem, type CapResult } from "./caps.js";
 export { scrubPii, emptyPiiCounts, type PiiCounts, type PiiKind } from "./pii.js";
 export { readJsonl, loadEvalSet, evalItemSchema, acceptedExampleSchema } from "./load-jsonl.js";
 export { normaliseText, normalisedHash, wordNgrams, words, jaccard } from "./text-similarity.js";
+export { loadHeldOutPages, isHeldOutPage, findHeldOutLeaks, type HeldOutPages } from "./held-out.js";

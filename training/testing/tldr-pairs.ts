@@ -1,5 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isHeldOutPage, loadHeldOutPages } from "../datasets/index.js";
 
 /** Resolves tldr placeholders: `{{[-a|--all]}}` → `-a`, `{{path/to/file}}` → `path/to/file`. */
 export function resolveTldrPlaceholders(command: string): string {
@@ -8,10 +9,12 @@ export function resolveTldrPlaceholders(command: string): string {
 
 /**
  * Question → command pairs from tldr-pages (`- Description:` followed by `` `command` ``), in file-name order,
- * at most `perPage` from each page, answers at most `maxAnswerChars` long.
+ * at most `perPage` from each page, answers at most `maxAnswerChars` long. Pages listed in the dataset's HELD-OUT.txt
+ * (`<dir>/../../HELD-OUT.txt`) are never read: benchmarks ask about them.
  */
 export async function loadTldrPairs({ dir, count, perPage = 1, maxAnswerChars = 40 }: { dir: string; count: number; perPage?: number; maxAnswerChars?: number }): Promise<Array<{ question: string; answer: string }>> {
-  const pages = (await readdir(dir)).filter((name) => /^[a-z][a-z0-9-]*\.md$/.test(name)).sort();
+  const heldOut = loadHeldOutPages({ tldrRoot: join(dir, "..", "..") });
+  const pages = (await readdir(dir)).filter((name) => /^[a-z][a-z0-9-]*\.md$/.test(name) && !isHeldOutPage(heldOut, name)).sort();
   const pairs: Array<{ question: string; answer: string }> = [];
   const seen = new Set<string>();
   for (const page of pages) {
