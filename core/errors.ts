@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: "Too many messages on this connection; slow down.",
   BUSY: "The generation queue is full; retry shortly.",
   UNAUTHORIZED: "A token is missing or wrong.",
+  FORBIDDEN: "The caller is known but may not do this: a foreign Origin at the chat upgrade, or rating a turn someone else asked.",
   NOT_FOUND: "The requested resource does not exist.",
   STRUCTURED_OUTPUT_INVALID: "A model's structured output did not match its schema.",
   QUORUM_NOT_REACHED: "Too few council members cast valid ballots.",

@@ -43,6 +43,8 @@ export interface ImproveGraphOptions {
   harvestMinBatch: number;
   maxPerUserPerDay: number;
   maxUserShare: number;
+  /** Passed to the harvest: train on corrections from users without a verified chat token. @default false */
+  trainAnonymousCorrections?: boolean;
   minSuccessDelta: number;
   maxLatencyRatio: number;
   metrics?: CouncilMetrics;
@@ -86,6 +88,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       evalSets: [{ name: "holdout", items: ports.evalSets.holdout }],
       maxPerUserPerDay: options.maxPerUserPerDay,
       maxUserShare: options.maxUserShare,
+      trainAnonymousCorrections: options.trainAnonymousCorrections ?? false,
     });
     metrics?.harvestedItems.inc(result.items.length);
     if (result.items.length < options.harvestMinBatch) {
