@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   MEMORY_QUERY_INVALID: "A memory or knowledge-base query has an invalid k, limit, time range or filter.",
   FRAME_INVALID: "A WebSocket frame or HTTP body is not valid JSON or does not match the schema.",
   FRAME_TOO_LARGE: "A WebSocket frame or HTTP body exceeds the configured size limit.",
-  RATE_LIMITED: "Too many messages on this connection; slow down.",
+  RATE_LIMITED: "Too many messages on this connection, or too many failed token checks from this address; slow down.",
   BUSY: "The generation queue is full; retry shortly.",
   UNAUTHORIZED: "A token is missing or wrong.",
   FORBIDDEN: "The caller is known but may not do this: a foreign Origin at the chat upgrade, or rating a turn someone else asked.",

@@ -32,10 +32,7 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
     routerOptions: { maxParamLength: MAX_PARAM_CHARS },
     // Errors the router raises before any route (a path parameter over the limit, a malformed URL) get the
     // same typed error JSON as everything else instead of fastify's own bodies (414 FST_ERR_MAX_PARAM_LENGTH).
-    frameworkErrors: (error, _request, reply) => {
-      const message = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? `A path parameter is longer than ${MAX_PARAM_CHARS} characters; ids are at most 200.` : "The URL is not valid.";
-      void sendError(reply, new CouncilError("FRAME_INVALID", message));
-    },
+    frameworkErrors: (error, _request, reply) => void sendError(reply, new CouncilError("FRAME_INVALID", routingErrorMessage(error.code))),
   }) as unknown as FastifyInstance;
 
   const queue = new GenerationQueue({
@@ -88,4 +85,11 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
   await app.register(webPagePlugin);
   if (improvement !== undefined) await app.register(improveRoutesPlugin, { improvement });
   return app;
+}
+
+/** What to tell the client about an error the router raised (never echoing the URL, which can carry ?token=). */
+function routingErrorMessage(code: string): string {
+  if (code === "FST_ERR_MAX_PARAM_LENGTH") return `A path parameter is longer than ${MAX_PARAM_CHARS} characters; ids are at most 200.`;
+  if (code === "FST_ERR_BAD_URL") return "The URL is not valid (bad percent-encoding).";
+  return "The request could not be routed.";
 }

@@ -140,6 +140,8 @@ describe("GET /api/traces/:id", () => {
     expect({ status: tooLong.statusCode, code: tooLong.json().code }).toEqual({ status: 400, code: "FRAME_INVALID" });
     const huge = await app.inject({ method: "GET", url: `/api/traces/${"t".repeat(5000)}`, headers });
     expect({ status: huge.statusCode, type: huge.json().type, code: huge.json().code }).toEqual({ status: 400, type: "error", code: "FRAME_INVALID" });
+    const badEncoding = await app.inject({ method: "GET", url: "/api/traces/%E0%A4%A", headers });
+    expect({ status: badEncoding.statusCode, code: badEncoding.json().code }).toEqual({ status: 400, code: "FRAME_INVALID" });
   });
 
   it("answers 429 with retry-after after 10 wrong admin tokens from one address, even to the right one, and counts them", async () => {
