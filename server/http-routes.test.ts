@@ -1,8 +1,11 @@
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger, createMetrics, loadConfig, Registry } from "../core/index.js";
 import { FakeMemoryStore } from "../test/fakes/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
 import { startTestServer, type TestServer } from "../test/helpers/chat-server.js";
 import { userIdForToken } from "./auth.js";
+import { buildApp } from "./build-app.js";
 
 const ADMIN = "admin-token-123";
 const ALICE = "alice-chat-token-0001";
@@ -157,6 +160,22 @@ describe("GET /api/traces/:id", () => {
     expect((await app.inject({ method: "GET", url: "/api/traces/x", remoteAddress: "10.0.0.2", headers: { authorization: `Bearer ${ADMIN}` } })).statusCode).toBe(404);
     now += 6_000;
     expect((await attempt(ADMIN)).statusCode).toBe(404);
+  });
+
+  it("logs each failed token check with its kind and address, never the token", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    const config = loadConfig({ env: {}, overrides: { server: { adminToken: ADMIN, chatTokens: [ALICE] } } });
+    const app = await buildApp({ config, runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), metrics: createMetrics({ registry: new Registry(), defaultMetrics: false }), logger: createLogger({ logLevel: "warn" }, destination) });
+    try {
+      await app.inject({ method: "GET", url: "/api/traces/x", headers: { authorization: "Bearer wrong-admin-guess" } });
+      await app.inject({ method: "POST", url: "/feedback?token=wrong-chat-guess", payload: { trace_id: "x", rating: 1 } });
+    } finally {
+      await app.close();
+    }
+    const failures = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "token check failed");
+    expect(failures).toMatchObject([{ kind: "admin", reason: "wrong", ip: "127.0.0.1" }, { kind: "chat", reason: "wrong", ip: "127.0.0.1" }]);
+    expect(lines.join("")).not.toMatch(/wrong-admin-guess|wrong-chat-guess/);
   });
 
   it("is disabled (401) when no admin token is configured", async () => {
