@@ -11,10 +11,10 @@ describe("loadConfig", () => {
   });
 
   it("reads COUNCIL_* variables with types", () => {
-    const config = loadConfig({ env: { COUNCIL_PORT: "9000", COUNCIL_CANARY_STEPS: "5,25,100", COUNCIL_CHAT_TOKENS: "a,b", COUNCIL_IMPROVE_ENABLED: "false" } });
+    const config = loadConfig({ env: { COUNCIL_PORT: "9000", COUNCIL_CANARY_STEPS: "5,25,100", COUNCIL_CHAT_TOKENS: "a-chat-token-0001,b-chat-token-0002", COUNCIL_IMPROVE_ENABLED: "false" } });
     expect(config.server.port).toBe(9000);
     expect(config.improve.canarySteps).toEqual([5, 25, 100]);
-    expect(config.server.chatTokens).toEqual(["a", "b"]);
+    expect(config.server.chatTokens).toEqual(["a-chat-token-0001", "b-chat-token-0002"]);
     expect(config.improve.enabled).toBe(false);
   });
 
@@ -28,6 +28,28 @@ describe("loadConfig", () => {
         expect((error as Error).message).toContain(key);
       }
     }
+  });
+
+  it("refuses chat tokens under 16 characters, naming the key and not the token", () => {
+    const load = (tokens: string) => () => loadConfig({ env: { COUNCIL_CHAT_TOKENS: tokens } });
+    expect(load("a-long-enough-token-1,short-secret")).toThrow(/COUNCIL_CHAT_TOKENS.*token 2 of 2 is shorter than 16/);
+    let thrown: unknown;
+    try {
+      load("short-secret")();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isCouncilError(thrown, "CONFIG_INVALID")).toBe(true);
+    expect((thrown as Error).message).not.toContain("short-secret");
+    expect(loadConfig({ env: { COUNCIL_CHAT_TOKENS: "0123456789abcdef" } }).server.chatTokens).toEqual(["0123456789abcdef"]);
+  });
+
+  it("reads the origin allow-list and the anonymous-corrections switch, refusing non-origins", () => {
+    const config = loadConfig({ env: { COUNCIL_ALLOWED_ORIGINS: "https://chat.example.com, http://localhost:3000", COUNCIL_TRAIN_ANONYMOUS_CORRECTIONS: "true" } });
+    expect(config.server.allowedOrigins).toEqual(["https://chat.example.com", "http://localhost:3000"]);
+    expect(config.improve.trainAnonymousCorrections).toBe(true);
+    expect(loadConfig({ env: {} }).improve.trainAnonymousCorrections).toBe(false);
+    expect(() => loadConfig({ env: { COUNCIL_ALLOWED_ORIGINS: "chat.example.com" } })).toThrow(/COUNCIL_ALLOWED_ORIGINS/);
   });
 
   it("rejects unknown keys in the config file", () => {

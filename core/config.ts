@@ -26,6 +26,17 @@ const csvNumbers = z
 const csvStrings = z
   .union([z.string(), z.array(z.string())])
   .transform((value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter(Boolean) : value));
+/** Chat tokens are bearer secrets guessed online: each must be long enough that guessing is hopeless. */
+const MIN_CHAT_TOKEN_CHARS = 16;
+const chatTokenList = csvStrings.superRefine((tokens, ctx) => {
+  const short = tokens.findIndex((token) => token.length < MIN_CHAT_TOKEN_CHARS);
+  // The message names the position, never the token (config errors are printed and logged).
+  if (short >= 0) ctx.addIssue({ code: "custom", message: `chat token ${short + 1} of ${tokens.length} is shorter than ${MIN_CHAT_TOKEN_CHARS} characters; make one with \`openssl rand -hex 16\`` });
+});
+const originList = csvStrings.superRefine((origins, ctx) => {
+  const bad = origins.find((origin) => !URL.canParse(origin) || !["http:", "https:"].includes(new URL(origin).protocol));
+  if (bad !== undefined) ctx.addIssue({ code: "custom", message: `"${bad}" is not an origin; write scheme://host[:port], e.g. https://chat.example.com` });
+});
 const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")]);
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
@@ -66,13 +77,17 @@ export const configSchema = z
       .object({
         host: z.string().default("127.0.0.1"),
         port: int(0, 65535).default(8080),
-        chatTokens: csvStrings.default([]),
+        chatTokens: chatTokenList.default([]),
         adminToken: z.string().min(8).optional(),
         maxFrameBytes: int(256).default(64 * 1024),
         messagesPerMinute: int(1).default(120),
         maxBufferedBytes: int(1024).default(1 << 20),
         queueMax: int(1).default(64),
         heartbeatSeconds: num(1, 3600).default(30),
+        /** Extra browser origins (`https://chat.example.com`) allowed to open /chat; the server's own origin always is. */
+        allowedOrigins: originList.default([]),
+        /** Failed token checks one client address may make per minute before it is answered 429 RATE_LIMITED. */
+        authFailuresPerMinute: int(1).default(10),
       })
       .default({}),
     agents: z
@@ -124,6 +139,8 @@ export const configSchema = z
         holdoutFile: z.string().optional(),
         /** Safety eval set (JSONL `{id, question, reject}`). @default eval/safety.jsonl */
         safetyFile: z.string().default(join(PROJECT_ROOT, "eval", "safety.jsonl")),
+        /** Whether corrections rated by users without a verified chat token may become training data (they are always stored). */
+        trainAnonymousCorrections: bool.default(false),
       })
       .default({}),
     training: z
@@ -177,6 +194,8 @@ export const ENV_KEYS = {
   COUNCIL_MAX_BUFFERED_BYTES: "server.maxBufferedBytes",
   COUNCIL_QUEUE_MAX: "server.queueMax",
   COUNCIL_HEARTBEAT_S: "server.heartbeatSeconds",
+  COUNCIL_ALLOWED_ORIGINS: "server.allowedOrigins",
+  COUNCIL_AUTH_FAILURES_PER_MINUTE: "server.authFailuresPerMinute",
   COUNCIL_ROUTER_MODE: "agents.router",
   COUNCIL_CRITIC_MODE: "agents.critic",
   COUNCIL_AGENT0_MODE: "agents.agent0",
@@ -209,6 +228,7 @@ export const ENV_KEYS = {
   COUNCIL_LOCK_TTL_S: "improve.lockTtlSeconds",
   COUNCIL_EVAL_HOLDOUT: "improve.holdoutFile",
   COUNCIL_EVAL_SAFETY: "improve.safetyFile",
+  COUNCIL_TRAIN_ANONYMOUS_CORRECTIONS: "improve.trainAnonymousCorrections",
   COUNCIL_TRAINER: "training.trainer",
   COUNCIL_LORA_RANK: "training.rank",
   COUNCIL_LORA_ALPHA: "training.alpha",

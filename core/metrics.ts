@@ -22,6 +22,7 @@ export function createMetrics({ registry = new Registry(), defaultMetrics = true
     memoryEntries: new Gauge({ name: "council_memory_entries", help: "Turns held in memory, by success flag.", labelNames: ["success"] as const, registers }),
     wsConnections: new Gauge({ name: "council_ws_connections", help: "Open WebSocket chat connections.", registers }),
     queueDepth: new Gauge({ name: "council_queue_depth", help: "Chat turns waiting for or holding the model.", registers }),
+    authFailures: new Counter({ name: "council_auth_failures_total", help: "Requests refused for a missing or wrong token, by kind of token (admin, chat).", labelNames: ["kind"] as const, registers }),
     // nightly improvement loop
     improvementRuns: new Counter({ name: "council_improvement_runs_total", help: "Nightly improvement runs by final status.", labelNames: ["status"] as const, registers }),
     improvementLastRun: new Gauge({ name: "council_improvement_last_run_timestamp_seconds", help: "Unix time when the last improvement run ended.", labelNames: ["status"] as const, registers }),

@@ -101,6 +101,22 @@ describe("createCouncil", () => {
     expect(second).toEqual(["system", "human", "ai", "human"]);
   });
 
+  it("keeps session history per user: another user sending the same session id does not see it", async () => {
+    const { council, chatModel } = await setup({
+      turns: [
+        { agent: "answerer", text: "Run `ls -a`.", times: 3 },
+        { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": []}', times: 3 },
+      ],
+    });
+    await council.turn({ id: "r1", sessionId: "s1", userId: "alice", text: "My password is hunter2. How do I list hidden files?" });
+    await council.turn({ id: "r2", sessionId: "s1", userId: "bob", text: "What did I just say?" });
+    await council.turn({ id: "r3", sessionId: "s1", userId: "alice", text: "And with details?" });
+    const [, bob, alice] = chatModel.callsOf("answerer");
+    expect(bob!.messages.map((m) => m.getType())).toEqual(["system", "human"]);
+    expect(JSON.stringify(bob!.messages.map((m) => m.content))).not.toContain("hunter2");
+    expect(alice!.messages.map((m) => m.getType())).toEqual(["system", "human", "ai", "human"]);
+  });
+
   it("feedback flips success in memory and counts the rating", async () => {
     const { council, metrics } = await setup({
       turns: [{ agent: "answerer", text: "Run `ls -a`." }, { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": []}' }],

@@ -69,6 +69,7 @@ const feedbackSchema = z.object({
   rating: z.union([z.literal(1), z.literal(-1)]),
   comment: z.string().max(4000).optional(),
   correction: z.string().max(4000).optional(),
+  anonymous: z.boolean().optional(),
 });
 
 /** The default adapter choice: the "stable" slot when the model serves one, else the base model. */
@@ -157,7 +158,7 @@ export async function createCouncil({
     };
     const run = () =>
       graph.run(
-        { traceId, sessionId, userId, question: text, history: history.get(sessionId), adapter, startedAt: now() },
+        { traceId, sessionId, userId, question: text, history: history.get({ userId, sessionId }), adapter, startedAt: now() },
         { onToken, ...(request.onRevise ? { onRevise: request.onRevise } : {}), ...(request.signal ? { signal: request.signal } : {}) },
       );
     let state: ChatStateValue;
@@ -189,7 +190,7 @@ export async function createCouncil({
     metrics.criticScore.observe({ adapter: adapterLabel }, record.score);
     publishMemory();
     const delivered = state.delivered ?? record.answer;
-    history.add(sessionId, { question: text, answer: delivered });
+    history.add({ userId, sessionId }, { question: text, answer: delivered });
     log.info({ route: record.route, score: record.score, success: record.success, source: state.source?.kind, revisions: state.revisions, steps: state.steps, latencyMs: record.latencyMs }, "turn");
     return {
       traceId,
@@ -219,11 +220,12 @@ export async function createCouncil({
         const issue = parsed.error.issues[0]!;
         throw new CouncilError("FRAME_INVALID", `Invalid feedback: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
       }
-      const { traceId, rating, comment, correction } = parsed.data;
+      const { traceId, rating, comment, correction, anonymous } = parsed.data;
       const record = await memory.setFeedback(traceId, {
         rating,
         ...(comment === undefined ? {} : { comment }),
         ...(correction === undefined ? {} : { correction }),
+        ...(anonymous ? { anonymous } : {}),
         at: now(),
       });
       metrics.feedback.inc({ rating: rating === 1 ? "up" : "down", adapter: record.adapter ?? "base" });

@@ -54,6 +54,7 @@ export class Improvement {
       harvestMinBatch: config.improve.harvestMinBatch,
       maxPerUserPerDay: config.training.maxPerUserPerDay,
       maxUserShare: config.training.maxUserShare,
+      trainAnonymousCorrections: config.improve.trainAnonymousCorrections,
       minSuccessDelta: config.improve.gateMinSuccessDelta,
       maxLatencyRatio: config.improve.gateMaxLatencyRatio,
       channels: config.improve.channels,
@@ -92,6 +93,7 @@ export class Improvement {
       evalSets: [{ name: "holdout", items: ports.evalSets.holdout }],
       maxPerUserPerDay: config.training.maxPerUserPerDay,
       maxUserShare: config.training.maxUserShare,
+      trainAnonymousCorrections: config.improve.trainAnonymousCorrections,
     });
     const candidates: Candidate[] = [];
     const decisions: VoteDecision[] = [];

@@ -9,6 +9,7 @@ export const feedbackSchema = z
     rating: z.union([z.literal(1), z.literal(-1)]),
     comment: z.string().max(10_000).optional(),
     correction: z.string().max(100_000).optional(),
+    anonymous: z.boolean().optional(),
     at: unixMs,
   })
   .strict();

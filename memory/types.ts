@@ -6,6 +6,8 @@ export interface Feedback {
   rating: 1 | -1;
   comment?: string;
   correction?: string;
+  /** True when the rater had no verified chat token: the correction is kept but not trained on unless configured. */
+  anonymous?: boolean;
   /** Unix ms. */
   at: number;
 }

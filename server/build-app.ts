@@ -2,12 +2,16 @@ import websocket from "@fastify/websocket";
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
 import { CouncilError, isCouncilError } from "../core/index.js";
 import { sendError } from "./auth.js";
+import { AuthGuard } from "./auth-guard.js";
 import { GenerationQueue } from "./generation-queue.js";
 import { chatSocketPlugin } from "./plugins/chat-socket.js";
 import { httpRoutesPlugin } from "./plugins/http-routes.js";
 import { improveRoutesPlugin } from "./plugins/improve-routes.js";
 import { webPagePlugin } from "./plugins/web-page.js";
 import type { AppDeps, CouncilServices } from "./services.js";
+
+/** Longest path parameter the router accepts (above the 200 characters a trace id may have). */
+const MAX_PARAM_CHARS = 256;
 
 /** How long shutdown waits for running turns before disposing the runtime. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -24,6 +28,11 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.maxFrameBytes,
     forceCloseConnections: true,
+    // Trace ids are up to 200 characters: let them reach the routes, which answer typed errors.
+    routerOptions: { maxParamLength: MAX_PARAM_CHARS },
+    // Errors the router raises before any route (a path parameter over the limit, a malformed URL) get the
+    // same typed error JSON as everything else instead of fastify's own bodies (414 FST_ERR_MAX_PARAM_LENGTH).
+    frameworkErrors: (error, _request, reply) => void sendError(reply, new CouncilError("FRAME_INVALID", routingErrorMessage(error.code))),
   }) as unknown as FastifyInstance;
 
   const queue = new GenerationQueue({
@@ -31,7 +40,7 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
     maxWaiting: config.server.queueMax,
     onDepth: (depth) => metrics.queueDepth.set(depth),
   });
-  const services: CouncilServices = { config, runtime, metrics, logger, now, queue };
+  const services: CouncilServices = { config, runtime, metrics, logger, now, queue, auth: new AuthGuard({ config, metrics, now }) };
   app.decorate("council", services);
   metrics.wsConnections.set(0);
   metrics.queueDepth.set(0);
@@ -76,4 +85,11 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
   await app.register(webPagePlugin);
   if (improvement !== undefined) await app.register(improveRoutesPlugin, { improvement });
   return app;
+}
+
+/** What to tell the client about an error the router raised (never echoing the URL, which can carry ?token=). */
+function routingErrorMessage(code: string): string {
+  if (code === "FST_ERR_MAX_PARAM_LENGTH") return `A path parameter is longer than ${MAX_PARAM_CHARS} characters; ids are at most 200.`;
+  if (code === "FST_ERR_BAD_URL") return "The URL is not valid (bad percent-encoding).";
+  return "The request could not be routed.";
 }

@@ -5,6 +5,7 @@ import { ChatClient, startTestServer, type TestServer } from "../test/helpers/ch
 import { userIdForToken } from "./auth.js";
 import { MAX_IN_FLIGHT_PER_CONNECTION } from "./chat-connection.js";
 
+const GOOD_TOKEN = "good-chat-token-0001";
 let server: TestServer | undefined;
 const clients: ChatClient[] = [];
 
@@ -62,10 +63,13 @@ describe("chat frames", () => {
     await first.ask("2", "two");
     await second.ask("3", "three");
     await second.ask("4", "four", { session_id: "shared-session" });
-    const [a, b, c, d] = runtime.requests;
+    await first.ask("5", "five", { session_id: "shared-session" });
+    const [a, b, c, d, e] = runtime.requests;
     expect(a!.sessionId).toBe(b!.sessionId);
     expect(c!.sessionId).not.toBe(a!.sessionId);
-    expect(d!.sessionId).toBe("shared-session");
+    // A user's session id is kept as sent; an anonymous connection's is scoped to the connection.
+    expect(e!.sessionId).toBe("shared-session");
+    expect(d!.sessionId).toBe(`${c!.sessionId}:shared-session`);
     expect(runtime.sessions.get(a!.sessionId)).toEqual(["one", "two"]);
     expect(a!.userId).toBe(userIdForToken("alice-secret"));
     expect(a!.userId).not.toContain("alice-secret");
@@ -133,13 +137,13 @@ describe("chat frames", () => {
 
 describe("auth at the upgrade", () => {
   it("answers 401 before any frame when a configured chat token is missing or wrong", async () => {
-    const { server } = await setup({ server: { chatTokens: ["good-token"] } });
+    const { server } = await setup({ server: { chatTokens: [GOOD_TOKEN] } });
     await expect(ChatClient.connect(server.wsUrl)).rejects.toMatchObject({ statusCode: 401 });
     await expect(ChatClient.connect(`${server.wsUrl}?token=bad-token`)).rejects.toMatchObject({ statusCode: 401 });
     await expect(ChatClient.connect(server.wsUrl, { headers: { authorization: "Bearer bad-token" } })).rejects.toMatchObject({ statusCode: 401 });
     expect(await gauge(server, "council_ws_connections")).toBe(0);
-    const byQuery = await connect(`${server.wsUrl}?token=good-token`);
-    const byHeader = await connect(server.wsUrl, { headers: { authorization: "Bearer good-token" } });
+    const byQuery = await connect(`${server.wsUrl}?token=${GOOD_TOKEN}`);
+    const byHeader = await connect(server.wsUrl, { headers: { authorization: `Bearer ${GOOD_TOKEN}` } });
     expect((await byQuery.ask("1", "hi")).end.type).toBe("final");
     expect((await byHeader.ask("2", "hi")).end.type).toBe("final");
     expect(await gauge(server, "council_ws_connections")).toBe(2);
@@ -164,9 +168,10 @@ describe("limits", () => {
     const client = await connect(server.wsUrl);
     for (let i = 0; i < 3; i++) expect((await client.ask(`${i}`, "q")).end.type).toBe("final");
     client.send({ type: "chat", id: "flood", text: "q" });
-    expect(await client.next()).toMatchObject({ type: "error", code: "RATE_LIMITED" });
+    // The error names the dropped question, so the client knows which one to send again.
+    expect(await client.next()).toMatchObject({ type: "error", id: "flood", code: "RATE_LIMITED" });
     client.send({ type: "feedback", trace_id: "x", rating: -1 });
-    expect(await client.next()).toMatchObject({ type: "error", code: "RATE_LIMITED" });
+    expect(await client.next()).toEqual({ type: "error", code: "RATE_LIMITED", message: expect.any(String) });
     expect(runtime.requests).toHaveLength(3);
     const other = await connect(server.wsUrl);
     expect((await other.ask("o", "q")).end.type).toBe("final");

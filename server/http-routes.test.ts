@@ -1,10 +1,15 @@
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger, createMetrics, loadConfig, Registry } from "../core/index.js";
 import { FakeMemoryStore } from "../test/fakes/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
 import { startTestServer, type TestServer } from "../test/helpers/chat-server.js";
 import { userIdForToken } from "./auth.js";
+import { buildApp } from "./build-app.js";
 
 const ADMIN = "admin-token-123";
+const ALICE = "alice-chat-token-0001";
+const BOB = "bob-chat-token-000002";
 let server: TestServer | undefined;
 
 afterEach(async () => {
@@ -12,10 +17,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup({ ready = true, chatTokens = [] as string[] } = {}) {
+async function setup({ ready = true, chatTokens = [] as string[], now }: { ready?: boolean; chatTokens?: string[]; now?: () => number } = {}) {
   const memory = new FakeMemoryStore();
   const runtime = new FakeCouncilRuntime({ memory, ready });
-  server = await startTestServer({ runtime, listen: false, server: { adminToken: ADMIN, chatTokens } });
+  server = await startTestServer({ runtime, listen: false, server: { adminToken: ADMIN, chatTokens }, ...(now ? { now } : {}) });
   return { runtime, memory, app: server.app, metrics: server.metrics };
 }
 
@@ -48,8 +53,8 @@ describe("GET /metrics", () => {
 describe("POST /feedback", () => {
   it("applies a 👎 with a correction to a recorded turn", async () => {
     const { app, runtime, memory } = await setup();
-    const turn = await runtime.turn({ id: "1", sessionId: "s", text: "how do I reset a password" });
-    const response = await app.inject({ method: "POST", url: "/feedback", payload: { trace_id: turn.traceId, rating: -1, correction: "Use passwd." } });
+    const turn = await runtime.turn({ id: "1", sessionId: "s", userId: userIdForToken(ALICE), text: "how do I reset a password" });
+    const response = await app.inject({ method: "POST", url: "/feedback", headers: { authorization: `Bearer ${ALICE}` }, payload: { trace_id: turn.traceId, rating: -1, correction: "Use passwd." } });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ type: "feedback-ack", trace_id: turn.traceId });
     const record = await memory.get(turn.traceId);
@@ -78,17 +83,29 @@ describe("POST /feedback", () => {
   });
 
   it("requires a chat token when tokens are configured, and a user cannot rate another user's turn", async () => {
-    const { app, runtime, memory } = await setup({ chatTokens: ["alice-token", "bob-token"] });
-    const turn = await runtime.turn({ id: "1", sessionId: "s", userId: userIdForToken("alice-token"), text: "q" });
-    const body = { trace_id: turn.traceId, rating: -1 };
+    const { app, runtime, memory } = await setup({ chatTokens: [ALICE, BOB] });
+    const turn = await runtime.turn({ id: "1", sessionId: "s", userId: userIdForToken(ALICE), text: "q" });
+    const body = { trace_id: turn.traceId, rating: -1, correction: "a verified correction" };
     expect((await app.inject({ method: "POST", url: "/feedback", payload: body })).statusCode).toBe(401);
     expect((await app.inject({ method: "POST", url: "/feedback", payload: body, headers: { authorization: "Bearer wrong" } })).json().code).toBe("UNAUTHORIZED");
-    const asBob = await app.inject({ method: "POST", url: "/feedback", payload: body, headers: { authorization: "Bearer bob-token" } });
-    expect(asBob.statusCode).toBe(404);
+    const asBob = await app.inject({ method: "POST", url: "/feedback", payload: body, headers: { authorization: `Bearer ${BOB}` } });
+    expect({ status: asBob.statusCode, code: asBob.json().code }).toEqual({ status: 403, code: "FORBIDDEN" });
     expect((await memory.get(turn.traceId))?.feedback).toBeNull();
-    const asAlice = await app.inject({ method: "POST", url: "/feedback?token=alice-token", payload: body });
+    const asAlice = await app.inject({ method: "POST", url: `/feedback?token=${ALICE}`, payload: body });
     expect(asAlice.statusCode).toBe(200);
     expect((await memory.get(turn.traceId))?.success).toBe(false);
+    // A verified user's correction is not marked anonymous: the nightly harvest may train on it.
+    expect((await memory.get(turn.traceId))?.feedback?.anonymous).toBeUndefined();
+  });
+
+  it("refuses to rate an anonymous turn over HTTP (no connection asked it), with or without a token", async () => {
+    const { app, runtime, memory } = await setup();
+    const turn = await runtime.turn({ id: "1", sessionId: "s", text: "q" });
+    for (const headers of [{}, { authorization: `Bearer ${ALICE}` }]) {
+      const response = await app.inject({ method: "POST", url: "/feedback", headers, payload: { trace_id: turn.traceId, rating: -1, correction: "steer me" } });
+      expect({ status: response.statusCode, code: response.json().code }).toEqual({ status: 403, code: "FORBIDDEN" });
+    }
+    expect((await memory.get(turn.traceId))?.feedback).toBeNull();
   });
 
   it("rate-limits feedback floods per client address with RATE_LIMITED (429)", async () => {
@@ -115,6 +132,50 @@ describe("GET /api/traces/:id", () => {
     expect(ok.json()).toMatchObject({ traceId: turn.traceId, question: "where are the logs", answer: "You asked: where are the logs" });
     const missing = await app.inject({ method: "GET", url: "/api/traces/unknown", headers: { authorization: `Bearer ${ADMIN}` } });
     expect({ status: missing.statusCode, code: missing.json().code }).toEqual({ status: 404, code: "TRACE_NOT_FOUND" });
+  });
+
+  it("answers a too-long trace id with typed JSON errors, not fastify's 414", async () => {
+    const { app } = await setup();
+    const headers = { authorization: `Bearer ${ADMIN}` };
+    const long = await app.inject({ method: "GET", url: `/api/traces/${"t".repeat(150)}`, headers });
+    expect({ status: long.statusCode, code: long.json().code }).toEqual({ status: 404, code: "TRACE_NOT_FOUND" });
+    const tooLong = await app.inject({ method: "GET", url: `/api/traces/${"t".repeat(201)}`, headers });
+    expect({ status: tooLong.statusCode, code: tooLong.json().code }).toEqual({ status: 400, code: "FRAME_INVALID" });
+    const huge = await app.inject({ method: "GET", url: `/api/traces/${"t".repeat(5000)}`, headers });
+    expect({ status: huge.statusCode, type: huge.json().type, code: huge.json().code }).toEqual({ status: 400, type: "error", code: "FRAME_INVALID" });
+    const badEncoding = await app.inject({ method: "GET", url: "/api/traces/%E0%A4%A", headers });
+    expect({ status: badEncoding.statusCode, code: badEncoding.json().code }).toEqual({ status: 400, code: "FRAME_INVALID" });
+  });
+
+  it("answers 429 with retry-after after 10 wrong admin tokens from one address, even to the right one, and counts them", async () => {
+    let now = 1_000_000;
+    const { app, metrics } = await setup({ now: () => now });
+    const attempt = (token: string) => app.inject({ method: "GET", url: "/api/traces/x", headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 10; i++) expect((await attempt(`guess-${i}`)).statusCode).toBe(401);
+    const limited = await attempt(ADMIN);
+    expect({ status: limited.statusCode, code: limited.json().code }).toEqual({ status: 429, code: "RATE_LIMITED" });
+    expect(limited.headers["retry-after"]).toBe("6");
+    expect(await metrics.registry.getSingleMetricAsString("council_auth_failures_total")).toContain('council_auth_failures_total{kind="admin"} 10');
+    // Another address is not affected.
+    expect((await app.inject({ method: "GET", url: "/api/traces/x", remoteAddress: "10.0.0.2", headers: { authorization: `Bearer ${ADMIN}` } })).statusCode).toBe(404);
+    now += 6_000;
+    expect((await attempt(ADMIN)).statusCode).toBe(404);
+  });
+
+  it("logs each failed token check with its kind and address, never the token", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    const config = loadConfig({ env: {}, overrides: { server: { adminToken: ADMIN, chatTokens: [ALICE] } } });
+    const app = await buildApp({ config, runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), metrics: createMetrics({ registry: new Registry(), defaultMetrics: false }), logger: createLogger({ logLevel: "warn" }, destination) });
+    try {
+      await app.inject({ method: "GET", url: "/api/traces/x", headers: { authorization: "Bearer wrong-admin-guess" } });
+      await app.inject({ method: "POST", url: "/feedback?token=wrong-chat-guess", payload: { trace_id: "x", rating: 1 } });
+    } finally {
+      await app.close();
+    }
+    const failures = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "token check failed");
+    expect(failures).toMatchObject([{ kind: "admin", reason: "wrong", ip: "127.0.0.1" }, { kind: "chat", reason: "wrong", ip: "127.0.0.1" }]);
+    expect(lines.join("")).not.toMatch(/wrong-admin-guess|wrong-chat-guess/);
   });
 
   it("is disabled (401) when no admin token is configured", async () => {

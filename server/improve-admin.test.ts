@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../core/index.js";
+import { CouncilError, silentLogger } from "../core/index.js";
 import type { RunSummary } from "../council/index.js";
 import { FakeMemoryStore } from "../test/fakes/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
@@ -38,6 +38,35 @@ describe("admin API of the nightly loop, wired by buildApp", () => {
     expect(started.json()).toMatchObject({ running: false, summary: { runId: "run-1" }, error: null });
     expect((await app.inject({ method: "GET", url: "/api/improve/job", headers: { authorization: `Bearer ${ADMIN}` } })).json()).toMatchObject({ summary: { runId: "run-1" } });
     expect(calls).toEqual(["run"]);
+  });
+
+  it("answers 409 RUN_LOCKED when another run holds the lock, in this process or another", async () => {
+    server = await startTestServer({ runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), listen: false, server: { adminToken: ADMIN } });
+    let finish!: () => void;
+    let calls = 0;
+    const improvement: ImprovementControl = {
+      runOnce: async () => {
+        calls += 1;
+        // The first run is held by another process (the file lock); the second one keeps running here.
+        if (calls === 1) throw new CouncilError("RUN_LOCKED", "Another improvement run holds the lock.");
+        await new Promise<void>((resolve) => (finish = resolve));
+        return { runId: "run-2", outcome: "nothing-to-do" } as unknown as RunSummary;
+      },
+      approve: async () => ({}) as RunSummary,
+      runs: async () => [],
+      reloadAdapters: async () => ({ version: null, changed: false }),
+    };
+    const { config, metrics } = server;
+    await server.close();
+    const app = await buildApp({ config, runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), metrics, logger: silentLogger, improvement });
+    server = { ...server, app, close: () => app.close() };
+    const start = () => app.inject({ method: "POST", url: "/api/improve/runs", headers: { authorization: `Bearer ${ADMIN}` }, payload: {} });
+    const elsewhere = await start();
+    expect({ status: elsewhere.statusCode, code: elsewhere.json().code }).toEqual({ status: 409, code: "RUN_LOCKED" });
+    expect((await start()).statusCode).toBe(202);
+    const here = await start();
+    expect({ status: here.statusCode, code: here.json().code }).toEqual({ status: 409, code: "RUN_LOCKED" });
+    finish();
   });
 
   it("deferredImprovement answers BACKEND_UNAVAILABLE while loading and when the backend has no adapters", async () => {

@@ -26,3 +26,19 @@ describe("KeyedRateLimiter", () => {
     expect(limiter.take("a")).toBe(true);
   });
 });
+
+describe("waitMs", () => {
+  it("says how long until the next token without taking one, and makes no bucket for an unknown key", () => {
+    let now = 0;
+    const limiter = new KeyedRateLimiter({ perMinute: 2, now: () => now });
+    expect(limiter.waitMs("a")).toBe(0);
+    expect([limiter.take("a"), limiter.take("a")]).toEqual([true, true]);
+    expect(limiter.waitMs("a")).toBe(30_000);
+    now += 10_000;
+    expect(limiter.waitMs("a")).toBe(20_000);
+    expect(limiter.waitMs("a")).toBe(20_000);
+    now += 20_000;
+    expect(limiter.waitMs("a")).toBe(0);
+    expect(limiter.take("a")).toBe(true);
+  });
+});

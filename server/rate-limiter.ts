@@ -26,12 +26,22 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty (the caller answers RATE_LIMITED). */
   take(): boolean {
-    const now = this.#now();
-    this.#tokens = Math.min(this.#capacity, this.#tokens + Math.max(0, now - this.#last) * this.#refillPerMs);
-    this.#last = now;
+    this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Milliseconds until `take()` would succeed; 0 when it would now. Takes nothing. */
+  waitMs(): number {
+    this.#refill();
+    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#refillPerMs);
+  }
+
+  #refill(): void {
+    const now = this.#now();
+    this.#tokens = Math.min(this.#capacity, this.#tokens + Math.max(0, now - this.#last) * this.#refillPerMs);
+    this.#last = now;
   }
 }
 
@@ -54,5 +64,10 @@ export class KeyedRateLimiter {
       this.#buckets.set(key, bucket);
     }
     return bucket.take();
+  }
+
+  /** Milliseconds until `key` may take again; 0 for a key with tokens left or no bucket (none is made). */
+  waitMs(key: string): number {
+    return this.#buckets.get(key)?.waitMs() ?? 0;
   }
 }

@@ -6,6 +6,7 @@ import { ChatClient, startTestServer, type TestServer } from "../test/helpers/ch
 import { createRealCouncil } from "../test/helpers/real-council.js";
 
 const ADMIN = "restart-admin-token";
+const USER = "restart-user-token-0001";
 
 /** The real council (seedling, else a tiny GGUF) on real FaissMemory in `dir`; closing the app disposes both. */
 async function start(dir: string): Promise<TestServer> {
@@ -29,7 +30,8 @@ describe("server restart on the same data dir", () => {
     dir = await mkdtemp(join(tmpdir(), "council-restart-"));
     const first = await start(dir!);
     const turns: Array<{ traceId: string; question: string; answer: string; success: boolean }> = [];
-    const clients = await Promise.all([0, 1, 2].map(() => ChatClient.connect(first.wsUrl)));
+    // One user on three connections: only the asker may rate a turn, and a user may rate from any connection or HTTP.
+    const clients = await Promise.all([0, 1, 2].map(() => ChatClient.connect(`${first.wsUrl}?token=${USER}`)));
     for (let i = 0; i < 9; i++) {
       const client = clients[i % 3]!;
       const question = `question number ${i}`;
@@ -53,7 +55,7 @@ describe("server restart on the same data dir", () => {
     await rate(4, 1);
     const httpFeedback = await fetch(`${first.httpUrl}/feedback`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${USER}` },
       body: JSON.stringify({ trace_id: turns[5]!.traceId, rating: -1, correction: "the right answer" }),
     });
     expect(httpFeedback.status).toBe(200);

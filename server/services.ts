@@ -1,5 +1,6 @@
 import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
+import type { AuthGuard } from "./auth-guard.js";
 import type { GenerationQueue } from "./generation-queue.js";
 import type { ImprovementControl } from "./plugins/improve-routes.js";
 
@@ -24,6 +25,8 @@ export interface CouncilServices {
   now: () => number;
   /** The bounded generation queue every chat turn goes through. */
   queue: GenerationQueue;
+  /** Token checks, rate-limited per client address on failure. */
+  auth: AuthGuard;
 }
 
 declare module "fastify" {

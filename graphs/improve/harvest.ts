@@ -15,6 +15,8 @@ export interface HarvestOptions {
   maxUserShare: number;
   /** @default 10_000 */
   limit?: number;
+  /** Whether corrections marked `anonymous` (no verified chat token) may be used. @default false */
+  trainAnonymousCorrections?: boolean;
 }
 
 export interface HarvestResult {
@@ -32,7 +34,7 @@ function isFailure(turn: TurnRecord, criticThreshold: number): boolean {
  * Grouped by normalised question (newest failed answer kept, every trace id listed), PII-scrubbed,
  * questions overlapping an eval set dropped, then per-user caps.
  */
-export async function harvestFailures({ memory, since, until, criticThreshold, evalSets, maxPerUserPerDay, maxUserShare, limit = 10_000 }: HarvestOptions): Promise<HarvestResult> {
+export async function harvestFailures({ memory, since, until, criticThreshold, evalSets, maxPerUserPerDay, maxUserShare, limit = 10_000, trainAnonymousCorrections = false }: HarvestOptions): Promise<HarvestResult> {
   const turns = (await memory.turns({ since, until, limit })).filter((turn) => isFailure(turn, criticThreshold));
   const groups = new Map<string, TurnRecord[]>();
   for (const turn of turns) {
@@ -48,7 +50,7 @@ export async function harvestFailures({ memory, since, until, criticThreshold, e
   const items: HarvestItem[] = [];
   for (const [key, group] of groups) {
     const newest = group.reduce((a, b) => (b.createdAt >= a.createdAt ? b : a));
-    const corrected = [...group].reverse().find((turn) => turn.feedback?.correction);
+    const corrected = [...group].reverse().find((turn) => turn.feedback?.correction && (trainAnonymousCorrections || !turn.feedback.anonymous));
     const item: HarvestItem = {
       id: `q-${hashKey(key)}`,
       question: scrubPii(newest.question).text,

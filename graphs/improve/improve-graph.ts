@@ -49,6 +49,8 @@ export interface ImproveGraphOptions {
   harvestMinBatch: number;
   maxPerUserPerDay: number;
   maxUserShare: number;
+  /** Passed to the harvest: train on corrections from users without a verified chat token. @default false */
+  trainAnonymousCorrections?: boolean;
   minSuccessDelta: number;
   maxLatencyRatio: number;
   /** What a night may release. @default ["memory", "adapter"] (memory only when ports.verified is set) */
@@ -112,6 +114,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       evalSets: [{ name: "holdout", items: ports.evalSets.holdout }],
       maxPerUserPerDay: options.maxPerUserPerDay,
       maxUserShare: options.maxUserShare,
+      trainAnonymousCorrections: options.trainAnonymousCorrections ?? false,
     });
     metrics?.harvestedItems.inc(result.items.length);
     const rated = memoryChannel ? await harvestRated({ memory: ports.memory, since: state.since, until: state.until, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }] }) : [];

@@ -13,16 +13,16 @@ const CLI = ["--import", "tsx", join(PROJECT_ROOT, "scripts", "cli.ts")];
 describe("npx council ask (real process, real socket)", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), server: { chatTokens: ["cli-token"] } });
+    server = await startTestServer({ runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), server: { chatTokens: ["cli-chat-token-0001"] } });
   });
   afterAll(async () => {
     await server?.close();
   });
 
   it("--json prints the final frame; plain mode streams the answer to stdout", async () => {
-    const json = await run(process.execPath, [...CLI, "ask", "--url", server.wsUrl, "--token", "cli-token", "--json", "how do I list files"], { cwd: PROJECT_ROOT });
+    const json = await run(process.execPath, [...CLI, "ask", "--url", server.wsUrl, "--token", "cli-chat-token-0001", "--json", "how do I list files"], { cwd: PROJECT_ROOT });
     expect(JSON.parse(json.stdout)).toMatchObject({ type: "final", answer: "You asked: how do I list files", success: true, trace_id: expect.any(String) });
-    const plain = await run(process.execPath, [...CLI, "ask", "--url", server.wsUrl, "--token", "cli-token", "where are the logs"], { cwd: PROJECT_ROOT });
+    const plain = await run(process.execPath, [...CLI, "ask", "--url", server.wsUrl, "--token", "cli-chat-token-0001", "where are the logs"], { cwd: PROJECT_ROOT });
     expect(plain.stdout).toBe("You asked: where are the logs\n");
     expect(plain.stderr).toMatch(/trace \S+ · score 0\.90 · success · route general · adapter base/);
   });

@@ -1,15 +1,16 @@
 import type { FastifyPluginAsync } from "fastify";
-import { checkChatToken, sendError } from "../auth.js";
+import { checkChatToken, checkOrigin, sendError } from "../auth.js";
 import { ChatConnection } from "../chat-connection.js";
 import { isCouncilError } from "../../core/index.js";
 
 /**
- * WebSocket chat at `/chat`. The chat token is checked at the HTTP upgrade (401 before any frame);
+ * WebSocket chat at `/chat`. The Origin (403 for a foreign browser page) and the chat token (401, 429 after
+ * repeated failures from one address) are checked at the HTTP upgrade, before any frame;
  * frames above `maxFrameBytes` close the socket with 1009 (ws `maxPayload`, set in buildApp).
  */
 export const chatSocketPlugin: FastifyPluginAsync = async (app) => {
   const services = app.council;
-  const { config, metrics } = services;
+  const { config, metrics, auth } = services;
   const connections = new Set<ChatConnection>();
 
   const heartbeat = setInterval(() => {
@@ -24,8 +25,10 @@ export const chatSocketPlugin: FastifyPluginAsync = async (app) => {
       websocket: true,
       onRequest: async (request, reply) => {
         try {
-          checkChatToken(request, config.server.chatTokens);
+          checkOrigin(request, config.server.allowedOrigins);
+          auth.chat(request);
         } catch (error) {
+          if (isCouncilError(error, "FORBIDDEN")) request.log.warn({ origin: request.headers.origin?.slice(0, 200) }, "chat upgrade from a foreign origin refused");
           if (isCouncilError(error)) return sendError(reply, error);
           throw error;
         }
@@ -33,8 +36,9 @@ export const chatSocketPlugin: FastifyPluginAsync = async (app) => {
       },
     },
     (socket, request) => {
-      const { userId } = checkChatToken(request, config.server.chatTokens);
-      const connection = new ChatConnection({ socket, services, userId, logger: request.log });
+      // Checked (and counted) in onRequest; this only reads the identity again.
+      const identity = checkChatToken(request, config.server.chatTokens);
+      const connection = new ChatConnection({ socket, services, identity, logger: request.log });
       connections.add(connection);
       metrics.wsConnections.inc();
       socket.once("close", () => {

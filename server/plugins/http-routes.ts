@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
 import { CouncilError } from "../../core/index.js";
-import { checkAdminToken, checkChatToken } from "../auth.js";
 import { applyFeedback } from "../feedback.js";
 import { feedbackBodySchema } from "../frames.js";
 import { KeyedRateLimiter } from "../rate-limiter.js";
@@ -8,7 +7,7 @@ import { KeyedRateLimiter } from "../rate-limiter.js";
 /** GET /health, GET /metrics, POST /feedback, GET /api/traces/:id (admin). */
 export const httpRoutesPlugin: FastifyPluginAsync = async (app) => {
   const services = app.council;
-  const { config, runtime, metrics } = services;
+  const { config, runtime, metrics, auth } = services;
   const feedbackLimiter = new KeyedRateLimiter({ perMinute: config.server.messagesPerMinute, now: services.now });
 
   app.get("/health", async (_request, reply) => {
@@ -22,19 +21,20 @@ export const httpRoutesPlugin: FastifyPluginAsync = async (app) => {
   });
 
   app.post("/feedback", async (request, reply) => {
-    const { userId } = checkChatToken(request, config.server.chatTokens);
+    const identity = auth.chat(request);
     if (!feedbackLimiter.take(request.ip)) throw new CouncilError("RATE_LIMITED", `Too many feedback requests: at most ${config.server.messagesPerMinute} per minute.`);
     const parsed = feedbackBodySchema.safeParse(request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new CouncilError("FRAME_INVALID", `Invalid ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "schema mismatch"}`);
     }
-    await applyFeedback(services, { frame: parsed.data, userId });
+    // Over HTTP there is no connection that asked: anonymous turns cannot be rated here.
+    await applyFeedback(services, { frame: parsed.data, rater: { ...identity, askedHere: () => false } });
     return reply.send({ type: "feedback-ack", trace_id: parsed.data.trace_id });
   });
 
   app.get<{ Params: { id: string } }>("/api/traces/:id", async (request, reply) => {
-    checkAdminToken(request, config.server.adminToken);
+    auth.admin(request);
     const id = request.params.id;
     if (id.length === 0 || id.length > 200) throw new CouncilError("FRAME_INVALID", "A trace id is 1-200 characters.");
     const record = await runtime.trace(id);

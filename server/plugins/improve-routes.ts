@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { CouncilError, isCouncilError } from "../../core/index.js";
 import type { RunSummary } from "../../council/index.js";
-import { checkAdminToken } from "../auth.js";
 
 /** What the admin API drives: the nightly loop and the adapter watcher of this server process. */
 export interface ImprovementControl {
@@ -24,7 +23,7 @@ const START_GRACE_MS = 250;
  * POST /api/adapters/reload.
  */
 export const improveRoutesPlugin: FastifyPluginAsync<{ improvement: ImprovementControl }> = async (app, { improvement }) => {
-  const { config, logger } = app.council;
+  const { auth, logger } = app.council;
   let job: { kind: "run" | "approve"; startedAt: number; summary: RunSummary | null; error: { code: string; message: string } | null; running: boolean } | null = null;
 
   const start = async (kind: "run" | "approve", task: () => Promise<RunSummary>) => {
@@ -48,13 +47,13 @@ export const improveRoutesPlugin: FastifyPluginAsync<{ improvement: ImprovementC
   };
 
   app.post("/api/improve/runs", async (request, reply) => {
-    checkAdminToken(request, config.server.adminToken);
+    auth.admin(request);
     const started = await start("run", () => improvement.runOnce());
     return reply.code(202).send({ running: started.running, summary: started.summary, error: started.error });
   });
 
   app.post<{ Params: { id: string } }>("/api/improve/runs/:id/approve", async (request, reply) => {
-    checkAdminToken(request, config.server.adminToken);
+    auth.admin(request);
     const runId = runIdSchema.safeParse(request.params.id);
     if (!runId.success) throw new CouncilError("FRAME_INVALID", `Invalid run id: ${runId.error.issues[0]?.message}`);
     const body = approveBodySchema.safeParse(request.body ?? {});
@@ -64,17 +63,17 @@ export const improveRoutesPlugin: FastifyPluginAsync<{ improvement: ImprovementC
   });
 
   app.get("/api/improve/job", async (request) => {
-    checkAdminToken(request, config.server.adminToken);
+    auth.admin(request);
     return job ?? { running: false, summary: null, error: null };
   });
 
   app.get("/api/improve/runs", async (request) => {
-    checkAdminToken(request, config.server.adminToken);
+    auth.admin(request);
     return { runs: await improvement.runs(20) };
   });
 
   app.post("/api/adapters/reload", async (request) => {
-    checkAdminToken(request, config.server.adminToken);
+    auth.admin(request);
     return improvement.reloadAdapters();
   });
 };

@@ -10,8 +10,9 @@ const log = document.getElementById("log");
 const form = document.getElementById("ask");
 const input = document.getElementById("question");
 const template = document.getElementById("turn-template");
-// crypto.randomUUID needs a secure context; a session id only has to be unlikely to collide.
-const sessionId = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+// A session id must not be guessable. crypto.randomUUID needs a secure context (https, localhost);
+// crypto.getRandomValues (128 random bits here) works on plain http too.
+const sessionId = `web-${window.crypto.randomUUID?.() ?? Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 /** request id → the turn's elements */
 const turns = new Map();
 /** trace id → the turn's elements (for feedback acks) */
