@@ -107,6 +107,11 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
     applyCanary(state).catch((error: unknown) => logger.error({ err: error }, "canary change not applied"));
   });
   watcher.on("current-invalid", (error) => setInvalid("link", error !== null));
+  // loras/current may have changed (been repaired, or broken) between the read above and the watcher's first read.
+  setInvalid("link", watcher.currentProblem() !== null);
+  if (watcher.current() !== current) {
+    loadStable(watcher.current()).catch((error: unknown) => logger.error({ err: error, version: watcher.current() }, "adapter swap not served; keeping the last good adapter"));
+  }
   watcher.on("watch-failed", (error) => logger.error({ err: error }, "adapter watch failed; keeping the last good state"));
 
   return {
