@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   TIMEOUT: "An operation did not finish within its deadline.",
   CANCELLED: "The operation was cancelled.",
   INTERNAL: "An unexpected internal error; see the logs with the trace id.",
+  PORT_IN_USE: "The server's host:port is already taken (another `council serve`?); stop that process or pick another COUNCIL_PORT / --port.",
 } as const;
 
 export type CouncilErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,4 @@
-import { silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
+import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import { AdapterWatcher, CanaryRouter, loadAndProve, readCanaryState, type AdapterRegistry, type CanaryState, type ProbeGenerate } from "../deploy/index.js";
 import type { AdapterHost } from "../models/index.js";
 import type { SelectAdapter } from "./create-council.js";
@@ -42,6 +42,13 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
   };
   let stableVersion: string | null = null;
   let canaryVersion: string | null = null;
+  // council_adapter_current_invalid is 1 while loras/current is a broken link or names an adapter that fails
+  // its content-hash check (the server then serves the last good adapter, or the base model).
+  const invalid = { link: false, content: false };
+  const setInvalid = (part: keyof typeof invalid, value: boolean) => {
+    invalid[part] = value;
+    metrics.adapterCurrentInvalid.set(invalid.link || invalid.content ? 1 : 0);
+  };
 
   const loadStable = (version: string | null) =>
     serial(async () => {
@@ -49,12 +56,16 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
       if (version === null) {
         await host.removeAdapter("stable");
       } else {
-        const record = await registry.get(version);
+        const record = await registry.verify(version).catch((error: unknown) => {
+          if (isCouncilError(error, "ADAPTER_INVALID")) setInvalid("content", true);
+          throw error;
+        });
         const { probes } = await registry.readEval(version);
         await loadAndProve({ host, slot: "stable", version, adapterPath: record.adapterPath, probes, generate, logger, metrics });
       }
       if (stableVersion !== null) metrics.adapterInfo.remove({ version: stableVersion, base });
       stableVersion = version;
+      setInvalid("content", false);
       metrics.adapterInfo.set({ version: version ?? "base", base }, 1);
       router.setStable(version);
       logger.info({ version }, "adapter-swapped: stable slot serves it");
@@ -64,7 +75,7 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
     serial(async () => {
       const running = state !== null && state.status === "running" ? state : null;
       if (running && running.version !== canaryVersion) {
-        const record = await registry.get(running.version);
+        const record = await registry.verify(running.version);
         await host.setAdapter({ slot: "canary", path: record.adapterPath, version: running.version });
         canaryVersion = running.version;
       }
@@ -76,7 +87,11 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
       }
     });
 
-  const current = await registry.current();
+  const { version: current, problem } = await registry.checkCurrent();
+  if (problem) {
+    setInvalid("link", true);
+    logger.error({ err: problem }, "loras/current is broken; serving the base model until `council rollback --to <version>` or `council deploy <version> --now` repairs it");
+  }
   try {
     await loadStable(current);
   } catch (error) {
@@ -91,6 +106,12 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
   watcher.on("canary-changed", (state) => {
     applyCanary(state).catch((error: unknown) => logger.error({ err: error }, "canary change not applied"));
   });
+  watcher.on("current-invalid", (error) => setInvalid("link", error !== null));
+  // loras/current may have changed (been repaired, or broken) between the read above and the watcher's first read.
+  setInvalid("link", watcher.currentProblem() !== null);
+  if (watcher.current() !== current) {
+    loadStable(watcher.current()).catch((error: unknown) => logger.error({ err: error, version: watcher.current() }, "adapter swap not served; keeping the last good adapter"));
+  }
   watcher.on("watch-failed", (error) => logger.error({ err: error }, "adapter watch failed; keeping the last good state"));
 
   return {

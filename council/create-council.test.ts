@@ -72,6 +72,29 @@ describe("createCouncil", () => {
     expect(await value(metrics, "council_requests_total")).toEqual([{ labels: { route: "files", adapter: "v1", outcome: "success" }, value: 1 }]);
   });
 
+  it("holds the selected slot for the whole turn: a canary unloaded after the answer streamed still serves the revision", async () => {
+    let released = 0;
+    const lease = { slot: "canary#lease-1", version: "v2", release: () => released++ };
+    const { council, chatModel } = await setup({
+      turns: [
+        { agent: "answerer", text: "Use dir." },
+        { agent: "critic", when: (call) => call.lastMessage.includes("Use dir."), text: '{"score": 0.1, "category": "ungrounded", "reasons": ["no"]}' },
+        // By the revision (also the answerer agent) the canary slot was unloaded (a rollback): by name it is gone.
+        { agent: "answerer", when: (call) => call.adapter === "canary", error: new CouncilError("ADAPTER_NOT_FOUND", 'No adapter is loaded in slot "canary".') },
+        { agent: "answerer", when: (call) => call.adapter === lease.slot, text: "Run `ls -a`." },
+        { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": ["grounded"]}' },
+      ],
+      selectAdapter: () => ({ slot: "canary", version: "v2" }),
+      onModel: (model) => Object.assign(model, { leaseAdapter: (slot: string) => (slot === "canary" ? lease : undefined) }),
+    });
+    const tokens: string[] = [];
+    const result = await council.turn({ id: "r1", sessionId: "s1", text: "How do I list hidden files?", onToken: (token) => tokens.push(token) });
+    expect(tokens.join("")).toContain("Use dir.");
+    expect(result).toMatchObject({ answer: "Run `ls -a`.", adapter: "v2", success: true, revisions: 1 });
+    expect(chatModel.callsOf("answerer").map((call) => call.adapter)).toEqual([lease.slot, lease.slot]);
+    expect(released).toBe(1);
+  });
+
   it("does not retry a base-model turn (no slot to lose)", async () => {
     const { council } = await setup({ turns: [{ agent: "answerer", error: new CouncilError("ADAPTER_NOT_FOUND", "gone") }] });
     await expect(council.turn({ id: "r1", sessionId: "s1", text: "How do I list hidden files?" })).rejects.toMatchObject({ code: "ADAPTER_NOT_FOUND" });

@@ -133,6 +133,20 @@ export async function createCouncil({
   };
   publishMemory();
 
+  const host = chatModel as Partial<AdapterHost>;
+  /** Leases the selected slot when the backend can (AdapterHost.leaseAdapter); else calls go by slot name. */
+  const leaseSelected = (selected: TurnAdapter | null): { adapter: TurnAdapter | null; release: () => void } => {
+    if (selected === null || typeof host.leaseAdapter !== "function") return { adapter: selected, release: () => undefined };
+    try {
+      const lease = host.leaseAdapter(selected.slot);
+      return { adapter: { slot: lease.slot, version: lease.version }, release: () => lease.release() };
+    } catch (error) {
+      // Unloaded between selection and lease: the run fails with ADAPTER_NOT_FOUND and is retried on a new selection.
+      if (isCouncilError(error, "ADAPTER_NOT_FOUND")) return { adapter: selected, release: () => undefined };
+      throw error;
+    }
+  };
+
   async function turn(request: TurnRequest): Promise<TurnResult> {
     if (disposed) throw new CouncilError("BACKEND_UNAVAILABLE", "The council was disposed.");
     const parsed = turnRequestSchema.safeParse(request);
@@ -143,7 +157,10 @@ export async function createCouncil({
     const { text, sessionId } = parsed.data;
     const userId = parsed.data.userId ?? null;
     const traceId = generateId();
-    let adapter = selectAdapter({ userId, sessionId });
+    // The selected slot's adapter is held for the whole turn: a rollback unloading the canary after the answer
+    // started streaming must not fail the turn's later calls (critic, revision) with ADAPTER_NOT_FOUND.
+    let held = leaseSelected(selectAdapter({ userId, sessionId }));
+    let adapter = held.adapter;
     let adapterLabel = adapter?.version ?? "base";
     const log = logger.child({ traceId, sessionId });
     const started = performance.now();
@@ -170,7 +187,9 @@ export async function createCouncil({
         // canary). Nothing was streamed or recorded yet: answer once more on what is selected now.
         if (!(asCouncilError(error, request.signal).code === "ADAPTER_NOT_FOUND" && firstToken && adapter !== null)) throw error;
         const previous = adapterLabel;
-        adapter = selectAdapter({ userId, sessionId });
+        held.release();
+        held = leaseSelected(selectAdapter({ userId, sessionId }));
+        adapter = held.adapter;
         adapterLabel = adapter?.version ?? "base";
         endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });
         log.warn({ previous, adapter: adapterLabel }, "adapter slot unloaded before generation; answering on the current selection");
@@ -182,6 +201,8 @@ export async function createCouncil({
       metrics.requests.inc({ route: "none", adapter: adapterLabel, outcome: failure.code === "BUSY" ? "busy" : "error" });
       log.warn({ err: failure, code: failure.code }, "turn failed");
       throw failure;
+    } finally {
+      held.release();
     }
     endTimer();
     const record = state.recorded as TurnRecord;

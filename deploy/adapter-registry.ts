@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { appendFile, chmod, copyFile, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { CouncilError, dataPaths, safeParseJson, silentLogger, type CouncilConfig, type Logger } from "../core/index.js";
 import { checkLoraGgufHeader, type AdapterFileValidator } from "./adapter-file.js";
+import { AdapterIntegrity, sha256File } from "./adapter-integrity.js";
 import { fsyncDir, switchSymlink } from "./atomic-files.js";
 import { assertVersionName } from "./version-name.js";
 
@@ -64,9 +64,11 @@ export class AdapterRegistry {
   private readonly validateAdapter: AdapterFileValidator;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  private readonly integrity: AdapterIntegrity;
 
   private constructor(options: Required<Pick<AdapterRegistryOptions, "validateAdapter" | "logger" | "now">> & { paths: RegistryPaths }) {
     this.paths = options.paths;
+    this.integrity = new AdapterIntegrity({ versions: options.paths.versions });
     this.validateAdapter = options.validateAdapter;
     this.logger = options.logger;
     this.now = options.now;
@@ -148,6 +150,16 @@ export class AdapterRegistry {
     return { version, dir, adapterPath: join(dir, ADAPTER_FILE), createdAt: info.mtime };
   }
 
+  /**
+   * `get`, plus what must hold before a version is loaded or switched to: `adapter.gguf` really lives in
+   * `versions/<version>/` (no link out of it) and its sha256 starts with the version name. The returned
+   * `adapterPath` is the verified real path. Throws ADAPTER_INVALID. Hashes are cached per inode and mtime.
+   */
+  async verify(version: string): Promise<AdapterVersion> {
+    const record = await this.get(version);
+    return { ...record, adapterPath: await this.integrity.verify({ version, file: ADAPTER_FILE }) };
+  }
+
   async list(): Promise<AdapterVersion[]> {
     const names = await readdir(this.paths.versions);
     const versions: AdapterVersion[] = [];
@@ -180,11 +192,32 @@ export class AdapterRegistry {
     return this.readLink(this.paths.previous);
   }
 
+  /**
+   * `current()` for callers that must go on when the link is broken (dangling, outside loras/versions, not a
+   * link): `problem` holds the error and `version` is null. The server then serves the base model and raises
+   * council_adapter_current_invalid; `activate` and `rollback` overwrite the link without reading its target.
+   */
+  async checkCurrent(): Promise<{ version: string | null; problem: CouncilError | null }> {
+    try {
+      return { version: await this.current(), problem: null };
+    } catch (error) {
+      if (error instanceof CouncilError && (error.code === "PATH_UNSAFE" || error.code === "ADAPTER_NOT_FOUND")) return { version: null, problem: error };
+      throw error;
+    }
+  }
+
+  /** The current version, or null (with a warning) when the link is broken and is about to be overwritten. */
+  private async currentForSwitch(): Promise<string | null> {
+    const { version, problem } = await this.checkCurrent();
+    if (problem) this.logger.warn({ err: problem }, "loras/current is broken; replacing it");
+    return version;
+  }
+
   /** Makes `version` current (validated first); the old current becomes `previous`. */
   async activate(version: string, { reason, action = "activate" }: { reason: string; action?: "activate" | "promote" }): Promise<{ from: string | null; to: string }> {
-    const target = await this.get(version);
+    const target = await this.verify(version);
     await this.validateAdapter(target.adapterPath);
-    const from = await this.current();
+    const from = await this.currentForSwitch();
     if (from === version) return { from, to: version };
     if (from !== null) await switchSymlink({ linkPath: this.paths.previous, target: linkTarget(from) });
     await switchSymlink({ linkPath: this.paths.current, target: linkTarget(version) });
@@ -199,10 +232,10 @@ export class AdapterRegistry {
    * Throws ADAPTER_NOT_FOUND when there is no previous version.
    */
   async rollback({ to, reason }: { to?: string; reason: string }): Promise<{ from: string | null; to: string }> {
-    const from = await this.current();
+    const from = await this.currentForSwitch();
     const target = to ?? (await this.previous());
     if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to; name one with --to.");
-    const version = await this.get(target);
+    const version = await this.verify(target);
     await this.validateAdapter(version.adapterPath);
     if (from !== target) await switchSymlink({ linkPath: this.paths.current, target: linkTarget(target) });
     const history = await this.history();
@@ -292,12 +325,4 @@ async function readJson<T>(path: string, schema: z.ZodType<T, z.ZodTypeDef, unkn
   return parsed.value;
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolvePromise(hash.digest("hex")));
-  });
-}
+export { sha256File };

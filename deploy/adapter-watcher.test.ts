@@ -70,6 +70,27 @@ describe("AdapterWatcher", () => {
     expect(failures[0]).toMatchObject({ code: "PATH_UNSAFE" });
   });
 
+  it("reports a broken current once (current-invalid), and null once it resolves again, even to the same version", async () => {
+    const a = await publish("a");
+    await registry.activate(a, { reason: "1" });
+    watcher = await AdapterWatcher.create({ registry, useFsWatch: false, pollIntervalMs: 60_000 });
+    const reports: Array<string | null> = [];
+    const swaps: unknown[] = [];
+    watcher.on("current-invalid", (error) => reports.push(error === null ? null : error.code));
+    watcher.on("adapter-swapped", (event) => swaps.push(event));
+    await symlink("versions/0123456789abcdef", join(root, "loras", "dangling"));
+    await rename(join(root, "loras", "dangling"), registry.paths.current);
+    await watcher.reload();
+    await watcher.reload();
+    expect(watcher.currentProblem()).toMatchObject({ code: "ADAPTER_NOT_FOUND" });
+    await registry.activate(a, { reason: "repair" });
+    await watcher.reload();
+    expect(reports).toEqual(["ADAPTER_NOT_FOUND", null]);
+    expect(watcher.currentProblem()).toBeNull();
+    expect(watcher.current()).toBe(a);
+    expect(swaps).toEqual([]);
+  });
+
   it("emits canary-changed when canary.json changes", async () => {
     watcher = await AdapterWatcher.create({ registry, useFsWatch: true, pollIntervalMs: 50 });
     const changed = once(watcher, "canary-changed");

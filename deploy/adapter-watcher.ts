@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { watch, type FSWatcher } from "node:fs";
-import { silentLogger, type Logger } from "../core/index.js";
+import { silentLogger, type CouncilError, type Logger } from "../core/index.js";
 import type { AdapterRegistry } from "./adapter-registry.js";
 import { readCanaryState, type CanaryState } from "./canary-state.js";
 
@@ -14,6 +14,11 @@ export interface AdapterSwappedEvent {
 export interface AdapterWatcherEvents {
   "adapter-swapped": [AdapterSwappedEvent];
   "canary-changed": [CanaryState | null];
+  /**
+   * `loras/current` became broken (dangling, outside loras/versions, not a link), or a different break was
+   * seen: the error. `null` when it resolves again. Emitted on changes only; the last good version is kept.
+   */
+  "current-invalid": [CouncilError | null];
   /** A check failed (unsafe link, corrupt canary.json); the last good state is kept. */
   "watch-failed": [Error];
 }
@@ -39,6 +44,7 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private version: string | null = null;
+  private problem: CouncilError | null = null;
   private canaryStamp: string | null = null;
   private disposed = false;
 
@@ -51,7 +57,9 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   /** Starts watching; the initial state is read synchronously with creation (no event for it). */
   static async create({ registry, pollIntervalMs = 500, useFsWatch = true, logger = silentLogger }: AdapterWatcherOptions): Promise<AdapterWatcher> {
     const watcher = new AdapterWatcher({ registry, logger });
-    watcher.version = await registry.current();
+    const { version, problem } = await registry.checkCurrent();
+    watcher.version = version;
+    watcher.problem = problem;
     const canary = await readCanaryState(registry.paths.loras).catch((error: unknown) => {
       logger.error({ err: error }, "cannot read loras/canary.json at start; treating it as no canary until it changes");
       return null;
@@ -75,6 +83,11 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
     return this.version;
   }
 
+  /** Why `loras/current` did not resolve at the last check (null when it did). */
+  currentProblem(): CouncilError | null {
+    return this.problem;
+  }
+
   /** Re-reads the links now (admin endpoint); resolves after any resulting events were emitted. */
   async reload(): Promise<{ version: string | null; changed: boolean }> {
     const before = this.version;
@@ -91,8 +104,18 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   private async checkNow(): Promise<void> {
     if (this.disposed) return;
     try {
-      const version = await this.registry.current();
-      if (version !== this.version) {
+      const { version, problem } = await this.registry.checkCurrent();
+      if (problem !== null || this.problem !== null) {
+        const changed = problem?.message !== this.problem?.message;
+        this.problem = problem;
+        if (changed) {
+          if (problem) this.logger.error({ err: problem }, "loras/current is broken; still serving the last good adapter");
+          else this.logger.info({ version }, "loras/current resolves again");
+          this.emit("current-invalid", problem);
+          if (problem) this.emit("watch-failed", problem);
+        }
+      }
+      if (problem === null && version !== this.version) {
         const previous = this.version;
         this.version = version;
         const adapterPath = version === null ? null : (await this.registry.get(version)).adapterPath;

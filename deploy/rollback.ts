@@ -51,7 +51,8 @@ export async function rollbackDeployment({ registry, reason, to, summaryDir, web
   }
   metrics?.canaryWeight.set(0);
   onWeightZero?.();
-  const current = await registry.current();
+  // A broken loras/current (dangling, outside versions/) must not stop the rollback that repairs it.
+  const { version: current } = await registry.checkCurrent();
   let restored = current;
   const manual = canary?.status !== "running" || to !== undefined;
   if (manual || current === canary?.version) {

@@ -166,7 +166,9 @@ export class FaissIndex {
       const opened = await index.#call<IndexStats & { rebuilt: string | null; caughtUp: number }>("open", { config: index.#config });
       index.#stats = opened;
       index.#rebuilt = opened.rebuilt;
-      options.logger.info({ rows: opened.rows, kind: opened.kind, rebuilt: opened.rebuilt, caughtUp: opened.caughtUp, blas: opened.blas }, "memory index opened");
+      const fields = { rows: opened.rows, kind: opened.kind, rebuilt: opened.rebuilt, caughtUp: opened.caughtUp, blas: opened.blas };
+      if (opened.rebuilt === null || opened.rebuilt === "no saved index") options.logger.info(fields, "memory index opened");
+      else options.logger.warn(fields, "memory index file not usable; rebuilt from SQLite");
     } catch (error) {
       index.#closed = true;
       await index.#host.release();

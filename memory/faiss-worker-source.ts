@@ -167,6 +167,33 @@ function save(s, suffix) {
   return true;
 }
 
+const HEADER_BYTES = 53;
+/** write_index_header: fourcc, d (int32), ntotal (int64), two dummies (int64), is_trained (u8), metric (int32). */
+const BODY_OFFSET = 37;
+const FOURCC = { flat: "IxFI", ivf: "IwFl" };
+
+/**
+ * Checks the saved file's FAISS header against its metadata before faiss-node parses it: a file that passes
+ * its checksum can still be another index type or dimension, or a format this libfaiss reads differently,
+ * and faiss-node aborts the whole process on some input it does not expect. Returns why not, else null.
+ */
+function headerProblem(s, meta) {
+  const expected = FOURCC[meta.kind];
+  if (expected === undefined) return "index metadata names an unknown kind " + JSON.stringify(meta.kind);
+  const head = Buffer.alloc(HEADER_BYTES);
+  const fd = fs.openSync(s.indexPath, "r");
+  let read;
+  try { read = fs.readSync(fd, head, 0, HEADER_BYTES, 0); } finally { fs.closeSync(fd); }
+  if (read < BODY_OFFSET + 8) return "index file is too short for a FAISS header";
+  const fourcc = head.toString("latin1", 0, 4);
+  if (fourcc !== expected) return "index file is not a " + meta.kind + " FAISS index (type " + JSON.stringify(fourcc) + ")";
+  if (head.readInt32LE(4) !== s.dims) return "index file has dimension " + head.readInt32LE(4) + ", expected " + s.dims;
+  if (head.readBigInt64LE(8) !== BigInt(meta.rows)) return "index file header holds " + head.readBigInt64LE(8) + " rows, its metadata " + meta.rows;
+  if (meta.kind === "flat" && meta.bytes !== BODY_OFFSET + 8 + meta.rows * s.dims * 4) return "flat index file has " + meta.bytes + " bytes, not the size of " + meta.rows + " vectors";
+  if (meta.kind === "ivf" && head.readBigInt64LE(BODY_OFFSET) !== BigInt(meta.nlist)) return "index file's IVF list count does not match its metadata";
+  return null;
+}
+
 /** Loads the saved index when it is whole, current and of the right kind; returns why not otherwise. */
 function tryLoad(s) {
   if (!fs.existsSync(s.indexPath) || !fs.existsSync(s.metaPath)) return "no saved index";
@@ -179,7 +206,11 @@ function tryLoad(s) {
   if (meta.kind === "flat" && wantsApprox(s, rows)) return "index outgrew flat search";
   if (meta.kind === "ivf" && !blas) return "approximate index needs BLAS, which is not loadable";
   if (meta.kind === "ivf" && (!Number.isInteger(meta.builtRows) || rows >= 4 * meta.builtRows)) return "index outgrew its IVF lists";
-  const loaded = faiss.Index.read(s.indexPath);
+  const problem = headerProblem(s, meta);
+  if (problem !== null) return problem;
+  let loaded;
+  // Any failure to parse (say, a file from another libfaiss) means: rebuild from SQLite, the source of truth.
+  try { loaded = faiss.Index.read(s.indexPath); } catch (error) { return "index file does not parse: " + String((error && error.message) || error); }
   if (loaded.ntotal() !== meta.rows || loaded.getDimension() !== s.dims) return "index row count or dimension mismatch";
   s.index = loaded;
   s.kind = meta.kind;

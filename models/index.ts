@@ -7,7 +7,7 @@ export { createChatModel, HF_MODELS_DIR, type CouncilChatModel, type CreateChatM
 export { resolveModelSource, assertGgufFile, type ResolveModelSourceOptions } from "./llama-model-source.js";
 export { messageText, toTemplateMessages } from "./langchain-messages.js";
 export { SequencePool } from "./sequence-pool.js";
-export type { AdapterHost, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
+export type { AdapterHost, AdapterLease, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
 // Prompt template (shared by inference and training)
 export { renderPrompt, renderExample, TEMPLATE_MARKERS, type TemplateMessage, type TemplateRole } from "./prompt-template.js";
 // Embeddings

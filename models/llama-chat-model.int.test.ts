@@ -142,6 +142,23 @@ describe("LlamaChatModel (real GGUF inference)", () => {
     await model.removeAdapter("canary");
   });
 
+  it("a lease holds a slot's adapter for a whole turn, even after the slot is removed, until released", async () => {
+    await model.setAdapter({ slot: "leased", path: adapterA, version: "a1" });
+    const options = { maxTokens: 24, ignoreEos: true };
+    const reference = (await model.invoke(PROMPT, { ...options, adapter: "leased" })).content;
+    const lease = model.leaseAdapter("leased");
+    expect(lease.version).toBe("a1");
+    await model.removeAdapter("leased"); // a rollback unloading the canary mid-turn
+    const byName = await model.invoke(PROMPT, { ...options, adapter: "leased" }).catch((caught: unknown) => caught);
+    expect(isCouncilError(byName, "ADAPTER_NOT_FOUND")).toBe(true);
+    expect((await model.invoke(PROMPT, { ...options, adapter: lease.slot })).content).toBe(reference);
+    lease.release();
+    lease.release();
+    const released = await model.invoke(PROMPT, { ...options, adapter: lease.slot }).catch((caught: unknown) => caught);
+    expect(isCouncilError(released, "ADAPTER_NOT_FOUND")).toBe(true);
+    expect(() => model.leaseAdapter("leased")).toThrow(/No adapter is loaded/);
+  });
+
   it("rejects bad adapters with typed errors and keeps the slot serving", async () => {
     await model.setAdapter({ slot: "keep", path: adapterA, version: "a1" });
     const expected = (await model.invoke(PROMPT, { maxTokens: 8, ignoreEos: true, adapter: "keep" })).content;

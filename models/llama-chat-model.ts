@@ -23,7 +23,7 @@ import { readAdapterBaseInfo, validateAdapterForBase, type AdapterBaseInfo } fro
 import { resolveModelSource } from "./llama-model-source.js";
 import { renderPrompt, TEMPLATE_MARKERS } from "./prompt-template.js";
 import { SequencePool } from "./sequence-pool.js";
-import type { AdapterHost, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
+import type { AdapterHost, AdapterLease, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
 import { collectStream } from "./collect-stream.js";
 
 export interface LlamaCallOptions extends CouncilCallOptions {
@@ -79,7 +79,7 @@ interface SlotContext {
   info: AdapterSlotInfo | null;
   lanes: Lane[];
   pool: SequencePool<Lane>;
-  /** Requests holding or waiting for a lane. */
+  /** Requests holding or waiting for a lane, plus open leases. */
   active: number;
   /** Replaced or removed: disposed once `active` reaches 0. */
   retired: boolean;
@@ -112,6 +112,9 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
   readonly #internals: Internals;
   readonly #slots = new Map<string, SlotContext>();
   readonly #slotLocks = new Map<string, Promise<unknown>>();
+  /** Open leases by their call-option key: each keeps the context its slot held when it was taken. */
+  readonly #leases = new Map<string, SlotContext>();
+  #nextLease = 1;
   readonly #inFlight = new Set<AbortController>();
   /** Running llama.cpp generations; dispose waits for them before freeing contexts. */
   readonly #generations = new Set<Promise<unknown>>();
@@ -234,6 +237,24 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
     });
   }
 
+  leaseAdapter(slot: string): AdapterLease {
+    this.#assertOpen();
+    const context = this.#slotFor(slot);
+    const key = `${slot}#lease-${this.#nextLease++}`;
+    context.active++;
+    this.#leases.set(key, context);
+    const info = context.info!;
+    return {
+      slot: key,
+      version: info.version,
+      release: () => {
+        if (!this.#leases.delete(key) || this.#disposed) return;
+        context.active--;
+        this.#maybeDisposeRetired(context);
+      },
+    };
+  }
+
   override _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
     return collectStream(this._streamResponseChunks(messages, options, runManager));
   }
@@ -321,8 +342,9 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
     for (const controller of this.#inFlight) controller.abort(new CouncilError("CANCELLED", "The model was disposed."));
     // llama.cpp must not see its context freed under a running evaluation: let aborted generations settle first.
     await Promise.allSettled([...this.#generations, ...this.#slotLocks.values()]);
-    const contexts = [this.#internals.base, ...this.#slots.values()];
+    const contexts = [...new Set([this.#internals.base, ...this.#slots.values(), ...this.#leases.values()])];
     this.#slots.clear();
+    this.#leases.clear();
     for (const slot of contexts) slot.pool.close();
     await Promise.allSettled(contexts.map((slot) => slot.context.dispose()));
     await this.#internals.model.dispose();
@@ -349,7 +371,7 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
 
   #slotFor(adapter: string | null | undefined): SlotContext {
     if (adapter === null || adapter === undefined) return this.#internals.base;
-    const slot = this.#slots.get(adapter);
+    const slot = this.#leases.get(adapter) ?? this.#slots.get(adapter);
     if (slot === undefined) {
       throw new CouncilError("ADAPTER_NOT_FOUND", `No adapter is loaded in slot "${adapter}". Loaded: ${[...this.#slots.keys()].join(", ") || "none"}.`, {
         details: { slot: adapter },

@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { createMetrics, loadConfig, Registry, silentLogger } from "../core/index.js";
+import { createMetrics, isCouncilError, loadConfig, Registry, silentLogger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
 import { FakeMemoryStore } from "../test/fakes/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
@@ -36,5 +37,38 @@ describe("startServer (npx council serve)", () => {
     const server = await startServer({ config, logger: silentLogger, metrics: metrics(), loading: Promise.reject(new Error("no model")) });
     await expect(server.loaded).rejects.toThrow("no model");
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+
+  it("throws PORT_IN_USE on a busy port without starting to load the council", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const busy = loadConfig({ env: {}, overrides: { logLevel: "silent", server: { host: "127.0.0.1", port } } });
+      let loads = 0;
+      const loading = async () => {
+        loads++;
+        return new FakeCouncilRuntime({ memory: new FakeMemoryStore() }) as CouncilRuntime;
+      };
+      const error = await startServer({ config: busy, logger: silentLogger, metrics: metrics(), loading }).catch((caught: unknown) => caught);
+      expect(isCouncilError(error, "PORT_IN_USE")).toBe(true);
+      expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+      expect(loads).toBe(0);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("with a loading function, loads the council once the port is bound", async () => {
+    let loads = 0;
+    const runtime = new FakeCouncilRuntime({ memory: new FakeMemoryStore() });
+    const server = await startServer({ config, logger: silentLogger, metrics: metrics(), loading: async () => (loads++, runtime) });
+    try {
+      await server.loaded;
+      expect(loads).toBe(1);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
+import { CouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
 import { buildApp } from "./build-app.js";
 import { DeferredRuntime } from "./deferred-runtime.js";
@@ -9,8 +9,12 @@ export interface StartServerOptions {
   config: CouncilConfig;
   logger: Logger;
   metrics: CouncilMetrics;
-  /** The council being loaded: the server listens (GET /health 503) until it resolves. */
-  loading: Promise<CouncilRuntime>;
+  /**
+   * The council being loaded: the server listens (GET /health 503) until it resolves. Pass a function to
+   * start loading only once the port is bound (what `serve` does): a busy port then fails with PORT_IN_USE
+   * in milliseconds, before the model is loaded.
+   */
+  loading: Promise<CouncilRuntime> | (() => Promise<CouncilRuntime>);
   /** The nightly loop's admin API (POST /api/improve/runs …), when this process runs one. */
   improvement?: ImprovementControl;
 }
@@ -25,14 +29,34 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Listens on config.server.host:port while the council loads (what `npx council serve` runs). */
+/**
+ * Listens on config.server.host:port while the council loads (what `npx council serve` runs).
+ * Throws PORT_IN_USE when the port is taken (the server is closed and, with a `loading` function, nothing was loaded).
+ */
 export async function startServer({ config, logger, metrics, loading, improvement }: StartServerOptions): Promise<RunningServer> {
-  const runtime = new DeferredRuntime(loading);
+  let begin!: (runtime: Promise<CouncilRuntime>) => void;
+  const runtime = new DeferredRuntime(new Promise<CouncilRuntime>((resolve) => (begin = resolve)));
+  const lazy = typeof loading === "function";
+  if (!lazy) begin(loading);
   const app = await buildApp({ config, runtime, metrics, logger, ...(improvement ? { improvement } : {}) });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    const failure =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? new CouncilError("PORT_IN_USE", `${host}:${config.server.port} is already in use (another \`council serve\`?); stop that process or set COUNCIL_PORT / --port to a free port.`, {
+            cause: error,
+            details: { host: config.server.host, port: config.server.port },
+          })
+        : error;
+    if (lazy) begin(Promise.reject(failure)); // nothing was loaded: the runtime's dispose (onClose) is a no-op
+    await app.close();
+    throw failure;
+  }
+  if (lazy) begin(Promise.resolve().then(loading));
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
-  const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= app.close().then(() => undefined));
   const loaded = runtime.loaded().then(

@@ -17,8 +17,14 @@ export function register(program: Command): void {
       const logger = createLogger(config);
       const metrics = createMetrics();
       // Model, memory, knowledge base, adapter serving (loras/current → stable slot, canary) and the nightly loop.
-      const bundle = createCouncilRuntime({ config, logger, metrics });
-      const server = await startServer({ config, logger, metrics, loading: bundle.then((loaded) => loaded.council), improvement: deferredImprovement(bundle) });
+      // They load only once the port is bound: a busy port fails at once (PORT_IN_USE), before the model loads.
+      let startLoading!: () => void;
+      const bundle = new Promise<void>((resolve) => (startLoading = resolve)).then(() => createCouncilRuntime({ config, logger, metrics }));
+      const loading = () => {
+        startLoading();
+        return bundle.then((loaded) => loaded.council);
+      };
+      const server = await startServer({ config, logger, metrics, loading, improvement: deferredImprovement(bundle) });
       console.log(`council: listening on ${server.url} (web chat ${server.url}/, WebSocket ${server.url.replace(/^http/, "ws")}/chat); loading the model…`);
       let schedule: NightlySchedule | undefined;
       const stopped = new Promise<void>((resolve) => {
