@@ -41,8 +41,8 @@ describe("Agent0", () => {
     expect(result.candidates.map((c) => [c.source, c.answer])).toEqual([
       ["llm", "Run `ls -a` to include hidden files."],
       ["kb-grounded", "`ls -a` — list all files, including hidden files."],
-      ["kb-grounded", "`ls -l` — long format list with size, permissions and owner."],
       ["kb-grounded", "List directory contents."],
+      ["kb-grounded", "`ls -l` — long format list with size, permissions and owner."],
       ["correction", "ls -a"],
     ]);
     expect(result.steps).toEqual([{ agent: "agent0", method: "llm", ms: expect.any(Number) }]);

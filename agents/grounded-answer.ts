@@ -100,7 +100,7 @@ function commandAnswer(code: string, description: string): string {
 
 const COMMAND_LINE = /^`([^`]+)`$/;
 const FENCE = /^```/;
-const BULLET = /^[-*]\s+/;
+const BULLET = /^(?:[-*]|\d{1,2}[.)])\s+/;
 
 /**
  * Splits markdown into answer units: tldr "- description:" + "`command`" pairs, bullets, "Q:"/"A:" pairs

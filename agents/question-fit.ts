@@ -75,15 +75,23 @@ export function stem(word: string): string {
 
 const CANONICAL = new Map(SYNONYMS.map(([alias, word]) => [stem(alias), stem(word)]));
 
-/** Matching words of a text: content words, compounds split into their parts, synonyms folded, stemmed. */
+/** Negations are meaning, not filler: "do not prompt" must not match "prompt". */
+const NEGATION = /\b(?:not|no|never|without)\b|n't\b/i;
+
+/**
+ * Matching words of a text: content words, compounds split into their parts, synonyms folded, stemmed, and
+ * "not" when the text negates ("don't", "without").
+ */
 export function fitWords(text: string): Set<string> {
   const out = new Set<string>();
+  if (NEGATION.test(text)) out.add("not");
+  const plain = text.replace(/\bcan't\b/gi, "can").replace(/\bwon't\b/gi, "will").replace(/n't\b/gi, "");
   const add = (word: string) => {
     if (word.length < 2 || isStopword(word) || FRAME_WORDS.has(word)) return;
     const stemmed = stem(word);
     out.add(CANONICAL.get(stemmed) ?? stemmed);
   };
-  for (const word of words(text.replace(/\[(\w{1,3})\]/g, "$1"))) {
+  for (const word of words(plain.replace(/\[(\w{1,3})\]/g, "$1"))) {
     if (/[./-]/.test(word)) for (const part of word.split(/[./-]+/)) add(part);
     else add(word);
   }
@@ -95,7 +103,10 @@ export interface Fit {
   recall: number;
   /** Share of the unit description's words the task asks for. */
   precision: number;
-  /** recall² × (0.6 + 0.4 × precision): every unasked-for or missing word costs, a missing one most. */
+  /**
+   * recall² × (0.6 + 0.4 × precision), × 0.7 when the description's first word (what the unit does) is not asked
+   * for: every unasked-for or missing word costs, a missing one and another action most.
+   */
   score: number;
 }
 
@@ -113,5 +124,8 @@ export function taskFit({ task, description, about = "" }: { task: Set<string>; 
   for (const word of described) if (task.has(word)) asked++;
   const recall = hits / task.size;
   const precision = asked / described.size;
-  return { recall, precision, score: recall * recall * (0.6 + 0.4 * precision) };
+  // The description's first word is what the unit does ("Extract …", "records …"): doing something else costs most.
+  const [lead] = fitWords(description.split(/\s+/).find((word) => fitWords(word).size > 0) ?? "");
+  const leadFactor = lead === undefined || task.has(lead) ? 1 : 0.7;
+  return { recall, precision, score: recall * recall * (0.6 + 0.4 * precision) * leadFactor };
 }

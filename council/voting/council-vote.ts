@@ -38,8 +38,8 @@ export interface CouncilVote {
  * or that is empty or unsafe, cannot stand. Independent voters then score each: **grounding** (the knowledge-base
  * unit the command comes from describes this question), **intent** (the answer itself covers the question, with
  * the tool and values it names), **peers** (another source gives the same command; silent otherwise) and the
- * model **critic** when a model judged. The tally accepts the best candidate only with `quorum` supporters, no
- * strong objection and a mean of at least `acceptScore`.
+ * model **critic** when a model judged. The tally accepts the best candidate only with `quorum` supporters (voters
+ * scoring it at least `acceptScore` on their own), no strong objection and a mean of at least `acceptScore`.
  */
 export async function councilVote({ question, candidates, passages, critic, quorum, acceptScore = 0.7 }: CouncilVoteOptions): Promise<CouncilVote> {
   const excluded: CouncilVote["excluded"] = [];
@@ -77,6 +77,7 @@ export async function councilVote({ question, candidates, passages, critic, quor
     const judged = critic === undefined ? undefined : await critic(candidate);
     if (judged !== undefined) ballots.push({ candidateId: candidate.id, voter: "critic", score: judged.score, reason: judged.reasons.join("; ") || "passes review" });
   }
-  const tally = tallyVotes({ ballots, candidateIds: standing.map((candidate) => candidate.id), quorum, acceptScore, question });
+  // A supporter is a voter that would accept the candidate on its own score.
+  const tally = tallyVotes({ ballots, candidateIds: standing.map((candidate) => candidate.id), quorum, acceptScore, supportScore: acceptScore, question });
   return { accepted: tally.accepted, winnerId: tally.winner, winnerScore: tally.winnerScore, ballots: tally.ballots, reason: tally.reason, tally, excluded };
 }

@@ -56,9 +56,12 @@ export function groundingBallot({ question, candidate, passages }: VoterInput): 
   };
 }
 
-/** Numbers, file names, extensions and paths the question names ("8080", ".pdf", "/var/log"): the answer must use them. */
+/** Numbers, file names, extensions and paths the question names ("8080", ".pdf", "tar.gz", "/var/log"): the answer must use them. */
 function questionValues(task: string): string[] {
-  return [...new Set(task.match(/(?:[\w~-]*[./][\w./~-]+|\b\d{2,}\b)/g) ?? [])].map((value) => value.replace(/[.]+$/, "").toLowerCase()).filter((value) => value.length > 1);
+  const paths = task.match(/(?:^|\s)(?:~|\.{0,2}\/)[\w./~-]*/g) ?? [];
+  const dotted = task.match(/[\w-]*\.[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*/g) ?? [];
+  const numbers = task.match(/\b[1-9]\d+\b/g) ?? [];
+  return [...new Set([...paths, ...dotted, ...numbers].map((value) => value.trim().toLowerCase()))].filter((value) => value.length > 1);
 }
 
 /**
