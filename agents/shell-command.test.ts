@@ -8,6 +8,7 @@ describe("renderTldrCommand", () => {
     expect(renderTldrCommand("tar czf {{path/to/target.tar.gz}} {{path/to/file1 path/to/file2 ...}}")).toBe("tar czf path/to/target.tar.gz path/to/file1 path/to/file2");
     expect(renderTldrCommand('tar xf {{path/to/source.tar}} --wildcards "{{*.html}}"')).toBe('tar xf path/to/source.tar --wildcards "*.html"');
     expect(renderTldrCommand("ls [-d|--directory] */")).toBe("ls -d */");
+    expect(renderTldrCommand("alr init {{--bin|--lib}} {{project_name}}")).toBe("alr init --bin project_name");
   });
 });
 
@@ -23,6 +24,13 @@ describe("checkShellCommand", () => {
     "echo $(date) > out.txt",
     "[ -f file ] && echo yes",
     "git log --oneline -n 5",
+    "nohup path/to/script.sh &",
+    "drop function name;",
+    "command | base64 -d",
+    "make |& tee build.log",
+    ". path/to/venv/bin/activate",
+    "$EDITOR file.txt",
+    "command > out.txt 2>&1",
   ])("accepts %s", (command) => {
     expect(checkShellCommand(command)).toMatchObject({ success: true });
   });
@@ -34,6 +42,7 @@ describe("checkShellCommand", () => {
     ["echo $(date", /unbalanced/],
     ["ls )", /unbalanced/],
     ["ls |", /ends in a pipe/],
+    ["make &&", /ends in a pipe or `&&`/],
     ["| grep x", /no command before/],
     ["-C path", /not a command name/],
     ["", /empty/],

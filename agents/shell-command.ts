@@ -16,7 +16,11 @@ const OPTION_ALTERNATIVES = /\[(-[^\]|\s]*)\|[^\]\s]*\]/g;
  */
 export function renderTldrCommand(command: string): string {
   return command
-    .replace(/\{\{(.*?)\}\}/g, (_match, inner: string) => inner.replace(ALTERNATIVES, "$1").replace(/\s*\.\.\.$/, "").trim())
+    .replace(/\{\{(.*?)\}\}/g, (_match, inner: string) => {
+      const value = inner.replace(ALTERNATIVES, "$1").replace(/\s*\.\.\.$/, "").trim();
+      // `{{--bin|--lib}}`, `{{ACTIVEMQ|RABBITMQ}}`: one of several values, written without brackets.
+      return /^[^\s|]+(?:\|[^\s|]*)+$/.test(value) ? value.slice(0, value.indexOf("|")) : value;
+    })
     .replace(OPTION_ALTERNATIVES, "$1")
     .replace(/\s+/g, " ")
     .trim();
@@ -24,14 +28,14 @@ export function renderTldrCommand(command: string): string {
 
 const OPEN: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
 const CLOSE = new Set([")", "]", "}"]);
-const SEPARATORS = /^(\|\|?|&&|;|&)$/;
+const SEPARATORS = /^(\|\|?|\|&|&&|;|&)$/;
 const COMMAND_WORD = /^(?:[.~]?\/)?[A-Za-z0-9_][\w.+\-/]*$/;
 const PREFIXES = new Set(["sudo", "env", "time", "nohup", "command", "exec"]);
 
 /**
  * Checks that `command` parses as a shell command line: quotes and `( [ {` balanced (outside quotes, `\`-escapes
  * honoured), no tldr syntax left (`{{placeholder}}`, `[-a|--all]` alternatives), and every pipeline part starting
- * with a plausible command word (after `VAR=value` assignments and `sudo`).
+ * with a plausible command word (after `VAR=value` assignments); the command word reported is the one after `sudo`.
  */
 export function checkShellCommand(command: string): ShellCheck {
   const text = command.trim();
@@ -43,21 +47,28 @@ export function checkShellCommand(command: string): ShellCheck {
   if (/\[[^\]\s|]*\|[^\]\s]*\]/.test(unquoted)) return { success: false, error: "tldr option alternatives like [-a|--all] are left in the command" };
   let commandWord: string | undefined;
   let expectWord = true;
+  let last: string | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (SEPARATORS.test(token)) {
       if (expectWord) return { success: false, error: `"${token}" has no command before it` };
       expectWord = true;
+      last = token;
       continue;
     }
     if (!expectWord) continue;
-    if (/^[A-Za-z_]\w*=/.test(token) || PREFIXES.has(token) || /^\(+$/.test(token)) continue;
+    if (/^[A-Za-z_]\w*=/.test(token) || /^\(+$/.test(token)) continue;
     const word = token.replace(/^\(+/, "");
-    if (!COMMAND_WORD.test(word) && word !== "[" && word !== "[[") return { success: false, error: `"${token}" is not a command name` };
-    commandWord ??= word;
+    if (!COMMAND_WORD.test(word) && !/^\$[\w{(]/.test(word) && ![".", "[", "[["].includes(word)) return { success: false, error: `"${token}" is not a command name` };
+    // `sudo apt …` names apt (sudo is a command too: `command | sudo tee`, `sudo -u user …`).
+    const next = tokens[i + 1];
+    commandWord ??= PREFIXES.has(word) && next !== undefined && COMMAND_WORD.test(next) ? next : word;
     expectWord = false;
   }
-  if (expectWord) return { success: false, error: commandWord === undefined ? "there is no command name" : "the command line ends in a pipe or separator" };
+  // A line may end in `;` or `&` (run in the background), never in a pipe or `&&`/`||`.
+  if (expectWord && !(commandWord !== undefined && (last === ";" || last === "&"))) {
+    return { success: false, error: commandWord === undefined ? "there is no command name" : "the command line ends in a pipe or `&&`/`||`" };
+  }
   return { success: true, value: { commandWord: commandWord! } };
 }
 
@@ -105,11 +116,11 @@ function scan(text: string): { success: true; value: Scanned } | { success: fals
       flush();
       continue;
     }
-    if (char === "|" || char === ";" || (char === "&" && text[i + 1] === "&")) {
-      // `2>&1` and `&>` are redirections, not separators; `|&` is a pipe.
+    if (char === "|" || char === ";" || (char === "&" && !/[<>]/.test(text[i - 1] ?? "") && text[i + 1] !== ">")) {
+      // `2>&1` and `&>` are redirections, not separators; `|&` is a pipe; a lone `&` runs in the background.
       flush();
-      const double = (char === "|" || char === "&") && text[i + 1] === char;
-      tokens.push(double ? char + char : char);
+      const double = (char === "|" || char === "&") && (text[i + 1] === char || (char === "|" && text[i + 1] === "&"));
+      tokens.push(double ? char + text[i + 1]! : char);
       if (double) {
         unquoted += char;
         i++;
