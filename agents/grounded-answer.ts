@@ -125,7 +125,7 @@ export function splitUnits(markdown: string): Unit[] {
     const line = block.text;
     const command = COMMAND_LINE.exec(line);
     if (command) {
-      units.push(commandUnit(renderTldrCommand(command[1]!), pending));
+      units.push(commandUnit(renderTldrCommand(command[1]!), pending, tldrLiterals(command[1]!)));
       pending = undefined;
       continue;
     }
@@ -199,10 +199,23 @@ function blocks(markdown: string): Array<{ kind: "line" | "fence"; text: string 
 }
 
 /** A command unit: the command with its description ("`tar xf …` — extract …"), or "Run `…`." without one. */
-function commandUnit(code: string, description?: string): Unit {
+function commandUnit(code: string, description?: string, about = code.trim()): Unit {
   const command = code.trim();
-  if (description === undefined) return { text: `Run \`${command}\`.`, description: "", about: command, command };
-  return { ...leadOf(description), text: commandAnswer(command, description), description: stripDescription(description), about: command, command };
+  if (description === undefined) return { text: `Run \`${command}\`.`, description: "", about, command };
+  return { ...leadOf(description), text: commandAnswer(command, description), description: stripDescription(description), about, command };
+}
+
+/**
+ * What a tldr command says about itself: its literal words and options, and the file types its placeholders name
+ * (`tar xzf {{path/to/target.tar.gz}}` → "tar xzf tar gz"), never the placeholder words ("path", "file") that
+ * would match any question.
+ */
+function tldrLiterals(command: string): string {
+  return command.replace(/\{\{(.*?)\}\}/g, (_match, inner: string) => {
+    const option = /^\[(-[^|\]]+)\|/.exec(inner);
+    if (option) return option[1]!;
+    return ` ${[...inner.matchAll(/\.([A-Za-z][A-Za-z0-9]{0,4})\b/g)].map((match) => match[1]).join(" ")} `;
+  });
 }
 
 /** A prose unit (sentence, bullet, Q/A answer): described by its words outside code, about its code. */

@@ -54,7 +54,7 @@ const SYNONYMS: ReadonlyArray<readonly [string, string]> = [
   ["folder", "directory"], ["dir", "directory"],
   ["delete", "remove"], ["erase", "remove"],
   ["make", "create"], ["present", "current"], ["particular", "specific"],
-  ["big", "large"], ["huge", "large"],
+  ["big", "large"], ["huge", "large"], ["gz", "gzip"], ["gzipped", "gzip"], ["tgz", "gzip"],
 ];
 /** Words that only frame a question. */
 const FRAME_WORDS = new Set(["way", "command", "commands", "want", "need", "like", "uses", "one", "ones", "able", "let", "get"]);

@@ -12,7 +12,8 @@
  * A third set asks the traffic items in the eval items' words (paraphrased traffic: their examples are indexed).
  * Reported per item set: retrieval (the item's page among the top-3 passages), candidates (≥ 1 right candidate:
  * target ≥ 90 % on traffic), the first grounded candidate alone, and the vote's precision (accepted rewrites that
- * pass: target ≥ 0.9) and recall (items with a right candidate whose accepted rewrite is right: target ≥ 0.7).
+ * pass: target ≥ 0.9) and recall (items with a right candidate whose accepted rewrite is right: target ≥ 0.7), and
+ * whether the vote says no when only the wrong candidates are left on the ballot (wrongOnlyAccepted: lower is better).
  *
  *   npx tsx bench/vote-quality.ts [--root /work/shared/datasets/tldr/pages] [--k 3] [--candidates 3]
  *
@@ -53,6 +54,9 @@ interface ItemResult {
   firstGroundedRight: boolean;
   accepted: boolean;
   acceptedRight: boolean;
+  /** The vote again with every right candidate removed (only wrong ones left): did it still accept one? */
+  wrongOnlyAccepted: boolean | null;
+  wrongOnlyWinner?: string;
   winner: string | null;
   reason: string;
 }
@@ -96,6 +100,8 @@ async function main() {
       const candidates = rewrite.candidates.map((candidate) => ({ id: candidate.id, text: candidate.answer, source: candidate.source === "kb-grounded" ? "knowledge-base" : candidate.source }));
       const right = new Set(candidates.filter((candidate) => judgeAnswer(item, candidate.text)).map((candidate) => candidate.id));
       const vote = await councilVote({ question: item.question, candidates, passages, quorum, acceptScore });
+      const wrongOnly = candidates.filter((candidate) => !right.has(candidate.id));
+      const saysNo = wrongOnly.length === 0 ? null : await councilVote({ question: item.question, candidates: wrongOnly, passages, quorum, acceptScore });
       return {
         id: item.id,
         question: item.question,
@@ -105,6 +111,8 @@ async function main() {
         firstGroundedRight: candidates[0] !== undefined && right.has(candidates[0].id),
         accepted: vote.accepted,
         acceptedRight: vote.accepted && vote.winnerId !== null && right.has(vote.winnerId),
+        wrongOnlyAccepted: saysNo === null ? null : saysNo.accepted,
+        ...(saysNo?.accepted ? { wrongOnlyWinner: wrongOnly.find((candidate) => candidate.id === saysNo.winnerId)?.text ?? "" } : {}),
         winner: vote.winnerId === null ? null : (candidates.find((candidate) => candidate.id === vote.winnerId)?.text ?? null),
         reason: vote.reason,
       };
@@ -127,10 +135,15 @@ async function main() {
         acceptedRight,
         precision: share(acceptedRight, accepted),
         recall: share(acceptedRight, withRight),
+        wrongOnlySlates: count((result) => result.wrongOnlyAccepted !== null),
+        wrongOnlyAccepted: share(count((result) => result.wrongOnlyAccepted === true), count((result) => result.wrongOnlyAccepted !== null)),
         meanCandidates: share(results.reduce((sum, result) => sum + result.candidates, 0), results.length),
       };
       console.log(`${name.padEnd(8)} ${JSON.stringify(summary)}`);
-      return { summary, wrongAccepted: results.filter((result) => result.accepted && !result.acceptedRight), missed: results.filter((result) => result.rightCandidates > 0 && !result.acceptedRight).slice(0, 40) };
+      return {
+        summary,
+        wrongAccepted: results.filter((result) => result.accepted && !result.acceptedRight),
+        wrongOnlyAccepted: results.filter((result) => result.wrongOnlyAccepted === true).slice(0, 40), missed: results.filter((result) => result.rightCandidates > 0 && !result.acceptedRight).slice(0, 40) };
     };
 
     const traffic = await report("traffic", bench.traffic);
