@@ -1,7 +1,7 @@
 import type { PassageHit } from "../memory/types.js";
 import { fitWords, parseQuestion, taskFit, type Fit } from "./question-fit.js";
 import { checkShellCommand, commandShape, commandsIn, renderTldrCommand } from "./shell-command.js";
-import { contentWords } from "./text.js";
+import { contentWords, overlap } from "./text.js";
 
 /** A piece of a passage that can stand alone as an answer: a sentence, or a description with its command. */
 export interface Unit {
@@ -57,11 +57,14 @@ export function rankUnits(question: string, hits: readonly PassageHit[], { passa
   all.forEach(({ passage, units }, passageRank) => {
     for (const unit of units) {
       if (!commandsIn(unit.text).every((command) => checkShellCommand(command).success)) continue;
-      const fit = taskFit({ task: taskWords, description: unit.description, about: `${unit.about} ${passage.title}` });
+      // The passage title is no evidence for one unit (every unit of a "Resetting your password" section would cover
+      // "reset password"); it only breaks ties.
+      const fit = taskFit({ task: taskWords, description: unit.description, about: unit.about, leadMustMatch: !unit.qa });
+      const titled = overlap(taskWords, fitWords(passage.title)) * 0.05;
       const tool = unit.command === undefined ? undefined : commandShape(unit.command)?.tool;
       const toolBonus = named.length === 0 || tool === undefined ? 0 : named.includes(tool) ? 0.15 : -0.15;
       const rank =
-        fit.score + toolBonus + (unit.lead !== undefined && questionWords.has(unit.lead) ? 0.1 : 0) + (unit.qa ? 0.1 : 0) + (unit.command === undefined ? 0 : 0.02) - passageRank * 0.02;
+        fit.score + titled + toolBonus + (unit.lead !== undefined && questionWords.has(unit.lead) ? 0.1 : 0) + (unit.qa ? 0.1 : 0) + (unit.command === undefined ? 0 : 0.02) - passageRank * 0.02;
       ranked.push({ unit, passageId: passage.id, passageRank, fit, rank });
     }
   });

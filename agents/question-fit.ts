@@ -25,10 +25,19 @@ const LEADS: readonly RegExp[] = [
 /** "… using tar?", "… using git commit?", "… with the tar command". */
 const TRAILING = new RegExp(`\\s+(?:using|with\\s+the|via)\\s+${TOOL}(?:\\s+(${TOOL.slice(1, -1)}))?(?:\\s+command)?\\s*[?.!]*$`, "i");
 
-/** Splits a question into its task and the tools it names. */
+/** Splits a question into its task and the tools it names; each sentence loses its own asking frame ("I forgot my password. How do I reset it?"). */
 export function parseQuestion(question: string): QuestionTask {
-  let task = question.trim();
   const tools: string[] = [];
+  const sentences = question
+    .trim()
+    .split(/(?<=[.?!])\s+(?=[A-Z])/)
+    .map((sentence) => stripFrame(sentence, tools))
+    .filter((sentence) => sentence.length > 0);
+  return { task: sentences.join(". "), tools };
+}
+
+function stripFrame(sentence: string, tools: string[]): string {
+  let task = sentence.trim();
   for (let changed = true; changed; ) {
     changed = false;
     for (const lead of LEADS) {
@@ -45,7 +54,7 @@ export function parseQuestion(question: string): QuestionTask {
     if (trailing[2]) tools.push(trailing[2].toLowerCase());
     task = task.slice(0, trailing.index);
   }
-  return { task: task.replace(/[?.!]+$/, "").trim(), tools };
+  return task.replace(/[?.!]+$/, "").trim();
 }
 
 /** Everyday synonyms folded onto one word before matching (left: what people say, right: what docs say). */
@@ -112,9 +121,11 @@ export interface Fit {
 
 /**
  * How well a unit answers a task: the task's words against the unit's description (`about`: plus words that
- * say what the unit is about without describing it, like its command and page title, which count for recall only).
+ * say what the unit is about without describing it, like its command, which count for recall only). `leadMustMatch`:
+ * whether the description's first word is an action the task must name (not for a user's question: "I forgot my
+ * password. How do I reset it?").
  */
-export function taskFit({ task, description, about = "" }: { task: Set<string>; description: string; about?: string }): Fit {
+export function taskFit({ task, description, about = "", leadMustMatch = true }: { task: Set<string>; description: string; about?: string; leadMustMatch?: boolean }): Fit {
   const described = fitWords(description);
   const covered = new Set([...described, ...fitWords(about)]);
   if (task.size === 0 || described.size === 0) return { recall: 0, precision: 0, score: 0 };
@@ -126,6 +137,6 @@ export function taskFit({ task, description, about = "" }: { task: Set<string>; 
   const precision = asked / described.size;
   // The description's first word is what the unit does ("Extract …", "records …"): doing something else costs most.
   const [lead] = fitWords(description.split(/\s+/).find((word) => fitWords(word).size > 0) ?? "");
-  const leadFactor = lead === undefined || task.has(lead) ? 1 : 0.7;
+  const leadFactor = !leadMustMatch || lead === undefined || task.has(lead) ? 1 : 0.7;
   return { recall, precision, score: recall * recall * (0.6 + 0.4 * precision) * leadFactor };
 }
