@@ -43,8 +43,8 @@ export interface RankedUnit {
  * Every unit of the first `passages` retrieved passages, best first, with how well it answers the question:
  * the question's task (its asking frame such as "How do I … using tar?" stripped) against the unit's
  * description, so a verbatim or near-verbatim description wins. Ties go to a unit whose command is the tool
- * the question names, whose lead word the question names, a Q/A pair, a unit with a command, and higher-ranked
- * passages. Units whose command does not parse are left out.
+ * the question names, whose lead word the question names, a Q/A pair, a unit with a command, a passage whose
+ * title the question names, and higher-ranked passages. Units whose command does not parse are left out.
  */
 export function rankUnits(question: string, hits: readonly PassageHit[], { passages = 5 }: { passages?: number } = {}): RankedUnit[] {
   const { task, tools } = parseQuestion(question);
