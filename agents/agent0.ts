@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import type { KnowledgeBase, PassageHit } from "../memory/types.js";
-import { groundedAnswer } from "./grounded-answer.js";
+import { groundedAnswers } from "./grounded-answer.js";
 import { invokeStructured } from "./structured-output.js";
 import type { AgentMode, AgentStep, CouncilChatModel } from "./types.js";
 
@@ -44,6 +44,8 @@ export interface Agent0Options {
   k?: number;
   /** @default 160 */
   maxTokens?: number;
+  /** Knowledge-base candidates per failure: the best distinct units of the retrieved passages. @default 3 */
+  groundedCandidates?: number;
   now?: () => number;
 }
 
@@ -54,8 +56,9 @@ const rewriteSchema = z.object({ answer: z.string().trim().min(1).max(2000) }).s
 
 /**
  * Agent-0 writes candidate rewrites of a failed answer: the model's rewrite with knowledge-base context
- * (mode llm/auto; in auto an unusable reply falls back, noted in the steps), the answer grounded in the
- * best knowledge-base passage (always, when a passage exists), and the user's correction (when given).
+ * (mode llm/auto; in auto an unusable reply falls back, noted in the steps), the answers grounded in the
+ * best units of the retrieved passages (always, when a passage exists: the unit whose description answers
+ * this question first, then the next distinct ones), and the user's correction (when given).
  */
 export class Agent0 {
   readonly #model: CouncilChatModel;
@@ -64,15 +67,17 @@ export class Agent0 {
   readonly #systemPrompt: string;
   readonly #k: number;
   readonly #maxTokens: number;
+  readonly #groundedCandidates: number;
   readonly #now: () => number;
 
-  constructor({ model, knowledgeBase, mode = "auto", systemPrompt = AGENT0_SYSTEM_PROMPT, k = 3, maxTokens = 160, now = performance.now.bind(performance) }: Agent0Options) {
+  constructor({ model, knowledgeBase, mode = "auto", systemPrompt = AGENT0_SYSTEM_PROMPT, k = 3, maxTokens = 160, groundedCandidates = 3, now = performance.now.bind(performance) }: Agent0Options) {
     this.#model = model;
     this.#knowledgeBase = knowledgeBase;
     this.#mode = mode;
     this.#systemPrompt = systemPrompt;
     this.#k = k;
     this.#maxTokens = maxTokens;
+    this.#groundedCandidates = groundedCandidates;
     this.#now = now;
   }
 
@@ -115,8 +120,7 @@ export class Agent0 {
     }
 
     const started = this.#now();
-    const grounded = groundedAnswer(question, hits);
-    if (grounded) add("kb-grounded", grounded.answer, [grounded.passageId]);
+    for (const grounded of groundedAnswers(question, hits, { limit: this.#groundedCandidates })) add("kb-grounded", grounded.answer, [grounded.passageId]);
     if (this.#mode === "heuristic") steps.push({ agent: "agent0", method: "heuristic", ms: this.#now() - started });
     if (correction) add("correction", correction, []);
     return { candidates, passages: hits, steps };

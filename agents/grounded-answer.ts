@@ -1,11 +1,17 @@
 import type { PassageHit } from "../memory/types.js";
+import { fitWords, parseQuestion, taskFit, type Fit } from "./question-fit.js";
+import { checkShellCommand, commandShape, commandsIn, renderTldrCommand } from "./shell-command.js";
 import { contentWords, overlap } from "./text.js";
 
 /** A piece of a passage that can stand alone as an answer: a sentence, or a description with its command. */
-interface Unit {
+export interface Unit {
   text: string;
-  /** Words the unit is matched on (its description, the sentence, or the Q: of a Q/A pair). */
-  match: Set<string>;
+  /** What the unit says it does: a tldr description, a Q: question, or the sentence without its code. */
+  description: string;
+  /** Words that tell what the unit is about without describing it (its code), matched for recall only. */
+  about: string;
+  /** The unit's command, as a person would type it. */
+  command?: string;
   /** First word of a "Lead: …" bullet (e.g. "extract"). */
   lead?: string;
   /** A Q/A pair of the knowledge base. */
@@ -15,30 +21,73 @@ interface Unit {
 export interface GroundedAnswer {
   answer: string;
   passageId: string;
-  /** Share of the question's content words found in the chosen unit. */
+  /** Share of the question's task words the chosen unit covers. */
   coverage: number;
+  /** How well the unit's description answers the question (see {@link taskFit}). */
+  fit: number;
+  /** The unit's description (what its command does). */
+  description: string;
+  command?: string;
+}
+
+export interface RankedUnit {
+  unit: Unit;
+  passageId: string;
+  /** Position of the passage in the retrieval order. */
+  passageRank: number;
+  fit: Fit;
+  rank: number;
 }
 
 /**
- * An answer taken from the knowledge base: the unit (sentence, or tldr-style description + command) of
- * the retrieved passages that best covers the question, preferring higher-ranked passages on ties.
- * Undefined when there are no passages.
+ * Every unit of the first `passages` retrieved passages, best first, with how well it answers the question:
+ * the question's task (its asking frame such as "How do I … using tar?" stripped) against the unit's
+ * description, so a verbatim or near-verbatim description wins. Ties go to a unit whose command is the tool
+ * the question names, whose lead word the question names, a Q/A pair, a unit with a command, a passage whose
+ * title the question names, and higher-ranked passages. Units whose command does not parse are left out.
  */
-export function groundedAnswer(question: string, passages: readonly PassageHit[]): GroundedAnswer | undefined {
+export function rankUnits(question: string, hits: readonly PassageHit[], { passages = 5 }: { passages?: number } = {}): RankedUnit[] {
+  const { task, tools } = parseQuestion(question);
+  const taskWords = fitWords(task);
   const questionWords = contentWords(question);
-  let best: (GroundedAnswer & { rank: number }) | undefined;
-  passages.slice(0, 5).forEach(({ passage }, index) => {
-    const titleWords = contentWords(passage.title);
-    for (const unit of splitUnits(passage.text)) {
-      // The title counts a little ("tar" in the title answers "how do I use tar"); a unit whose lead word
-      // the question names ("Extract: …") and a unit with a command are preferred on ties; so are higher-ranked passages.
-      const coverage = overlap(questionWords, unit.match) + 0.25 * overlap(questionWords, titleWords);
-      const rank = coverage + (unit.lead !== undefined && questionWords.has(unit.lead) ? 0.1 : 0) + (unit.text.includes("`") ? 0.05 : 0) + (unit.qa ? 0.1 : 0) - index * 0.05;
-      if (best === undefined || rank > best.rank) best = { answer: unit.text, passageId: passage.id, coverage: Math.min(1, coverage), rank };
+  const ranked: RankedUnit[] = [];
+  const all = hits.slice(0, passages).map(({ passage }) => ({ passage, units: splitUnits(passage.text) }));
+  const knownTools = new Set(all.flatMap(({ units }) => units.map((unit) => (unit.command === undefined ? undefined : commandShape(unit.command)?.tool))).filter((tool) => tool !== undefined));
+  const named = tools.filter((tool) => knownTools.has(tool));
+  all.forEach(({ passage, units }, passageRank) => {
+    for (const unit of units) {
+      if (!commandsIn(unit.text).every((command) => checkShellCommand(command).success)) continue;
+      // The passage title is no evidence for one unit (every unit of a "Resetting your password" section would cover
+      // "reset password"); it only breaks ties.
+      const fit = taskFit({ task: taskWords, description: unit.description, about: unit.about, leadMustMatch: !unit.qa });
+      const titled = overlap(taskWords, fitWords(passage.title)) * 0.05;
+      const tool = unit.command === undefined ? undefined : commandShape(unit.command)?.tool;
+      const toolBonus = named.length === 0 || tool === undefined ? 0 : named.includes(tool) ? 0.15 : -0.15;
+      const rank =
+        fit.score + titled + toolBonus + (unit.lead !== undefined && questionWords.has(unit.lead) ? 0.1 : 0) + (unit.qa ? 0.1 : 0) + (unit.command === undefined ? 0 : 0.02) - passageRank * 0.02;
+      ranked.push({ unit, passageId: passage.id, passageRank, fit, rank });
     }
   });
-  if (best === undefined) return undefined;
-  return { answer: best.answer, passageId: best.passageId, coverage: best.coverage };
+  return ranked.sort((a, b) => b.rank - a.rank || a.passageRank - b.passageRank);
+}
+
+/**
+ * Answers taken from the knowledge base: the best `limit` distinct units of the retrieved passages (see
+ * {@link rankUnits}), each a different answer. Empty when there are no passages.
+ */
+export function groundedAnswers(question: string, hits: readonly PassageHit[], { limit = 3 }: { limit?: number } = {}): GroundedAnswer[] {
+  const out: GroundedAnswer[] = [];
+  for (const { unit, passageId, fit } of rankUnits(question, hits)) {
+    if (out.length >= limit) break;
+    if (out.some((answer) => answer.answer === unit.text || (unit.command !== undefined && answer.command === unit.command))) continue;
+    out.push({ answer: unit.text, passageId, coverage: Math.min(1, fit.recall), fit: fit.score, description: unit.description, ...(unit.command === undefined ? {} : { command: unit.command }) });
+  }
+  return out;
+}
+
+/** The best answer taken from the knowledge base (see {@link groundedAnswers}); undefined when there are no passages. */
+export function groundedAnswer(question: string, passages: readonly PassageHit[]): GroundedAnswer | undefined {
+  return groundedAnswers(question, passages, { limit: 1 })[0];
 }
 
 /**
@@ -54,7 +103,7 @@ function commandAnswer(code: string, description: string): string {
 
 const COMMAND_LINE = /^`([^`]+)`$/;
 const FENCE = /^```/;
-const BULLET = /^[-*]\s+/;
+const BULLET = /^(?:[-*]|\d{1,2}[.)])\s+/;
 
 /**
  * Splits markdown into answer units: tldr "- description:" + "`command`" pairs, bullets, "Q:"/"A:" pairs
@@ -65,22 +114,21 @@ export function splitUnits(markdown: string): Unit[] {
   let pending: string | undefined;
   let question: string | undefined;
   const flushPending = () => {
-    if (pending !== undefined) units.push(unit(stripDescription(pending), pending));
+    if (pending !== undefined) units.push(proseUnit(stripDescription(pending), pending));
     pending = undefined;
   };
   for (const block of blocks(markdown)) {
     if (block.kind === "fence") {
       if (pending !== undefined) {
-        units.push(unit(commandAnswer(block.text, pending), pending));
+        units.push(commandUnit(block.text, pending));
         pending = undefined;
-      } else units.push(unit(`Run \`${block.text}\`.`, block.text));
+      } else units.push(commandUnit(block.text));
       continue;
     }
     const line = block.text;
     const command = COMMAND_LINE.exec(line);
     if (command) {
-      const code = command[1]!.replace(/\{\{(.*?)\}\}/g, "$1").trim();
-      units.push(pending === undefined ? unit(`Run \`${code}\`.`, code) : unit(commandAnswer(code, pending), pending));
+      units.push(commandUnit(renderTldrCommand(command[1]!), pending, tldrLiterals(command[1]!)));
       pending = undefined;
       continue;
     }
@@ -90,7 +138,7 @@ export function splitUnits(markdown: string): Unit[] {
       flushPending();
       if (qa[1] === "Q") question = qa[2]!;
       else if (question !== undefined) {
-        units.push({ ...unit(qa[2]!, question), qa: true });
+        units.push({ ...proseUnit(qa[2]!, question), description: parseQuestion(question).task, about: qa[2]!, qa: true });
         question = undefined;
       }
       continue;
@@ -102,7 +150,7 @@ export function splitUnits(markdown: string): Unit[] {
       continue;
     }
     flushPending();
-    for (const sentence of sentences(line.replace(/^>\s*/, ""))) units.push(unit(sentence, sentence));
+    for (const sentence of sentences(line.replace(/^>\s*/, ""))) units.push(proseUnit(sentence, sentence));
   }
   flushPending();
   return units.filter((entry) => entry.text.length > 0);
@@ -153,9 +201,48 @@ function blocks(markdown: string): Array<{ kind: "line" | "fence"; text: string 
   return out;
 }
 
-function unit(text: string, matchText: string): Unit {
+/** A command unit: the command with its description ("`tar xf …` — extract …"), or "Run `…`." without one. */
+function commandUnit(code: string, description?: string, about = code.trim()): Unit {
+  const command = code.trim();
+  if (description === undefined) return { text: `Run \`${command}\`.`, description: "", about, command };
+  return { ...leadOf(description), text: commandAnswer(command, description), description: stripDescription(description), about, command };
+}
+
+/**
+ * What a tldr command says about itself: its literal words and options, and the file types its placeholders name
+ * (`tar xzf {{path/to/target.tar.gz}}` → "tar xzf tar gz"), never the placeholder words ("path", "file") that
+ * would match any question.
+ */
+function tldrLiterals(command: string): string {
+  return command.replace(/\{\{(.*?)\}\}/g, (_match, inner: string) => {
+    const option = /^\[(-[^|\]]+)\|/.exec(inner);
+    if (option) return option[1]!;
+    return ` ${[...inner.matchAll(/\.([A-Za-z][A-Za-z0-9]{0,4})\b/g)].map((match) => match[1]).join(" ")} `;
+  });
+}
+
+/** A prose unit (sentence, bullet, Q/A answer): described by its words outside code, about its code. */
+function proseUnit(text: string, matchText: string): Unit {
+  const spans = [...matchText.matchAll(/`([^`\n]+)`/g)].map((match) => match[1]!);
+  const command = commandsIn(text)[0];
+  return {
+    ...leadOf(matchText),
+    text: text.trim(),
+    description: matchText
+      .replace(/`[^`\n]+`/g, " ")
+      .replace(/\s+([.,;:!?)])/g, "$1")
+      .replace(/[\s(]*\((?:for example|e\.g\.)?[\s,]*\)/g, "")
+      .replace(/[\s.:;,]+$/, "")
+      .replace(/\s+/g, " ")
+      .trim(),
+    about: spans.join(" "),
+    ...(command === undefined ? {} : { command }),
+  };
+}
+
+function leadOf(matchText: string): { lead?: string } {
   const lead = /^([A-Za-z]+)\b[^:`]{0,30}:/.exec(matchText)?.[1]?.toLowerCase();
-  return { text: text.trim(), match: contentWords(matchText.replace(/\[(\w)\]/g, "$1")), ...(lead === undefined ? {} : { lead }) };
+  return lead === undefined ? {} : { lead };
 }
 
 /** "[c]reate an archive:" → "Create an archive" (tldr's mnemonic brackets and the trailing colon removed). */

@@ -16,10 +16,12 @@ export {
 } from "./answerer.js";
 export { Critic, CRITIC_SYSTEM_PROMPT, DEFAULT_CRITIC_WEIGHTS, type Critique, type CritiqueInput, type CriticHeuristicWeights, type CriticOptions } from "./critic.js";
 export { hardChecks, isLooping, type HardCheck } from "./critic-checks.js";
-export { groundedAnswer, splitUnits, type GroundedAnswer } from "./grounded-answer.js";
+export { groundedAnswer, groundedAnswers, rankUnits, splitUnits, type GroundedAnswer, type RankedUnit, type Unit } from "./grounded-answer.js";
+export { fitWords, parseQuestion, stem, taskFit, type Fit, type QuestionTask } from "./question-fit.js";
+export { checkShellCommand, commandShape, commandsIn, renderTldrCommand, sameCommand, type CommandShape, type ShellCheck } from "./shell-command.js";
 export { fallbackAnswer, type FallbackAnswer, type FallbackOptions } from "./fallback-answer.js";
 export { Router, ROUTER_SYSTEM_PROMPT, type RouteDecision, type RouterOptions } from "./router.js";
 export { FallbackBreaker, invokeStructured, runWithMode, type ModeRunOptions, type StructuredCallOptions } from "./structured-output.js";
-export { contentWords, cosine, overlap, words } from "./text.js";
+export { contentWords, cosine, isStopword, overlap, words } from "./text.js";
 export { DEFAULT_TOPICS, GENERAL_ROUTE, routeName, topicsFromDirectory, type Topic } from "./topics.js";
 export type { AgentMode, AgentOutcome, AgentStep, CouncilChatModel } from "./types.js";

@@ -6,6 +6,11 @@ const STOPWORDS = new Set(
     .split(" "),
 );
 
+/** True for words that carry little meaning ("how", "do", "the", …); `word` is lower-case. */
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word);
+}
+
 /** Lower-case word tokens: letters, digits and the punctuation that appears inside commands and paths. */
 export function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}_./-]*/gu)?.map((word) => word.replace(/[./-]+$/, "")) ?? [];

@@ -6,12 +6,12 @@ import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } 
 import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { CanaryController, PrometheusSource, RegistrySource, type AdapterRegistry, type AnalysisSource, type CanaryState } from "../deploy/index.js";
 import type { GraphSpec } from "../graphs/index.js";
-import { tokenF1, type AnswerPort, type Ballot, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
+import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
 import type { Trainer } from "../training/index.js";
 import { loadEvalSet } from "../training/datasets/index.js";
-import { tallyVotes } from "./voting/index.js";
+import { councilVote } from "./voting/index.js";
 
 export interface ImprovementPortsOptions {
   config: CouncilConfig;
@@ -48,8 +48,8 @@ export function createProbeAnswerer({ chatModel, knowledgeBase, spec, config }: 
 }
 
 /**
- * The real ports of the improvement graph: Agent-0, the voting council (critic, grounding check and peer
- * agreement), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
+ * The real ports of the improvement graph: Agent-0, the voting council (see `councilVote`: grounding, intent,
+ * peers from other sources, and the model critic when it judged), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
  */
 export async function createImprovementPorts(options: ImprovementPortsOptions): Promise<ImprovePorts> {
   const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger } = options;
@@ -94,20 +94,20 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     },
     async vote(item: HarvestItem, candidates: Candidate[]): Promise<VoteDecision> {
       const passages = await knowledgeBase.search(item.question, { k: spec.recall.passages || 3 });
-      const ballots: Ballot[] = [];
-      for (const candidate of candidates) {
-        const judged = await critic.critique({ question: item.question, answer: candidate.text, passages });
-        ballots.push({ candidateId: candidate.id, voter: "critic", score: judged.value.score, reason: judged.value.reasons.join("; ") || "passes review" });
-        const grounded = await critic.heuristic({ question: item.question, answer: candidate.text, passages });
-        ballots.push({ candidateId: candidate.id, voter: "grounding", score: grounded.score, reason: grounded.reasons.join("; ") || "grounded in the knowledge base" });
-        const peers = candidates.filter((other) => other.id !== candidate.id);
-        if (peers.length > 0) {
-          const agreement = Math.max(...peers.map((other) => tokenF1(candidate.text, other.text)));
-          ballots.push({ candidateId: candidate.id, voter: "peers", score: agreement, reason: `best agreement with another candidate (token F1 ${agreement.toFixed(2)})` });
-        }
-      }
-      const decision = tallyVotes({ ballots, candidateIds: candidates.map((c) => c.id), quorum: config.improve.voteQuorum, acceptScore: config.improve.voteAcceptScore, question: item.question });
-      return { itemId: item.id, accepted: decision.accepted, winnerId: decision.winner, winnerScore: decision.winnerScore, ballots, reason: decision.reason };
+      const vote = await councilVote({
+        question: item.question,
+        candidates,
+        passages,
+        quorum: config.improve.voteQuorum,
+        acceptScore: config.improve.voteAcceptScore,
+        critic: async (candidate) => {
+          const judged = await critic.critique({ question: item.question, answer: candidate.text, passages });
+          // Only a model's review is a voter of its own; the heuristic fallback is word overlap with the passages.
+          return judged.step.method === "llm" ? judged.value : undefined;
+        },
+      });
+      if (vote.excluded.length > 0) logger.debug({ itemId: item.id, excluded: vote.excluded }, "candidates kept off the ballot");
+      return { itemId: item.id, accepted: vote.accepted, winnerId: vote.winnerId, winnerScore: vote.winnerScore, ballots: vote.ballots, reason: vote.reason };
     },
     promptMessages: probe.promptMessages,
     async train({ datasetDir, outDir, signal }) {

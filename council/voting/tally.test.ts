@@ -61,4 +61,28 @@ describe("tallyVotes", () => {
     const decision = tallyVotes({ candidateIds: ["a", "b"], quorum: 2, ballots: [ballot("a", "x", 1), ballot("b", "x", 0.8), ballot("b", "y", 0.8)] });
     expect(decision.winner).toBe("b");
   });
+
+  it("never accepts a candidate with fewer than quorum supporters, however its mean comes out", () => {
+    const decision = tallyVotes({ candidateIds: ["a"], quorum: 2, ballots: [ballot("a", "critic", 1), ballot("a", "grounding", 0.45)] });
+    expect(decision.winnerScore).toBeCloseTo(0.725);
+    expect(decision.candidates[0]).toMatchObject({ supporters: 1 });
+    expect(decision.accepted).toBe(false);
+    expect(decision.reason).toMatch(/1 supporting ballot\(s\).*fewer than the quorum of 2/);
+  });
+
+  it("lets one strong objection block acceptance", () => {
+    const decision = tallyVotes({ candidateIds: ["a"], quorum: 2, ballots: [ballot("a", "x", 1), ballot("a", "y", 1), ballot("a", "grounding", 0.1)] });
+    expect(decision.winnerScore).toBeCloseTo(0.7);
+    expect(decision.accepted).toBe(false);
+    expect(decision.reason).toMatch(/vetoed by grounding/);
+  });
+
+  it("prefers a supported, unvetoed candidate over a higher mean without support", () => {
+    const decision = tallyVotes({
+      candidateIds: ["loud", "sound"],
+      quorum: 2,
+      ballots: [ballot("loud", "x", 1), ballot("loud", "y", 0.4), ballot("sound", "x", 0.7), ballot("sound", "y", 0.7)],
+    });
+    expect(decision).toMatchObject({ winner: "sound", accepted: true });
+  });
 });

@@ -9,6 +9,10 @@ export interface CandidateScore {
   ballots: number;
   /** False when fewer than `quorum` valid ballots were cast for it; such a candidate cannot win. */
   quorate: boolean;
+  /** Ballots scoring it at or above `supportScore`. */
+  supporters: number;
+  /** Voters whose score is below `vetoScore`: one strong objection blocks acceptance. */
+  vetoes: string[];
 }
 
 export interface RejectedBallot {
@@ -20,7 +24,7 @@ export interface RejectedBallot {
 export interface VoteDecision {
   question: string | null;
   accepted: boolean;
-  /** The candidate with the highest mean score among quorate candidates. */
+  /** The best quorate candidate: supported by `quorum` voters and unvetoed first, then by mean score. */
   winner: string;
   winnerScore: number;
   acceptScore: number;
@@ -43,6 +47,13 @@ export interface TallyOptions {
   quorum: number;
   /** The winner's mean score must reach this to be accepted (config.improve.voteAcceptScore). @default 0.7 */
   acceptScore?: number;
+  /**
+   * A ballot at or above this supports its candidate; the winner needs `quorum` supporters to be accepted, so a
+   * candidate nobody speaks for is never accepted however its mean comes out. @default 0.5
+   */
+  supportScore?: number;
+  /** A ballot below this is a strong objection that blocks acceptance (0 turns vetoes off). @default 0.25 */
+  vetoScore?: number;
   /** Id of the original failed answer, the preferred DPO `rejected` side. */
   failedAnswerId?: string;
   question?: string;
@@ -58,7 +69,7 @@ export interface TallyOptions {
  *
  * Throws `QUORUM_NOT_REACHED` when no candidate has `quorum` valid ballots.
  */
-export function tallyVotes({ ballots, candidateIds, quorum, acceptScore = 0.7, failedAnswerId, question }: TallyOptions): VoteDecision {
+export function tallyVotes({ ballots, candidateIds, quorum, acceptScore = 0.7, supportScore = 0.5, vetoScore = 0.25, failedAnswerId, question }: TallyOptions): VoteDecision {
   if (!Number.isInteger(quorum) || quorum < 1) throw new CouncilError("CONFIG_INVALID", `Vote quorum must be a positive integer, got ${quorum}.`);
   const known = new Set(candidateIds);
   const rejectedBallots: RejectedBallot[] = [];
@@ -80,17 +91,21 @@ export function tallyVotes({ ballots, candidateIds, quorum, acceptScore = 0.7, f
   const candidates: CandidateScore[] = [...known].map((candidateId) => {
     const mine = valid.filter((ballot) => ballot.candidateId === candidateId);
     const score = mine.length === 0 ? 0 : mine.reduce((sum, ballot) => sum + ballot.score, 0) / mine.length;
-    return { candidateId, score, ballots: mine.length, quorate: mine.length >= quorum };
+    const supporters = mine.filter((ballot) => ballot.score >= supportScore).length;
+    const vetoes = mine.filter((ballot) => ballot.score < vetoScore).map((ballot) => ballot.voter);
+    return { candidateId, score, ballots: mine.length, quorate: mine.length >= quorum, supporters, vetoes };
   });
   candidates.sort((a, b) => b.score - a.score || b.ballots - a.ballots || a.candidateId.localeCompare(b.candidateId));
+  const standing = (candidate: CandidateScore) => (candidate.supporters >= quorum ? 2 : 0) + (candidate.vetoes.length === 0 ? 1 : 0);
   const quorate = candidates.filter((candidate) => candidate.quorate);
-  const top = quorate[0];
+  const top = [...quorate].sort((a, b) => standing(b) - standing(a))[0];
   if (top === undefined) {
     throw new CouncilError("QUORUM_NOT_REACHED", `No candidate got ${quorum} valid ballots (valid ballots: ${valid.length}, rejected: ${rejectedBallots.length}).`, {
       details: { quorum, valid: valid.length, rejected: rejectedBallots.length },
     });
   }
-  const accepted = top.score >= acceptScore;
+  const supported = top.supporters >= quorum;
+  const accepted = top.score >= acceptScore && supported && top.vetoes.length === 0;
   const lowest = quorate.length > 1 ? quorate[quorate.length - 1] : undefined;
   const rejectedSide = failedAnswerId ?? lowest?.candidateId;
   return {
@@ -105,8 +120,12 @@ export function tallyVotes({ ballots, candidateIds, quorum, acceptScore = 0.7, f
     rejectedBallots,
     preference: accepted && rejectedSide !== undefined && rejectedSide !== top.candidateId ? { chosen: top.candidateId, rejected: rejectedSide } : null,
     reason: accepted
-      ? `${top.candidateId} accepted with mean score ${top.score.toFixed(3)} ≥ ${acceptScore} from ${top.ballots} ballots`
-      : `best candidate ${top.candidateId} scored ${top.score.toFixed(3)} < ${acceptScore}`,
+      ? `${top.candidateId} accepted with mean score ${top.score.toFixed(3)} ≥ ${acceptScore} from ${top.ballots} ballots, ${top.supporters} in support`
+      : !supported
+        ? `best candidate ${top.candidateId} has ${top.supporters} supporting ballot(s) (score ≥ ${supportScore}), fewer than the quorum of ${quorum}`
+        : top.vetoes.length > 0
+          ? `best candidate ${top.candidateId} is vetoed by ${top.vetoes.join(", ")} (score < ${vetoScore})`
+          : `best candidate ${top.candidateId} scored ${top.score.toFixed(3)} < ${acceptScore}`,
   };
 }
 
@@ -118,7 +137,7 @@ export const voteDecisionSchema = z.object({
   winnerScore: z.number(),
   acceptScore: z.number(),
   quorum: z.number().int(),
-  candidates: z.array(z.object({ candidateId: z.string(), score: z.number(), ballots: z.number().int(), quorate: z.boolean() })),
+  candidates: z.array(z.object({ candidateId: z.string(), score: z.number(), ballots: z.number().int(), quorate: z.boolean(), supporters: z.number().int().default(0), vetoes: z.array(z.string()).default([]) })),
   ballots: z.array(ballotSchema),
   rejectedBallots: z.array(z.object({ index: z.number().int(), reason: z.string() })),
   preference: z.object({ chosen: z.string(), rejected: z.string() }).nullable(),
