@@ -126,6 +126,8 @@ describe("web chat page in real Chromium (fake runtime)", () => {
       expect((await helpful.innerText()).trim()).toBe("Helpful");
       expect(await helpful.locator("svg").count()).toBe(1);
       expect((await adapterTurn.getByRole("button", { name: "Not helpful", exact: true }).innerText()).trim()).toBe("Not helpful");
+      // Nothing on the page needs an emoji font (without one, 👍/👎 render as empty boxes).
+      expect(await page.locator("body").innerText()).not.toMatch(/\p{Extended_Pictographic}/u);
       await helpful.click();
       await adapterTurn.getByTestId("feedback-ack").filter({ hasText: "feedback recorded" }).waitFor();
       const adapterTrace = (await adapterTurn.getAttribute("data-trace-id"))!;

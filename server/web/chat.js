@@ -94,7 +94,7 @@ function disconnected(code) {
     if (item.kind === "feedback") setAck(item.turn, "Feedback not recorded: the connection dropped. Click again once connected.");
   }
   awaiting.clear();
-  // Full jitter keeps many pages from reconnecting in step after a server restart.
+  // Exponential backoff with jitter (half the ceiling plus a random half) keeps pages from reconnecting in step after a restart.
   const ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** connection.attempt++);
   const delay = ceiling / 2 + Math.random() * (ceiling / 2);
   connection.retryAt = Date.now() + delay;
