@@ -232,6 +232,8 @@ function unplacedError(frame) {
 
 function setTurnState(turn, state, badge) {
   turn.root.dataset.state = state;
+  // Screen readers announce the answer once it is final, not every streamed token of the draft.
+  turn.root.setAttribute("aria-busy", String(state === "queued" || state === "sent" || state === "drafting"));
   turn.badge.textContent = badge;
 }
 
