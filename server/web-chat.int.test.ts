@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaissMemory, type MemoryStore } from "../memory/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
 import { startTestServer, type TestServer } from "../test/helpers/chat-server.js";
-import { launchChromium, type TestBrowser } from "../test/helpers/chromium.js";
+import { launchChromium, screenshot, type TestBrowser } from "../test/helpers/chromium.js";
 import { createRealCouncil } from "../test/helpers/real-council.js";
 
 interface PageElement {
@@ -34,7 +34,7 @@ async function tempDir(): Promise<string> {
 }
 
 /** Asks one question on the page, rates it "Not helpful" with a correction; returns the trace id and shown answer. */
-async function askAndRate({ server, memory, question, strictStreaming }: { server: TestServer; memory: MemoryStore; question: string; strictStreaming: boolean }) {
+async function askAndRate({ server, memory, question, strictStreaming, name }: { server: TestServer; memory: MemoryStore; question: string; strictStreaming: boolean; name: string }) {
   const page = await browser.context.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -62,8 +62,20 @@ async function askAndRate({ server, memory, question, strictStreaming }: { serve
   const traceId = await turn.getAttribute("data-trace-id");
   expect(traceId).toBeTruthy();
   expect(await turn.getByTestId("trace-id").textContent()).toContain(traceId!);
-  expect(await memory.get(traceId!)).toMatchObject({ question, answer, feedback: null });
+  // The page shows the final answer; memory records what the model drafted. They differ only when the critic
+  // failed the draft and the council answered with a fallback (the draft is recorded as the failure).
+  const source = turn.getByTestId("source");
+  const sourceKind = await source.getAttribute("data-kind");
+  const record = await memory.get(traceId!);
+  if (sourceKind === "fallback") {
+    expect(await source.textContent()).toMatch(/^(From the knowledge base: .+|Fallback: the draft failed review)$/);
+    expect(record).toMatchObject({ question, success: false, feedback: null });
+  } else {
+    expect(await source.textContent()).toMatch(/^(Model · (base model|adapter .+)|Verified answer \(entry .+\))$/);
+    expect(record).toMatchObject({ question, answer, feedback: null });
+  }
 
+  await screenshot(page, name);
   await turn.getByTestId("not-helpful").click();
   await turn.getByTestId("feedback-ack").filter({ hasText: "recorded" }).waitFor();
   expect(await memory.get(traceId!)).toMatchObject({ success: false, feedback: { rating: -1 } });
@@ -82,7 +94,7 @@ describe("web chat page in real Chromium", () => {
     const { council, memory, model } = await createRealCouncil({ dir });
     const server = await startTestServer({ runtime: council });
     try {
-      const { answer } = await askAndRate({ server, memory, question: "How do I reset a user password?", strictStreaming: false });
+      const { answer } = await askAndRate({ server, memory, question: "How do I reset a user password?", strictStreaming: false, name: "real-council" });
       expect(answer.length, `model ${model}`).toBeGreaterThan(0);
     } finally {
       await server.close();
@@ -99,7 +111,7 @@ describe("web chat page in real Chromium", () => {
     });
     const server = await startTestServer({ runtime });
     try {
-      const { answer } = await askAndRate({ server, memory, question: "Reset a user password", strictStreaming: true });
+      const { answer } = await askAndRate({ server, memory, question: "Reset a user password", strictStreaming: true, name: "streamed" });
       expect(answer).toBe("To reset a user password, open a terminal and run the command shown in the knowledge base, then check the result carefully.");
     } finally {
       await server.close();

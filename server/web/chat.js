@@ -178,7 +178,8 @@ function finalAnswer(turn, frame) {
     turn.source.textContent = source.text;
     turn.source.title = source.title;
     turn.source.dataset.kind = frame.source?.kind ?? "unknown";
-    turn.score.textContent = `score ${Number(frame.score).toFixed(2)} · ${frame.route}`;
+    // The critic scored the model's draft; under a fallback that is the draft that failed, not the text shown.
+    turn.score.textContent = `${frame.source?.kind === "fallback" ? "draft score" : "score"} ${Number(frame.score).toFixed(2)} · ${frame.route}`;
     turn.trace.textContent = `trace ${frame.trace_id}`;
     turn.traceId = frame.trace_id;
     turn.root.dataset.traceId = frame.trace_id;
