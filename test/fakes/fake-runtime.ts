@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { CouncilError } from "../../core/index.js";
-import type { CouncilRuntime, TurnRequest, TurnResult } from "../../council/types.js";
+import type { CouncilRuntime, TurnRequest, TurnResult, TurnSource } from "../../council/types.js";
 import type { MemoryStore, TurnRecord } from "../../memory/types.js";
 
 export interface FakeCouncilRuntimeOptions {
@@ -14,6 +14,12 @@ export interface FakeCouncilRuntimeOptions {
   tokenDelayMs?: number;
   /** When true, every turn waits for `release()` before answering. @default false */
   hold?: boolean;
+  /** The draft streamed as tokens before the final answer (the council may replace a failed draft). @default the answer */
+  draft?: (text: string) => string;
+  /** When true, every turn waits for `release()` after streaming its draft and before the final answer. @default false */
+  holdAfterDraft?: boolean;
+  /** Where the answer came from (the final frame's `source`). @default { kind: "model", adapter } */
+  source?: (text: string) => TurnSource;
   /** @default true */
   ready?: boolean;
   /** @default Date.now */
@@ -45,6 +51,9 @@ export class FakeCouncilRuntime implements CouncilRuntime {
       score: () => 0.9,
       tokenDelayMs: 0,
       hold: false,
+      draft: (text) => this.#options.answer(text),
+      holdAfterDraft: false,
+      source: () => ({ kind: "model", adapter: this.#options.adapter }),
       now: Date.now,
       generateId: randomUUID,
       adapter: null,
@@ -73,19 +82,15 @@ export class FakeCouncilRuntime implements CouncilRuntime {
     const history = this.sessions.get(request.sessionId) ?? [];
     history.push(request.text);
     this.sessions.set(request.sessionId, history);
-    if (this.#options.hold) {
-      await new Promise<void>((resolve, reject) => {
-        this.#releases.push(resolve);
-        request.signal?.addEventListener("abort", () => reject(new CouncilError("CANCELLED", "The turn was cancelled.")), { once: true });
-      });
-    }
+    if (this.#options.hold) await this.#waitForRelease(request.signal);
     const answer = this.#options.answer(request.text);
-    const pieces = answer.split(/(?<= )/);
+    const pieces = this.#options.draft(request.text).split(/(?<= )/);
     for (const piece of pieces) {
       if (request.signal?.aborted) throw new CouncilError("CANCELLED", "The turn was cancelled.");
       if (this.#options.tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#options.tokenDelayMs));
       request.onToken?.(piece);
     }
+    if (this.#options.holdAfterDraft) await this.#waitForRelease(request.signal);
     const score = this.#options.score(request.text);
     const now = this.#options.now();
     const record: TurnRecord = {
@@ -108,7 +113,14 @@ export class FakeCouncilRuntime implements CouncilRuntime {
       updatedAt: now,
     };
     await this.memory.record(record);
-    return { traceId: record.traceId, answer, source: { kind: "model", adapter: record.adapter }, score, success: record.success, route: record.route, adapter: record.adapter, category: record.category, reasons: [], latencyMs: record.latencyMs, tokens: record.tokens };
+    return { traceId: record.traceId, answer, source: this.#options.source(request.text), score, success: record.success, route: record.route, adapter: record.adapter, category: record.category, reasons: [], latencyMs: record.latencyMs, tokens: record.tokens };
+  }
+
+  #waitForRelease(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#releases.push(resolve);
+      signal?.addEventListener("abort", () => reject(new CouncilError("CANCELLED", "The turn was cancelled.")), { once: true });
+    });
   }
 
   async feedback(input: Parameters<CouncilRuntime["feedback"]>[0]): Promise<TurnRecord> {

@@ -15,14 +15,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Builds the app on `runtime` and listens on 127.0.0.1:0 (a free port). */
-export async function startTestServer({ runtime, server = {}, now, listen = true }: { runtime: CouncilRuntime; server?: NonNullable<LoadConfigOptions["overrides"]>["server"]; now?: () => number; listen?: boolean }): Promise<TestServer> {
+/** Builds the app on `runtime` and listens on 127.0.0.1:`port` (@default 0, a free port; a restart test passes the old one). */
+export async function startTestServer({ runtime, server = {}, now, listen = true, port: listenPort = 0 }: { runtime: CouncilRuntime; server?: NonNullable<LoadConfigOptions["overrides"]>["server"]; now?: () => number; listen?: boolean; port?: number }): Promise<TestServer> {
   const config = loadConfig({ env: {}, overrides: { logLevel: "silent", server: { host: "127.0.0.1", port: 0, ...server } } });
   const metrics = createMetrics({ registry: new Registry(), defaultMetrics: false });
   const app = await buildApp({ config, runtime, metrics, logger: silentLogger, ...(now ? { now } : {}) });
   let port = 0;
   if (listen) {
-    await app.listen({ host: "127.0.0.1", port: 0 });
+    await app.listen({ host: "127.0.0.1", port: listenPort });
     const address = app.server.address();
     port = typeof address === "object" && address !== null ? address.port : 0;
   } else {
