@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   TIMEOUT: "An operation did not finish within its deadline.",
   CANCELLED: "The operation was cancelled.",
   INTERNAL: "An unexpected internal error; see the logs with the trace id.",
+  SERVER_UNVERIFIED: "Something answers where <dataDir>/server.json says the Council server is, but it is not that server; the CLI sent it no token.",
 } as const;
 
 export type CouncilErrorCode = keyof typeof ERROR_CODES;
