@@ -139,11 +139,12 @@ export function register(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (options: { json?: boolean }) => {
       const preview = await inProcess(loadConfig(), (improvement) => improvement.preview());
-      if (options.json) console.log(JSON.stringify({ since: preview.since, until: preview.until, turns: preview.turns, items: preview.items, filters: preview.filters }, null, 2));
+      if (options.json) console.log(JSON.stringify({ since: preview.since, until: preview.until, turns: preview.turns, items: preview.items, filters: preview.filters, dropped: preview.dropped }, null, 2));
       else {
         console.log(`${preview.items.length} failure(s) from ${preview.turns} failed turn(s) since ${new Date(preview.since).toISOString()}`);
-        for (const item of preview.items) console.log(`  ${item.id}  ${item.category ?? "-"}  ${item.question}  (${item.traceIds.length} turn(s))`);
-        for (const filter of preview.filters) if (filter.dropped > 0) console.log(`  filtered ${filter.name}: ${filter.dropped}`);
+        for (const item of preview.items) console.log(`  ${item.id}  ${item.category ?? "-"}  ${item.question}  (${item.traceIds.length} turn(s))${item.correction ? "  [with correction]" : ""}`);
+        if (preview.dropped.length > 0) console.log(`${preview.dropped.length} dropped by filters:`);
+        for (const item of preview.dropped) console.log(`  ${item.id}  ${item.filter}  ${item.question}${item.correction ? "  [with correction]" : ""}\n      why: ${item.reason}`);
       }
     });
 
