@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { createLogger, createMetrics, CouncilError, isCouncilError, loadConfig, safeParseJson, type CouncilConfig } from "../../core/index.js";
-import { createCouncilRuntime, type Improvement, type RunSummary } from "../../council/index.js";
+import { createLogger, createMetrics, CouncilError, dataPaths, isCouncilError, loadConfig, safeParseJson, type CouncilConfig } from "../../core/index.js";
+import { createCouncilRuntime, readRunProgress, type Improvement, type RunSummary } from "../../council/index.js";
+import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
 import { resolveRunTarget, type RunTarget } from "./local-server.js";
+import { ProgressWatcher } from "./run-progress-view.js";
 
 const POLL_MS = 2000;
 
@@ -77,14 +79,27 @@ function printSummary(summary: RunSummary, json: boolean | undefined): void {
   if (summary.version) console.log(`  version ${summary.version}`);
 }
 
-/** Clean outcomes exit 0; "locked" is clean too (another run is doing the work). */
-async function runReporting(json: boolean | undefined, task: () => Promise<RunSummary>): Promise<void> {
+/**
+ * Clean outcomes exit 0; "locked" is clean too (another run is doing the work: say which, and how to follow it).
+ * While the task runs, the night's progress (stages, training epochs) goes to stderr.
+ */
+async function runReporting(config: CouncilConfig, json: boolean | undefined, task: () => Promise<RunSummary>): Promise<void> {
+  const runsDir = dataPaths(config).runs;
+  const watcher = new ProgressWatcher({ runsDir, stream: process.stderr }).start();
+  let summary: RunSummary;
   try {
-    printSummary(await task(), json);
+    summary = await task();
   } catch (error) {
     if (!isCouncilError(error, "RUN_LOCKED")) throw error;
-    console.log(json ? JSON.stringify({ outcome: "locked", reason: error.message }) : `locked: ${error.message}`);
+    const running = readRunProgress(runsDir);
+    const what = running ? `night ${running.runId} is at stage ${running.stage} (started ${new Date(running.startedAt).toISOString()})` : "another nightly run holds the lock";
+    const reason = `${what}; follow it with: npx council status`;
+    console.log(json ? JSON.stringify({ outcome: "locked", reason, ...(running ? { running } : {}) }) : `locked: ${reason}`);
+    return;
+  } finally {
+    watcher.stop();
   }
+  printSummary(summary, json);
 }
 
 export function register(program: Command): void {
@@ -109,9 +124,12 @@ export function register(program: Command): void {
         }
         return;
       }
-      await runReporting(options.json, async () => {
+      await runReporting(config, options.json, async () => {
         const target = await resolveTarget(config);
-        return target.kind === "server" ? viaServer(target, { path: "/api/improve/runs" }) : inProcess(config, (improvement) => improvement.runOnce());
+        if (target.kind === "server") return viaServer(target, { path: "/api/improve/runs" });
+        // Report a held lock before loading a model for minutes (runOnce takes the lock for real).
+        await (await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: "nightly improvement (lock check)" })).release();
+        return inProcess(config, (improvement) => improvement.runOnce());
       });
     });
 
@@ -125,7 +143,7 @@ export function register(program: Command): void {
       const config = loadConfig();
       const decision = options.reject ? "reject" : "approve";
       const body = { decision, ...(options.reason ? { reason: options.reason } : {}) };
-      await runReporting(options.json, async () => {
+      await runReporting(config, options.json, async () => {
         const target = await resolveTarget(config);
         return target.kind === "server"
           ? viaServer(target, { path: `/api/improve/runs/${encodeURIComponent(runId)}/approve`, body })
