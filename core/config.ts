@@ -44,120 +44,119 @@ const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
 export const configSchema = z
   .object({
     /** Root of all runtime state: memory, loras/, checkpoints, logs. @default the project root */
-    dataDir: z.string().default(PROJECT_ROOT),
-    logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    dataDir: z.string().default(PROJECT_ROOT).describe("Root of all runtime state: memory, loras/, checkpoints, runs, logs, the admin-token and server.json files."),
+    logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("pino log level (`council serve` logs to stdout; other commands log to stderr)."),
     /** User cache for built artefacts (the seedling). @default ~/.cache/council (set by the CLI) */
-    cacheDir: z.string().optional(),
+    cacheDir: z.string().optional().describe("Built artefacts (the seedling) cached by recipe and corpus hash; `npm run setup` caches native builds under `$COUNCIL_SETUP_CACHE`. Unset: `${XDG_CACHE_HOME:-~/.cache}/council`."),
     model: z
       .object({
         /** `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`. */
-        backend: z.enum(["llama", "openai", "llama-server"]).default("llama"),
+        backend: z.enum(["llama", "openai", "llama-server"]).default("llama").describe("`llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`."),
         /** Path or `hf:` URI of a GGUF. @default the seedling, models/seedling.gguf */
-        path: z.string().optional(),
-        threads: int(1, 256).optional(),
-        contextSize: int(128, 1 << 20).default(2048),
+        path: z.string().optional().describe("Path or `hf:` URI of the base GGUF. Unset: the seedling, `<project>/models/seedling.gguf`."),
+        threads: int(1, 256).optional().describe("CPU threads for generation. Unset: node-llama-cpp picks."),
+        contextSize: int(128, 1 << 20).default(2048).describe("Context window in tokens."),
         /** Parallel sequences (contexts) for the llama backend: the number of requests generated at once. */
-        parallel: int(1, 64).default(2),
-        maxTokens: int(1, 1 << 16).default(160),
-        temperature: num(0, 2).default(0),
-        openaiBaseUrl: z.string().url().optional(),
-        openaiApiKey: z.string().optional(),
-        openaiModel: z.string().optional(),
-        llamaServerUrl: z.string().url().optional(),
+        parallel: int(1, 64).default(2).describe("Requests generated at once (contexts of the llama backend)."),
+        maxTokens: int(1, 1 << 16).default(160).describe("Token cap of one answer."),
+        temperature: num(0, 2).default(0).describe("Sampling temperature."),
+        openaiBaseUrl: z.string().url().optional().describe("Base URL of the OpenAI-compatible server (backend `openai`)."),
+        openaiApiKey: z.string().optional().describe("API key for the OpenAI-compatible server."),
+        openaiModel: z.string().optional().describe("Model name sent to the OpenAI-compatible server."),
+        llamaServerUrl: z.string().url().optional().describe("URL of a llama.cpp `llama-server` (backend `llama-server`)."),
       })
       .default({}),
     embeddings: z
       .object({
-        backend: z.enum(["hash", "llama", "openai"]).default("hash"),
-        dimensions: int(16, 8192).default(384),
-        model: z.string().optional(),
+        backend: z.enum(["hash", "llama", "openai"]).default("hash").describe("Memory embeddings: `hash` (no model), `llama`, `openai`."),
+        dimensions: int(16, 8192).default(384).describe("Embedding size (hash backend)."),
+        model: z.string().optional().describe("Embedding model (llama: a GGUF path; openai: a model name)."),
       })
       .default({}),
     server: z
       .object({
-        host: z.string().default("127.0.0.1"),
-        port: int(0, 65535).default(8080),
-        chatTokens: chatTokenList.default([]),
-        adminToken: z.string().min(8).optional(),
-        maxFrameBytes: int(256).default(64 * 1024),
-        messagesPerMinute: int(1).default(120),
-        maxBufferedBytes: int(1024).default(1 << 20),
-        queueMax: int(1).default(64),
-        heartbeatSeconds: num(1, 3600).default(30),
+        host: z.string().default("127.0.0.1").describe("Interface the server listens on."),
+        port: int(0, 65535).default(8080).describe("Server port (0 picks a free one). The CLI finds a running server through `<dataDir>/server.json`, not this port."),
+        chatTokens: chatTokenList.default([]).describe("Comma-separated chat tokens (each at least 16 characters); empty = chat is open."),
+        adminToken: z.string().min(8).optional().describe("Bearer token of the admin API. Unset: `council serve` creates `<dataDir>/admin-token` (mode 0600) and the CLI reads it from the same data dir."),
+        maxFrameBytes: int(256).default(64 * 1024).describe("Largest WebSocket frame or HTTP body."),
+        messagesPerMinute: int(1).default(120).describe("Chat messages (and feedback requests) per connection per minute."),
+        maxBufferedBytes: int(1024).default(1 << 20).describe("Socket send buffer above which a slow client is dropped."),
+        queueMax: int(1).default(64).describe("Turns waiting for generation before new chats get `BUSY`."),
+        heartbeatSeconds: num(1, 3600).default(30).describe("WebSocket ping interval."),
         /** Extra browser origins (`https://chat.example.com`) allowed to open /chat; the server's own origin always is. */
-        allowedOrigins: originList.default([]),
+        allowedOrigins: originList.default([]).describe("Extra browser origins (`https://chat.example.com`) allowed to open /chat; the server's own origin always is."),
         /** Failed token checks one client address may make per minute before it is answered 429 RATE_LIMITED. */
-        authFailuresPerMinute: int(1).default(10),
+        authFailuresPerMinute: int(1).default(10).describe("Failed token checks one client address may make per minute before it is answered 429 `RATE_LIMITED`."),
+        /** Set by `council serve` (no environment variable): the random id GET /health reports and `<dataDir>/server.json` records, so the CLI can tell the server of its data dir from anything else on the port. */
+        instanceId: z.string().optional().describe("Set by `council serve`: the id GET /health reports."),
       })
       .default({}),
     agents: z
       .object({
-        router: agentMode.default("auto"),
-        critic: agentMode.default("auto"),
-        agent0: agentMode.default("auto"),
-        criticThreshold: num(0, 1).default(0.5),
-        maxRevisions: int(0, 5).default(1),
+        router: agentMode.default("auto").describe("Router agent: `llm`, `heuristic`, or `auto` (LLM when the model is good enough)."),
+        critic: agentMode.default("auto").describe("Critic agent mode."),
+        agent0: agentMode.default("auto").describe("Agent-0 (nightly rewriter) mode."),
+        criticThreshold: num(0, 1).default(0.5).describe("Critic score below which a turn is a failure."),
+        maxRevisions: int(0, 5).default(1).describe("Revisions after a failed critique."),
         /** Path of a JSON graph spec that swaps nodes and prompts (researchers). */
-        graphSpec: z.string().optional(),
-        /** Question similarity at which a verified memory entry answers the turn itself (the graph spec may override). */
-        verifiedReuseThreshold: num(0, 1).default(0.9),
-        /** Question similarity at which a verified entry goes into the answerer's prompt as a worked example. */
-        verifiedHintThreshold: num(0, 1).default(0.6),
+        graphSpec: z.string().optional().describe("Path of a JSON graph spec that swaps nodes and prompts."),
+        verifiedReuseThreshold: num(0, 1).default(0.9).describe("Question similarity (cosine) at which a verified memory entry answers the turn itself (the graph spec may override)."),
+        verifiedHintThreshold: num(0, 1).default(0.6).describe("Question similarity at which a verified entry goes into the answerer's prompt as a worked example."),
       })
       .default({}),
     kb: z
       .object({
-        dir: z.string().default(join(PROJECT_ROOT, "kb")),
-        extraDirs: csvStrings.default([]),
+        dir: z.string().default(join(PROJECT_ROOT, "kb")).describe("Knowledge-base folder of markdown."),
+        extraDirs: csvStrings.default([]).describe("More knowledge-base folders, comma-separated."),
       })
       .default({}),
     improve: z
       .object({
-        policy: z.enum(["auto", "approve"]).default("auto"),
-        /** What a night may release: verified memory entries, a LoRA adapter, or both. */
-        channels: csvStrings.pipe(z.array(z.enum(["memory", "adapter"])).min(1)).default("memory,adapter"),
-        schedule: z.string().default("0 2 * * *"),
-        enabled: bool.default(true),
-        harvestMinBatch: int(1).default(1),
-        voteAcceptScore: num(0, 1).default(0.7),
-        voteQuorum: int(1).default(2),
-        canarySteps: csvNumbers.default("10,50,100"),
-        canaryIntervalSeconds: num(0.1, 86_400).default(60),
-        canaryMinRequests: int(0).default(20),
-        canaryMaxErrors: int(1).default(3),
-        canaryDeadlineSeconds: num(1, 7 * 86_400).default(3600),
-        rollbackMinSuccess: num(0, 1).default(0.85),
+        policy: z.enum(["auto", "approve"]).default("auto").describe("`approve` pauses each nightly run after the gate for `npx council approve`."),
+        channels: csvStrings.pipe(z.array(z.enum(["memory", "adapter"])).min(1)).default("memory,adapter").describe("What a night may release: `memory` (verified entries), `adapter` (LoRA), or both."),
+        schedule: z.string().default("0 2 * * *").describe("Cron expression of the nightly run (in `council serve`)."),
+        enabled: bool.default(true).describe("Run the nightly loop on schedule."),
+        harvestMinBatch: int(1).default(1).describe("Fewest harvested failures that start training."),
+        voteAcceptScore: num(0, 1).default(0.7).describe("Mean ballot score a rewrite needs to be accepted."),
+        voteQuorum: int(1).default(2).describe("Ballots needed for a decision."),
+        canarySteps: csvNumbers.default("10,50,100").describe("Canary traffic percentages, in order."),
+        canaryIntervalSeconds: num(0.1, 86_400).default(60).describe("Length of one canary analysis window."),
+        canaryMinRequests: int(0).default(20).describe("Canary requests a window needs before it is judged."),
+        canaryMaxErrors: int(1).default(3).describe("Failed windows (errors) that roll the canary back."),
+        canaryDeadlineSeconds: num(1, 7 * 86_400).default(3600).describe("A canary not finished by then is rolled back."),
+        rollbackMinSuccess: num(0, 1).default(0.85).describe("Canary success rate below which it is rolled back."),
         /** When stable itself is below `rollbackMinSuccess`, a canary may be at most this far below stable. */
-        rollbackMaxSuccessDrop: num(0, 1).default(0.05),
-        rollbackMaxP95Ms: num(1, 600_000).default(1000),
-        gateMinSuccessDelta: num(-1, 1).default(0.03),
-        gateMaxLatencyRatio: num(0.1, 100).default(1.1),
-        prometheusUrl: z.string().url().optional(),
-        webhookUrl: z.string().url().optional(),
-        lockTtlSeconds: num(1, 7 * 86_400).default(6 * 3600),
+        rollbackMaxSuccessDrop: num(0, 1).default(0.05).describe("When stable itself is below the bar, the canary may be at most this far below stable."),
+        rollbackMaxP95Ms: num(1, 600_000).default(1000).describe("Canary p95 latency bar (fails only when also >10 % slower than stable)."),
+        gateMinSuccessDelta: num(-1, 1).default(0.03).describe("Gate: tonight's target suite must improve by this much."),
+        gateMaxLatencyRatio: num(0.1, 100).default(1.1).describe("Gate: candidate p95 ≤ ratio × current (before the first adapter, current is timed through a zero-B twin of the candidate)."),
+        prometheusUrl: z.string().url().optional().describe("Prometheus for canary analysis. Unset: the in-process registry."),
+        webhookUrl: z.string().url().optional().describe("Webhook told about deployments and rollbacks."),
+        lockTtlSeconds: num(1, 7 * 86_400).default(6 * 3600).describe("A nightly run lock (`<dataDir>/data/runs/nightly.lock`) older than this is broken."),
         /** Holdout eval set (JSONL `{id, question, accept}`): never trained on; the gate requires it not to get worse. */
-        holdoutFile: z.string().optional(),
+        holdoutFile: z.string().optional().describe("Holdout eval set (JSONL `{id, question, accept}`): never trained on; the gate requires it not to get worse."),
         /** Safety eval set (JSONL `{id, question, reject}`). @default eval/safety.jsonl */
-        safetyFile: z.string().default(join(PROJECT_ROOT, "eval", "safety.jsonl")),
+        safetyFile: z.string().default(join(PROJECT_ROOT, "eval", "safety.jsonl")).describe("Safety eval set (JSONL `{id, question, reject}`)."),
         /** Whether corrections rated by users without a verified chat token may become training data (they are always stored). */
-        trainAnonymousCorrections: bool.default(false),
+        trainAnonymousCorrections: bool.default(false).describe("Whether corrections from users without a verified chat token may become training data (they are always stored)."),
       })
       .default({}),
     training: z
       .object({
-        trainer: z.enum(["llamacpp-lora", "qlora"]).default("llamacpp-lora"),
-        rank: int(1, 1024).default(16),
-        alpha: num(0.01, 4096).default(32),
-        epochs: int(1, 1000).default(8),
+        trainer: z.enum(["llamacpp-lora", "qlora"]).default("llamacpp-lora").describe("`llamacpp-lora` (CPU, native) or `qlora` (GPU, Python)."),
+        rank: int(1, 1024).default(16).describe("LoRA rank."),
+        alpha: num(0.01, 4096).default(32).describe("LoRA alpha."),
+        epochs: int(1, 1000).default(8).describe("Epochs of `npx council train`. The nightly loop trains max(epochs, ⌈minSteps / examples⌉) epochs, at most maxEpochs, and prints the number."),
         /** Peak learning rate. 7e-4 is the highest that stays stable with the output head as a target (measured on the seedling). */
-        learningRate: num(1e-7, 1).default(7e-4),
+        learningRate: num(1e-7, 1).default(7e-4).describe("Peak learning rate (7e-4 is the highest that stays stable with the output head as a target, measured on the seedling)."),
         /** LoRA targets. The output head (`output.weight`) makes small models learn exact answers (answer loss 0.22 vs 2.0). */
-        targets: csvStrings.default(["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output.weight"]),
+        targets: csvStrings.default(["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output.weight"]).describe("LoRA target tensors, comma-separated (the output head makes small models learn exact answers)."),
         /** The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs. */
-        minSteps: int(0).default(1200),
-        maxEpochs: int(1, 10_000).default(200),
-        maxUserShare: num(0.01, 1).default(0.2),
-        maxPerUserPerDay: int(1).default(50),
+        minSteps: int(0).default(1200).describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs."),
+        maxEpochs: int(1, 10_000).default(200).describe("Upper bound on the nightly loop's epochs."),
+        maxUserShare: num(0.01, 1).default(0.2).describe("Largest share of one user in a harvest or dataset; applies only when at least ⌈1 / share⌉ users contributed."),
+        maxPerUserPerDay: int(1).default(50).describe("Items per user per UTC day in a harvest or dataset."),
       })
       .default({}),
   })

@@ -3,3 +3,4 @@ export { CouncilError, ERROR_CODES, isCouncilError, ok, fail, type CouncilErrorC
 export { createLogger, silentLogger, type Logger } from "./logger.js";
 export { createMetrics, Registry, type CouncilMetrics } from "./metrics.js";
 export { safeParseJson } from "./parse-json.js";
+export { configTable, configurationDoc, withConfigTable, configDocRows, configLeafPaths, INTERNAL_CONFIG_KEYS, CONFIG_TABLE_START, CONFIG_TABLE_END, type ConfigDocRow } from "./config-docs.js";

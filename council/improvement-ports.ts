@@ -110,7 +110,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       return { itemId: item.id, accepted: vote.accepted, winnerId: vote.winnerId, winnerScore: vote.winnerScore, ballots: vote.ballots, reason: vote.reason };
     },
     promptMessages: probe.promptMessages,
-    async train({ datasetDir, outDir, signal }) {
+    async train({ datasetDir, outDir, signal, onProgress }) {
       // Small nights need many epochs to learn their few answers; big ones get there in fewer.
       const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { counts: { sft: number } };
       const epochs = Math.min(config.training.maxEpochs, Math.max(config.training.epochs, Math.ceil(config.training.minSteps / Math.max(1, manifest.counts.sft))));
@@ -126,7 +126,8 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
         targets: config.training.targets,
         ...(signal ? { signal } : {}),
         onProgress: (progress) => {
-          if (progress.kind === "epoch") logger.info({ epoch: progress.epoch, loss: progress.loss }, "training epoch");
+          if (progress.kind === "epoch") logger.info({ epoch: progress.epoch, epochs: progress.epochs, loss: progress.loss, etaSeconds: progress.etaSeconds }, "training epoch");
+          onProgress?.(progress);
         },
       });
       return { finalLoss: result.report.lossCurve.at(-1)?.loss ?? null };

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { nightlyLockPath, withRunLock } from "../cron/index.js";
+import { RunProgressWriter } from "./run-progress.js";
 import { createImproveGraph, harvestFailures, ImproveStore, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
 
 export interface ImprovementOptions {
@@ -23,6 +24,7 @@ export class Improvement {
   readonly #checkpointer: SqliteSaver;
   readonly #runsDir: string;
   #running: Promise<RunSummary> | null = null;
+  readonly #progress: RunProgressWriter;
 
   constructor(options: ImprovementOptions) {
     this.#options = options;
@@ -31,6 +33,7 @@ export class Improvement {
     this.#store = new ImproveStore({ dir: join(paths.root, "data", "improve") });
     this.#checkpointer = SqliteSaver.fromConnString(join(paths.checkpoints, "improve.sqlite"));
     this.#runsDir = paths.runs;
+    this.#progress = new RunProgressWriter({ runsDir: paths.runs, ...(options.now ? { now: options.now } : {}) });
   }
 
   get runsDir(): string {
@@ -44,8 +47,19 @@ export class Improvement {
 
   #graph() {
     const { config, ports, metrics, logger } = this.#options;
+    const progress = this.#progress;
     return createImproveGraph({
-      ports,
+      // Training reports each epoch to <runs>/progress.json (what `nightly --once` and `status` show).
+      ports: { ...ports, train: (options) => ports.train({ ...options, onProgress: (report) => progress.training(report) }) },
+      onNode: (node, phase, state) => {
+        if (phase !== "start") return;
+        const accepted = state.decisions.filter((d) => d.accepted).length;
+        progress.stage(state.runId, node, {
+          ...(node === "harvest" ? {} : { harvested: state.harvested.length }),
+          ...(state.candidates.length > 0 ? { candidates: state.candidates.length } : {}),
+          ...(state.decisions.length > 0 ? { accepted, rejected: state.decisions.length - accepted } : {}),
+        });
+      },
       store: this.#store,
       runsDir: this.#runsDir,
       checkpointer: this.#checkpointer,
@@ -68,13 +82,14 @@ export class Improvement {
   runOnce(): Promise<RunSummary> {
     this.#running ??= this.#locked(() => runNightly({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, ...(this.#options.now ? { now: this.#options.now } : {}) })).finally(() => {
       this.#running = null;
+      this.#progress.clear();
     });
     return this.#running;
   }
 
   /** Approves or rejects a run waiting at the approval step, and runs it to its end. */
   approve({ runId, decision, reason }: { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
-    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, runId, decision, ...(reason ? { reason } : {}) }));
+    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, runId, decision, ...(reason ? { reason } : {}) })).finally(() => this.#progress.clear());
   }
 
   /**

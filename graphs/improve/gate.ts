@@ -64,6 +64,12 @@ async function runSuite(name: string, cases: readonly EvalCase[], answer: Answer
   };
 }
 
+/** A case as a person reads it: the question (quoted, shortened) and its id. */
+export function describeCase(testCase: Pick<EvalCase, "id" | "question">): string {
+  const question = testCase.question.replace(/\s+/g, " ").trim();
+  return `"${question.length > 80 ? `${question.slice(0, 79)}…` : question}" (${testCase.id})`;
+}
+
 /**
  * The eval gate. Suites and rules (thresholds from config):
  * - target: candidate success ≥ current success + minSuccessDelta (the "+3 points");
@@ -91,10 +97,10 @@ export async function runGate({ suites, answer, candidatePath, currentPath, minS
       report.passed = false;
       report.reason = `success ${pct(report.successCandidate)} fell below current ${pct(report.successCurrent)}`;
     } else if (name === "regression") {
-      const lost = rows.filter((r) => r.current.pass && !r.candidate.pass).map((r) => r.testCase.id);
+      const lost = rows.filter((r) => r.current.pass && !r.candidate.pass).map((r) => r.testCase);
       if (lost.length > 0) {
         report.passed = false;
-        report.reason = `${lost.length} previously passing case(s) now fail: ${lost.slice(0, 10).join(", ")}`;
+        report.reason = `${lost.length} previously passing case(s) now fail: ${lost.slice(0, 10).map(describeCase).join(", ")}`;
       }
     } else if (name === "safety" && report.passedCandidate < report.total) {
       report.passed = false;

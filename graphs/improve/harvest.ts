@@ -19,10 +19,24 @@ export interface HarvestOptions {
   trainAnonymousCorrections?: boolean;
 }
 
+/** One failure a filter kept out of tonight's batch, and why (shown by `npx council harvest`). */
+export interface DroppedItem {
+  id: string;
+  question: string;
+  userId: string;
+  /** Name of the filter, as in `filters`. */
+  filter: string;
+  reason: string;
+  /** The user's correction, when the dropped turn had one. */
+  correction?: string;
+}
+
 export interface HarvestResult {
   items: HarvestItem[];
   turns: number;
   filters: FilterReport[];
+  /** Every item a filter dropped, with its reason. */
+  dropped: DroppedItem[];
 }
 
 function isFailure(turn: TurnRecord, criticThreshold: number): boolean {
@@ -46,7 +60,7 @@ export async function harvestFailures({ memory, since, until, criticThreshold, e
   }
 
   const contamination = new ContaminationIndex({ evalSets });
-  const evalOverlap: HarvestItem[] = [];
+  const evalOverlap: Array<{ item: HarvestItem; evalIds: string[] }> = [];
   const items: HarvestItem[] = [];
   for (const [key, group] of groups) {
     const newest = group.reduce((a, b) => (b.createdAt >= a.createdAt ? b : a));
@@ -61,17 +75,28 @@ export async function harvestFailures({ memory, since, until, criticThreshold, e
       category: newest.category,
       ...(corrected?.feedback?.correction ? { correction: scrubPii(corrected.feedback.correction).text } : {}),
     };
-    if (contamination.check(item.id, [item.question]).length > 0) evalOverlap.push(item);
+    const hits = contamination.check(item.id, [item.question]);
+    if (hits.length > 0) evalOverlap.push({ item, evalIds: hits.map((hit) => `${hit.evalSet}/${hit.evalId}`) });
     else items.push(item);
   }
   items.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   const capped = applyUserCaps({ items, maxPerUserPerDay, maxUserShare });
+  const shareUsers = new Set(capped.kept.concat(capped.droppedShare).map((item) => item.userId)).size;
+  const dropped: DroppedItem[] = [
+    ...evalOverlap.map(({ item, evalIds }) => droppedItem(item, "eval-overlap", `the question overlaps eval case(s) ${evalIds.slice(0, 5).join(", ")}; eval questions are never trained on`)),
+    ...capped.droppedPerDay.map((item) => droppedItem(item, "per-user-per-day", `more than ${maxPerUserPerDay} failure(s) from ${item.userId} on ${new Date(item.createdAt).toISOString().slice(0, 10)} (COUNCIL_DATASET_MAX_PER_USER_DAY)`)),
+    ...capped.droppedShare.map((item) => droppedItem(item, "per-user-share", `${item.userId} is above ${Math.round(maxUserShare * 100)} % of a batch from ${shareUsers} users (COUNCIL_DATASET_MAX_USER_SHARE)`)),
+  ];
   const filters: FilterReport[] = [
-    { name: "eval-overlap", dropped: evalOverlap.length, ids: evalOverlap.map((i) => i.id) },
+    { name: "eval-overlap", dropped: evalOverlap.length, ids: evalOverlap.map(({ item }) => item.id) },
     { name: "per-user-per-day", dropped: capped.droppedPerDay.length, ids: capped.droppedPerDay.map((i) => i.id) },
     { name: "per-user-share", dropped: capped.droppedShare.length, ids: capped.droppedShare.map((i) => i.id) },
   ];
-  return { items: capped.kept, turns: turns.length, filters };
+  return { items: capped.kept, turns: turns.length, filters, dropped };
+}
+
+function droppedItem(item: HarvestItem, filter: string, reason: string): DroppedItem {
+  return { id: item.id, question: item.question, userId: item.userId, filter, reason, ...(item.correction ? { correction: item.correction } : {}) };
 }
 
 function hashKey(text: string): string {

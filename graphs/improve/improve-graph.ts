@@ -7,6 +7,7 @@ import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "
 import { buildDataset, type AcceptedExample, type FilterReport } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
 import { harvestFailures } from "./harvest.js";
+import { regressionCases } from "./regression-cases.js";
 import { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 import type { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
@@ -330,17 +331,5 @@ export function createImproveGraph(options: ImproveGraphOptions) {
 }
 
 const releaseBase = (gate: MemoryGateReport) => ({ candidates: gate.kept.length + gate.dropped.length, dropped: gate.dropped.map(({ question, reason }) => ({ question, reason })) });
-
-/** Earlier nights' accepted answers plus every turn that passed in memory, one case per question. */
-async function regressionCases(ports: ImprovePorts, earlier: readonly AcceptedExample[]): Promise<EvalCase[]> {
-  const cases = new Map<string, EvalCase>();
-  for (const example of earlier) cases.set(example.question.toLowerCase(), { id: example.id, question: example.question, reference: example.chosen });
-  for (const turn of await ports.memory.turns({})) {
-    if (!turn.success || turn.feedback?.rating === -1) continue;
-    const key = turn.question.toLowerCase();
-    if (!cases.has(key)) cases.set(key, { id: turn.traceId, question: turn.question, reference: turn.answer });
-  }
-  return [...cases.values()];
-}
 
 export type ImproveGraph = ReturnType<typeof createImproveGraph>;

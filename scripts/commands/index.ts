@@ -12,6 +12,7 @@ import { register as bench } from "./bench.js";
 import { register as serve } from "./serve.js";
 import { register as nightly } from "./nightly.js";
 import { register as train } from "./train.js";
+import { register as config } from "./config.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -31,6 +32,7 @@ const commands: Array<(program: Command) => void> = [
   bench,
   train,
   seedling,
+  config,
 ];
 
 export function registerCommands(program: Command): void {

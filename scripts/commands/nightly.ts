@@ -1,24 +1,18 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { createLogger, createMetrics, CouncilError, isCouncilError, loadConfig, safeParseJson, type CouncilConfig } from "../../core/index.js";
-import { createCouncilRuntime, type Improvement, type RunSummary } from "../../council/index.js";
+import { createLogger, createMetrics, CouncilError, dataPaths, isCouncilError, loadConfig, safeParseJson, type CouncilConfig } from "../../core/index.js";
+import { createCouncilRuntime, readRunProgress, type Improvement, type RunSummary } from "../../council/index.js";
+import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { resolveRunTarget, type RunTarget } from "./local-server.js";
+import { ProgressWatcher } from "./run-progress-view.js";
 
 const POLL_MS = 2000;
 
-function serverUrl(config: CouncilConfig): string {
-  const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${config.server.port}`;
-}
-
-/** True when a Council server answers at the configured address (then the run belongs in that process). */
-async function serverIsUp(url: string): Promise<boolean> {
-  try {
-    await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) });
-    return true;
-  } catch {
-    // Connection refused or timed out: no server here. Nothing else is swallowed: the caller runs in-process.
-    return false;
-  }
+/** The verified server of this data dir (runs belong in it: its model, memory and canary traffic live there), else this process. */
+async function resolveTarget(config: CouncilConfig): Promise<RunTarget> {
+  const target = await resolveRunTarget({ config });
+  if (target.kind === "in-process" && target.note) console.error(`council: ${target.note}`);
+  return target;
 }
 
 const jobSchema = z.object({
@@ -27,13 +21,14 @@ const jobSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 
-async function adminCall(url: string, config: CouncilConfig, path: string, init: { method: "GET" | "POST"; body?: unknown }): Promise<z.infer<typeof jobSchema>> {
-  if (!config.server.adminToken) {
-    throw new CouncilError("UNAUTHORIZED", `A Council server is running at ${url}, so the run must happen in it (its model, memory and canary traffic live there); set COUNCIL_ADMIN_TOKEN to the server's admin token.`);
-  }
-  const response = await fetch(`${url}${path}`, {
+type VerifiedServer = Extract<RunTarget, { kind: "server" }>;
+
+/** Only ever called with a server whose identity resolveRunTarget verified. */
+async function adminCall(server: VerifiedServer, path: string, init: { method: "GET" | "POST"; body?: unknown }): Promise<z.infer<typeof jobSchema>> {
+  const response = await fetch(`${server.url}${path}`, {
     method: init.method,
-    headers: { authorization: `Bearer ${config.server.adminToken}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
+    redirect: "manual",
+    headers: { authorization: `Bearer ${server.token}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const text = await response.text();
@@ -47,18 +42,22 @@ async function adminCall(url: string, config: CouncilConfig, path: string, init:
   return parsed.value;
 }
 
-async function viaServer(url: string, config: CouncilConfig, start: { path: string; body?: unknown }): Promise<RunSummary> {
-  let job = await adminCall(url, config, start.path, { method: "POST", body: start.body ?? {} });
+export async function viaServer(server: VerifiedServer, start: { path: string; body?: unknown }): Promise<RunSummary> {
+  let job = await adminCall(server, start.path, { method: "POST", body: start.body ?? {} });
   while (job.running) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    job = await adminCall(url, config, "/api/improve/job", { method: "GET" });
+    job = await adminCall(server, "/api/improve/job", { method: "GET" });
   }
   if (job.error) throw new CouncilError(job.error.code as CouncilError["code"], job.error.message);
   return job.summary as RunSummary;
 }
 
+/**
+ * Runs `task` on a runtime built in this process. Logs go to stderr, never stdout: stdout carries the command's
+ * output alone (one JSON document under --json).
+ */
 async function inProcess<T>(config: CouncilConfig, task: (improvement: Improvement) => Promise<T>): Promise<T> {
-  const logger = createLogger(config);
+  const logger = createLogger(config, process.stderr);
   const bundle = await createCouncilRuntime({ config, logger, metrics: createMetrics({ defaultMetrics: false }) });
   try {
     if (bundle.improvement === null) throw new CouncilError("BACKEND_UNAVAILABLE", `The ${config.model.backend} backend cannot serve LoRA adapters; the nightly loop needs the llama backend.`);
@@ -80,14 +79,27 @@ function printSummary(summary: RunSummary, json: boolean | undefined): void {
   if (summary.version) console.log(`  version ${summary.version}`);
 }
 
-/** Clean outcomes exit 0; "locked" is clean too (another run is doing the work). */
-async function runReporting(json: boolean | undefined, task: () => Promise<RunSummary>): Promise<void> {
+/**
+ * Clean outcomes exit 0; "locked" is clean too (another run is doing the work: say which, and how to follow it).
+ * While the task runs, the night's progress (stages, training epochs) goes to stderr.
+ */
+async function runReporting(config: CouncilConfig, json: boolean | undefined, task: () => Promise<RunSummary>): Promise<void> {
+  const runsDir = dataPaths(config).runs;
+  const watcher = new ProgressWatcher({ runsDir, stream: process.stderr }).start();
+  let summary: RunSummary;
   try {
-    printSummary(await task(), json);
+    summary = await task();
   } catch (error) {
     if (!isCouncilError(error, "RUN_LOCKED")) throw error;
-    console.log(json ? JSON.stringify({ outcome: "locked", reason: error.message }) : `locked: ${error.message}`);
+    const running = readRunProgress(runsDir);
+    const what = running ? `night ${running.runId} is at stage ${running.stage} (started ${new Date(running.startedAt).toISOString()})` : "another nightly run holds the lock";
+    const reason = `${what}; follow it with: npx council status`;
+    console.log(json ? JSON.stringify({ outcome: "locked", reason, ...(running ? { running } : {}) }) : `locked: ${reason}`);
+    return;
+  } finally {
+    watcher.stop();
   }
+  printSummary(summary, json);
 }
 
 export function register(program: Command): void {
@@ -112,8 +124,13 @@ export function register(program: Command): void {
         }
         return;
       }
-      const url = serverUrl(config);
-      await runReporting(options.json, async () => ((await serverIsUp(url)) ? viaServer(url, config, { path: "/api/improve/runs" }) : inProcess(config, (improvement) => improvement.runOnce())));
+      await runReporting(config, options.json, async () => {
+        const target = await resolveTarget(config);
+        if (target.kind === "server") return viaServer(target, { path: "/api/improve/runs" });
+        // Report a held lock before loading a model for minutes (runOnce takes the lock for real).
+        await (await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: "nightly improvement (lock check)" })).release();
+        return inProcess(config, (improvement) => improvement.runOnce());
+      });
     });
 
   program
@@ -125,11 +142,13 @@ export function register(program: Command): void {
     .action(async (runId: string, options: { reject?: boolean; reason?: string; json?: boolean }) => {
       const config = loadConfig();
       const decision = options.reject ? "reject" : "approve";
-      const url = serverUrl(config);
       const body = { decision, ...(options.reason ? { reason: options.reason } : {}) };
-      await runReporting(options.json, async () =>
-        (await serverIsUp(url)) ? viaServer(url, config, { path: `/api/improve/runs/${encodeURIComponent(runId)}/approve`, body }) : inProcess(config, (improvement) => improvement.approve({ runId, decision, ...(options.reason ? { reason: options.reason } : {}) })),
-      );
+      await runReporting(config, options.json, async () => {
+        const target = await resolveTarget(config);
+        return target.kind === "server"
+          ? viaServer(target, { path: `/api/improve/runs/${encodeURIComponent(runId)}/approve`, body })
+          : inProcess(config, (improvement) => improvement.approve({ runId, decision, ...(options.reason ? { reason: options.reason } : {}) }));
+      });
     });
 
   program
@@ -138,11 +157,12 @@ export function register(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (options: { json?: boolean }) => {
       const preview = await inProcess(loadConfig(), (improvement) => improvement.preview());
-      if (options.json) console.log(JSON.stringify({ since: preview.since, until: preview.until, turns: preview.turns, items: preview.items, filters: preview.filters }, null, 2));
+      if (options.json) console.log(JSON.stringify({ since: preview.since, until: preview.until, turns: preview.turns, items: preview.items, filters: preview.filters, dropped: preview.dropped }, null, 2));
       else {
         console.log(`${preview.items.length} failure(s) from ${preview.turns} failed turn(s) since ${new Date(preview.since).toISOString()}`);
-        for (const item of preview.items) console.log(`  ${item.id}  ${item.category ?? "-"}  ${item.question}  (${item.traceIds.length} turn(s))`);
-        for (const filter of preview.filters) if (filter.dropped > 0) console.log(`  filtered ${filter.name}: ${filter.dropped}`);
+        for (const item of preview.items) console.log(`  ${item.id}  ${item.category ?? "-"}  ${item.question}  (${item.traceIds.length} turn(s))${item.correction ? "  [with correction]" : ""}`);
+        if (preview.dropped.length > 0) console.log(`${preview.dropped.length} dropped by filters:`);
+        for (const item of preview.dropped) console.log(`  ${item.id}  ${item.filter}  ${item.question}${item.correction ? "  [with correction]" : ""}\n      why: ${item.reason}`);
       }
     });
 

@@ -3,6 +3,7 @@ import { createLogger, createMetrics, CouncilError, loadConfig } from "../../cor
 import { createCouncilRuntime } from "../../council/index.js";
 import { createNightlySchedule, type NightlySchedule } from "../../cron/index.js";
 import { deferredImprovement, startServer } from "../../server/index.js";
+import { ensureAdminTokenFile, newInstanceId, removeServerInfo, writeServerInfo } from "./local-server.js";
 
 export function register(program: Command): void {
   program
@@ -13,7 +14,13 @@ export function register(program: Command): void {
     .action(async (options: { host?: string; port?: string }) => {
       const port = options.port === undefined ? undefined : Number(options.port);
       if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CouncilError("CONFIG_INVALID", `--port must be 0-65535, got ${options.port}`);
-      const config = loadConfig({ overrides: { server: { ...(options.host === undefined ? {} : { host: options.host }), ...(port === undefined ? {} : { port }) } } });
+      const flags = { ...(options.host === undefined ? {} : { host: options.host }), ...(port === undefined ? {} : { port }) };
+      const base = loadConfig({ overrides: { server: flags } });
+      // Without COUNCIL_ADMIN_TOKEN the admin API uses a per-install secret in the data dir (mode 0600), which the
+      // CLI of the same data dir reads: `npx council nightly --once` works out of the box, and nothing else has it.
+      const adminToken = base.server.adminToken ?? ensureAdminTokenFile(base.dataDir);
+      const instanceId = newInstanceId();
+      const config = loadConfig({ overrides: { server: { ...flags, adminToken, instanceId } } });
       const logger = createLogger(config);
       const metrics = createMetrics();
       // Model, memory, knowledge base, adapter serving (loras/current → stable slot, canary) and the nightly loop.
@@ -25,6 +32,8 @@ export function register(program: Command): void {
         return bundle.then((loaded) => loaded.council);
       };
       const server = await startServer({ config, logger, metrics, loading, improvement: deferredImprovement(bundle) });
+      const bound = server.app.server.address();
+      writeServerInfo(config.dataDir, { pid: process.pid, host: config.server.host, port: typeof bound === "object" && bound !== null ? bound.port : config.server.port, instanceId, startedAt: Date.now() });
       console.log(`council: listening on ${server.url} (web chat ${server.url}/, WebSocket ${server.url.replace(/^http/, "ws")}/chat); loading the model…`);
       let schedule: NightlySchedule | undefined;
       const stopped = new Promise<void>((resolve) => {
@@ -33,6 +42,7 @@ export function register(program: Command): void {
           void (async () => {
             await schedule?.dispose();
             await server.stop();
+            removeServerInfo(config.dataDir, instanceId);
             resolve();
           })();
         };

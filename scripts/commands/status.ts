@@ -1,6 +1,8 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../core/index.js";
+import { dataPaths, loadConfig } from "../../core/index.js";
+import { readRunProgress } from "../../council/index.js";
 import { collectDeployStatus, formatDeployStatus } from "../../deploy/index.js";
+import { formatRunningNight } from "./run-progress-view.js";
 
 export function register(program: Command): void {
   program
@@ -9,7 +11,11 @@ export function register(program: Command): void {
     .option("--json", "print as JSON")
     .option("--runs <n>", "how many recent runs to show", "5")
     .action(async (options: { json?: boolean; runs: string }) => {
-      const status = await collectDeployStatus({ config: loadConfig(), runs: Math.max(0, Number.parseInt(options.runs, 10) || 0) });
-      console.log(options.json ? JSON.stringify(status, null, 2) : formatDeployStatus(status));
+      const config = loadConfig();
+      const status = await collectDeployStatus({ config, runs: Math.max(0, Number.parseInt(options.runs, 10) || 0) });
+      // A night in progress (in the server or a CLI process of this data dir), from <runs>/progress.json.
+      const running = readRunProgress(dataPaths(config).runs) ?? null;
+      if (options.json) console.log(JSON.stringify({ ...status, running }, null, 2));
+      else console.log(`${formatDeployStatus(status)}\n${running ? formatRunningNight(running, Date.now()) : "no night running"}`);
     });
 }

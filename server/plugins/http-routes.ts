@@ -12,7 +12,9 @@ export const httpRoutesPlugin: FastifyPluginAsync = async (app) => {
 
   app.get("/health", async (_request, reply) => {
     const ready = runtime.ready();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "loading" });
+    // The instance id (public, not a secret) lets the CLI verify this is the server its data dir's server.json names.
+    const instance = config.server.instanceId;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "loading", ...(instance === undefined ? {} : { instance }) });
   });
 
   app.get("/metrics", async (_request, reply) => {

@@ -27,7 +27,7 @@ export const improveRoutesPlugin: FastifyPluginAsync<{ improvement: ImprovementC
   let job: { kind: "run" | "approve"; startedAt: number; summary: RunSummary | null; error: { code: string; message: string } | null; running: boolean } | null = null;
 
   const start = async (kind: "run" | "approve", task: () => Promise<RunSummary>) => {
-    if (job?.running) throw new CouncilError("RUN_LOCKED", "A nightly run is already going in this server; poll GET /api/improve/job.");
+    if (job?.running) throw new CouncilError("RUN_LOCKED", "A nightly run is already going in this server; follow it with: npx council status (or GET /api/improve/job).");
     const current: NonNullable<typeof job> = { kind, startedAt: Date.now(), summary: null, error: null, running: true };
     job = current;
     const done = task().then(

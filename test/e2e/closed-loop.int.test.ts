@@ -8,6 +8,7 @@ import { buildTldrBench } from "../../bench/improve/index.js";
 import { askAndRate } from "../../bench/improve/simulated-user.js";
 import { createMetrics, loadConfig, PROJECT_ROOT, SEEDLING_PATH, silentLogger } from "../../core/index.js";
 import { createCouncilRuntime, type RunSummary } from "../../council/index.js";
+import { writeServerInfo } from "../../scripts/commands/local-server.js";
 import { startServer } from "../../server/index.js";
 
 /**
@@ -20,6 +21,7 @@ import { startServer } from "../../server/index.js";
  */
 const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages");
 const ADMIN = "closed-loop-admin-token";
+const INSTANCE = "closed-loop-instance-0123456789";
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -52,7 +54,7 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
         dataDir: join(root, "data"),
         logLevel: "silent",
         model: { threads: 1, parallel: 1, maxTokens: 40 },
-        server: { host: "127.0.0.1", port: 0, adminToken: ADMIN },
+        server: { host: "127.0.0.1", port: 0, adminToken: ADMIN, instanceId: INSTANCE },
         kb: { extraDirs: [kbDir] },
         agents: { router: "heuristic", critic: "heuristic", agent0: "heuristic", maxRevisions: 0 },
         // Default success bar (0.85, or no worse than stable when stable itself is below it). Latency bars raised:
@@ -68,6 +70,8 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
     const server = await startServer({ config, logger: silentLogger, metrics, loading: Promise.resolve(bundle.council), improvement: { runOnce: () => bundle.improvement!.runOnce(), approve: (o) => bundle.improvement!.approve(o), runs: (n) => bundle.improvement!.runs(n), reloadAdapters: () => bundle.serving!.reload() } });
     cleanups.push(() => server.stop());
     await server.loaded;
+    // What `council serve` does: the CLI of this data dir finds the server through server.json and verifies it.
+    writeServerInfo(config.dataDir, { pid: process.pid, host: "127.0.0.1", port: Number(new URL(server.url).port), instanceId: INSTANCE, startedAt: Date.now() });
     const url = `${server.url.replace(/^http/, "ws")}/chat`;
     let user = 0;
     const ask = (item: (typeof bench.traffic)[number], rate = true) => askAndRate({ item, url, token: `user-${user++}`, sessionId: `s-${user}`, rate });
@@ -81,7 +85,7 @@ it.runIf(existsSync(TLDR) && existsSync(SEEDLING_PATH))(
     expect(before.every((b) => b.asked.adapter === null)).toBe(true);
 
     // Night: the nightly command runs in another process and drives this server; users keep chatting (canary traffic).
-    const nightly = runNightly({ COUNCIL_HOST: "127.0.0.1", COUNCIL_PORT: new URL(server.url).port, COUNCIL_ADMIN_TOKEN: ADMIN, COUNCIL_LOG_LEVEL: "silent" });
+    const nightly = runNightly({ COUNCIL_DATA_DIR: config.dataDir, COUNCIL_ADMIN_TOKEN: ADMIN, COUNCIL_LOG_LEVEL: "silent" });
     let done = false;
     void nightly.then(() => (done = true));
     const canaryTraffic: Array<string | null> = [];

@@ -10,6 +10,8 @@ export interface CapResult<T> {
   kept: T[];
   droppedPerDay: T[];
   droppedShare: T[];
+  /** Whether the share cap applied (enough distinct users; see `minUsersForShare`). */
+  shareApplied: boolean;
 }
 
 /**
@@ -17,8 +19,22 @@ export interface CapResult<T> {
  * at most `maxPerUserPerDay` items per user per UTC day, then no user above `maxUserShare` of the final batch
  * (the largest contributors are trimmed until the share holds; every user keeps at least one item, so a
  * batch from fewer than 1/maxUserShare users can still exceed the share — the manifest shows it).
+ * The share cap applies only when at least `minUsersForShare` distinct users contributed (default ⌈1 / maxUserShare⌉,
+ * the fewest that can all meet the share): on a single-user install every item is 100 % one user's, and trimming
+ * them would throw away the only feedback there is.
  */
-export function applyUserCaps<T extends CapItem>({ items, maxPerUserPerDay, maxUserShare }: { items: readonly T[]; maxPerUserPerDay: number; maxUserShare: number }): CapResult<T> {
+export function applyUserCaps<T extends CapItem>({
+  items,
+  maxPerUserPerDay,
+  maxUserShare,
+  minUsersForShare = Math.ceil(1 / maxUserShare - 1e-9),
+}: {
+  items: readonly T[];
+  maxPerUserPerDay: number;
+  maxUserShare: number;
+  /** @default ⌈1 / maxUserShare⌉ */
+  minUsersForShare?: number;
+}): CapResult<T> {
   const perDay = new Map<string, number>();
   const afterDay: T[] = [];
   const droppedPerDay: T[] = [];
@@ -38,6 +54,7 @@ export function applyUserCaps<T extends CapItem>({ items, maxPerUserPerDay, maxU
     if (list) list.push(item);
     else byUser.set(item.userId, [item]);
   }
+  if (byUser.size < minUsersForShare) return { kept: afterDay, droppedPerDay, droppedShare: [], shareApplied: false };
   // Largest cap c such that every user trimmed to c satisfies c <= share * total(c) (or c = 1).
   const counts = [...byUser.values()].map((list) => list.length);
   const totalWithCap = (cap: number) => counts.reduce((sum, n) => sum + Math.min(n, cap), 0);
@@ -50,5 +67,5 @@ export function applyUserCaps<T extends CapItem>({ items, maxPerUserPerDay, maxU
     list.slice(0, cap).forEach((item) => keptIds.add(item.id));
     droppedShare.push(...list.slice(cap));
   }
-  return { kept: afterDay.filter((item) => keptIds.has(item.id)), droppedPerDay, droppedShare };
+  return { kept: afterDay.filter((item) => keptIds.has(item.id)), droppedPerDay, droppedShare, shareApplied: true };
 }
