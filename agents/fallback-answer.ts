@@ -32,6 +32,8 @@ export function fallbackAnswer(question: string, passages: readonly PassageHit[]
   return { answer: `I don't know for sure. The closest note I have is the ${pageName(top.title)} page: ${clipped}`, page: top.title };
 }
 
-function pageName(title: string): string {
-  return title.trim().replace(/^#+\s*/, "") || "knowledge-base";
+/** "Archives and compression: tar, gzip and zip › Questions and answers" → "Archives and compression"; "tar" → "tar". */
+export function pageName(title: string): string {
+  const page = title.trim().replace(/^#+\s*/, "").split(" › ")[0]!.split(":")[0]!.trim();
+  return page.length > 0 ? page : "knowledge-base";
 }

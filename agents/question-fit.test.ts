@@ -27,4 +27,12 @@ describe("taskFit", () => {
     expect(pdf.recall).toBeCloseTo(0.8);
     expect(pdf.score).toBeLessThan(0.6);
   });
+
+  it("a negated word is not what a unit does: 'without extracting it' does not answer 'extract'", () => {
+    const task = fitWords("extract a tar.gz archive");
+    const negated = taskFit({ task, description: "see what is inside an archive without extracting it" });
+    const plain = taskFit({ task, description: "Extract: unpacks into the current folder", about: "tar -xzf backup.tar.gz" });
+    expect(negated.score).toBeLessThan(plain.score);
+    expect(negated.recall).toBeLessThan(1);
+  });
 });

@@ -107,6 +107,14 @@ export function fitWords(text: string): Set<string> {
   return out;
 }
 
+/** Words a negation takes back: "without extracting it" → {extract}; "don't prompt" → {prompt}. */
+function negatedWords(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const match of text.matchAll(/(?:\b(?:not|no|never|without)|n't)\s+((?:[\w./-]+\s*){1,2})/gi)) for (const word of fitWords(match[1]!)) out.add(word);
+  out.delete("not");
+  return out;
+}
+
 export interface Fit {
   /** Share of the task's words the unit covers (its description, command and title). */
   recall: number;
@@ -126,8 +134,10 @@ export interface Fit {
  * password. How do I reset it?").
  */
 export function taskFit({ task, description, about = "", leadMustMatch = true }: { task: Set<string>; description: string; about?: string; leadMustMatch?: boolean }): Fit {
-  const described = fitWords(description);
-  const covered = new Set([...described, ...fitWords(about)]);
+  // A negated word is not what the unit does ("see what is inside an archive without extracting it" does not extract).
+  const negated = negatedWords(description);
+  const described = new Set([...fitWords(description)].filter((word) => !negated.has(word)));
+  const covered = new Set([...described, ...fitWords(about)].filter((word) => !negated.has(word)));
   if (task.size === 0 || described.size === 0) return { recall: 0, precision: 0, score: 0 };
   let hits = 0;
   for (const word of task) if (covered.has(word)) hits++;
