@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
 import { FaissMemory, MarkdownKnowledgeBase, VerifiedMemory } from "../memory/index.js";
-import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
+import { HashEmbeddings, LlamaChatModel, writeLoraAdapter } from "../models/index.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 import { createCouncil, type Council } from "./create-council.js";
 import { existsSync } from "node:fs";
@@ -23,6 +23,9 @@ describe("a real council delivers no failed draft, and verified entries follow t
     dir = mkdtempSync(join(tmpdir(), "council-verified-int-"));
     const modelPath = existsSync(SEEDLING_PATH) ? SEEDLING_PATH : await createTinyModel({ dir });
     const chatModel = await LlamaChatModel.create({ modelPath, contextSize: 1024, parallel: 1, maxTokens: 48, threads: 1 });
+    // The canary slot holds a real adapter (zero B: the base's outputs), as it does while a release is on canary.
+    const adapter = await writeLoraAdapter({ base: modelPath, out: join(dir, "canary.gguf"), rank: 4, alpha: 8, targets: ["attn_q", "attn_v"] });
+    await chatModel.setAdapter({ slot: "canary", path: adapter.path, version: "v-canary" });
     const embeddings = new HashEmbeddings({ dimensions: 384 });
     const memory = await FaissMemory.create({ dir: join(dir, "memory"), embeddings, dimensions: 384 });
     const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings });
@@ -62,13 +65,13 @@ describe("a real council delivers no failed draft, and verified entries follow t
   });
 
   it("a canary entry serves canary users only, and its rollback withdraws it for them at once", async () => {
-    const question = "how do I unpack a gzipped tarball into /tmp/restore?";
-    await verified.add([{ question, answer: "`tar -xzf backup.tar.gz -C /tmp/restore` — extract somewhere else.", source: "agent0", runId: "run-1", voteScore: 0.9, ballots: [], release: "v-canary", status: "canary" }]);
+    const question = "how do I extract a tar.gz backup into the folder /tmp/restore?";
+    await verified.add([{ question, answer: "`tar -xzf backup.tar.gz -C /tmp/restore` — extract the tar.gz backup into the folder /tmp/restore.", source: "agent0", runId: "run-1", voteScore: 0.9, ballots: [], release: "v-canary", status: "canary" }]);
     slot = null;
     expect((await council.turn({ id: "a", sessionId: "stable", userId: "bob", text: question })).source.kind).not.toBe("memory");
     slot = { slot: "canary", version: "v-canary" };
     const onCanary = await council.turn({ id: "b", sessionId: "canary", userId: "carol", text: question });
-    expect(onCanary.source).toMatchObject({ kind: "memory", adapter: "v-canary" });
+    expect(onCanary.source, onCanary.reasons.join("; ")).toMatchObject({ kind: "memory", adapter: "v-canary" });
     expect(onCanary.answer).toContain("tar -xzf backup.tar.gz -C /tmp/restore");
     // The nightly canary node withdraws the release's entries on rollback (another connection, as in production).
     const nightly = await VerifiedMemory.create({ path: join(dir, "verified.sqlite"), embeddings: new HashEmbeddings({ dimensions: 384 }) });
