@@ -52,6 +52,10 @@ export interface CycleResult {
   cycle_seconds: number;
   /** The night's outcome (promoted, gate-failed, memory-only, …). */
   outcome?: string;
+  /** Share of today's traffic the council itself judged a success (critic), whatever the regex says. */
+  council_success?: number;
+  /** Of yesterday's turns the council itself failed, the share it fails again today (its own verdict, not the regex). */
+  council_repeat_failure_rate?: number;
   /** Shares of today's traffic answers by source: verified memory, an adapter, the base model, a knowledge-base fallback. */
   served?: { memory: number; adapter: number; base: number; fallback: number };
   /** Verified entries the night released. */
@@ -63,7 +67,7 @@ export interface CycleResult {
 }
 
 export interface ImproveResults {
-  baseline: { traffic_success: number; eval_success: number };
+  baseline: { traffic_success: number; eval_success: number; council_success?: number; served?: { memory: number; adapter: number; base: number; fallback: number } };
   cycles: CycleResult[];
 }
 

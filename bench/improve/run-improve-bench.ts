@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { CouncilError } from "../../core/index.js";
 import { renderChart } from "./chart.js";
 import { freePort, runNightlyOnce, startCouncilServer, type NightlySummary } from "./council-process.js";
-import { cycleResult, successRate, type DayOutcome, type ImproveResults } from "./cycle-stats.js";
+import { cycleResult, repeatFailureRate, successRate, type DayOutcome, type ImproveResults } from "./cycle-stats.js";
 import type { BenchItem } from "./items.js";
 import { nightQuality } from "./night-quality.js";
 import { askAndRate, type AskedItem } from "./simulated-user.js";
@@ -69,6 +69,11 @@ async function pool<T, R>(items: readonly T[], concurrency: number, work: (item:
 
 const fmtShare = (share: number | null) => (share === null ? "n/a" : `${(100 * share).toFixed(1)} %`);
 
+/** Share of a day's answers the council itself judged a success. */
+function councilSuccess(asked: readonly AskedItem[]): number {
+  return asked.length === 0 ? 0 : Math.round((asked.filter((entry) => entry.councilSuccess).length / asked.length) * 1000) / 1000;
+}
+
 /** Shares of a day's answers by where they came from. */
 function servedShares(asked: readonly AskedItem[]): { memory: number; adapter: number; base: number; fallback: number } {
   const total = Math.max(1, asked.length);
@@ -81,6 +86,7 @@ function servedShares(asked: readonly AskedItem[]): { memory: number; adapter: n
   };
 }
 
+const councilOutcomeOf = (asked: readonly AskedItem[]): DayOutcome => new Map(asked.map((entry) => [entry.id, entry.councilSuccess]));
 const outcomeOf = (asked: readonly AskedItem[]): DayOutcome => new Map(asked.map((entry) => [entry.id, entry.passed]));
 
 /**
@@ -158,7 +164,7 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
     );
     const evalAsked = await pool(evalItems, concurrency, (item) => askAndRate({ item, url: server.wsUrl, token: "sim-eval", sessionId: `eval-day${day}`, rate: false }), progress(`day ${day} eval`));
     const served = servedShares(trafficAsked);
-    log(`day ${day}: traffic ${(successRate(outcomeOf(trafficAsked)) * 100).toFixed(1)} %, eval ${(successRate(outcomeOf(evalAsked)) * 100).toFixed(1)} % (traffic served: memory ${fmtShare(served.memory)}, adapter ${fmtShare(served.adapter)}, base ${fmtShare(served.base)}, fallback ${fmtShare(served.fallback)})`);
+    log(`day ${day}: traffic ${(successRate(outcomeOf(trafficAsked)) * 100).toFixed(1)} % (council's own verdict: ${fmtShare(councilSuccess(trafficAsked))}), eval ${(successRate(outcomeOf(evalAsked)) * 100).toFixed(1)} % (traffic served: memory ${fmtShare(served.memory)}, adapter ${fmtShare(served.adapter)}, base ${fmtShare(served.base)}, fallback ${fmtShare(served.fallback)})`);
     return { day, traffic: trafficAsked, eval: evalAsked };
   };
 
@@ -199,14 +205,17 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
   };
   const dayDetails = (record: DayRecord) => ({
     day: record.day,
-    traffic: record.traffic.map(({ id, passed, adapter, source, rated, corrected, seconds }) => ({ id, passed, adapter, source, rated, corrected, seconds: Math.round(seconds * 10) / 10 })),
+    traffic: record.traffic.map(({ id, passed, adapter, source, councilSuccess: council, rated, corrected, seconds }) => ({ id, passed, council, adapter, source, rated, corrected, seconds: Math.round(seconds * 10) / 10 })),
     eval: record.eval.map(({ id, passed, adapter, source, seconds }) => ({ id, passed, adapter, source, seconds: Math.round(seconds * 10) / 10 })),
   });
 
   try {
     let yesterday = await askDay(0);
     (details.days as unknown[]).push(dayDetails(yesterday));
-    const results: ImproveResults = { baseline: { traffic_success: successRate(outcomeOf(yesterday.traffic)), eval_success: successRate(outcomeOf(yesterday.eval)) }, cycles: [] };
+    const results: ImproveResults = {
+      baseline: { traffic_success: successRate(outcomeOf(yesterday.traffic)), eval_success: successRate(outcomeOf(yesterday.eval)), council_success: councilSuccess(yesterday.traffic), served: servedShares(yesterday.traffic) },
+      cycles: [],
+    };
     await writeOutputs(results);
     for (let cycle = 1; cycle <= cycles; cycle++) {
       const cycleStart = performance.now();
@@ -235,6 +244,8 @@ export async function runImproveBench(options: ImproveBenchOptions): Promise<Imp
           cycleSeconds: (performance.now() - cycleStart) / 1000,
         }),
         outcome: summary.outcome,
+        council_success: councilSuccess(today.traffic),
+        council_repeat_failure_rate: Math.round(repeatFailureRate({ yesterday: councilOutcomeOf(yesterday.traffic), today: councilOutcomeOf(today.traffic) }) * 1000) / 1000,
         served: servedShares(today.traffic),
         verified_released: memory?.released ?? 0,
         right_candidate_share: quality?.right_candidate_share ?? null,

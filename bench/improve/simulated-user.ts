@@ -13,6 +13,8 @@ export interface AskedItem {
   adapter: string | null;
   /** Where the answer came from: the model (base or adapter), verified memory, or a knowledge-base fallback. */
   source: "model" | "memory" | "fallback";
+  /** The council's own verdict (critic score ≥ threshold): false for a fallback even when the fallback is right. */
+  councilSuccess: boolean;
   rated: 1 | -1 | null;
   corrected: boolean;
   seconds: number;
@@ -92,7 +94,7 @@ export async function askAndRate({ item, url, token, sessionId, rate = true, cor
       socket.send(JSON.stringify({ type: "feedback", trace_id: final.trace_id, rating: rated, ...(corrected ? { correction: item.answer } : {}) }));
       await next((frame): frame is Extract<ServerFrame, { type: "feedback-ack" }> => frame.type === "feedback-ack" && frame.trace_id === final.trace_id);
     }
-    return { id: item.id, passed, answer: final.answer, traceId: final.trace_id, adapter: final.adapter, source: final.source.kind, rated, corrected, seconds: (performance.now() - started) / 1000 };
+    return { id: item.id, passed, answer: final.answer, traceId: final.trace_id, adapter: final.adapter, source: final.source.kind, councilSuccess: final.success, rated, corrected, seconds: (performance.now() - started) / 1000 };
   } finally {
     socket.removeAllListeners("close");
     socket.on("error", () => {});
