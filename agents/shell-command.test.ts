@@ -78,3 +78,9 @@ describe("sameCommand", () => {
     expect(sameCommand("ssh -L 8080:localhost:80 alex@server", "sudo ss -tulpn | grep 8080")).toBe(0);
   });
 });
+
+describe("commandsIn: options quoted on their own", () => {
+  it("an option span ('add `-C folder`') is not a command of the answer", () => {
+    expect(commandsIn("Run `tar -xzf file.tar.gz`. Add `-C folder` to extract into another folder.")).toEqual(["tar -xzf file.tar.gz"]);
+  });
+});

@@ -142,7 +142,8 @@ function scan(text: string): { success: true; value: Scanned } | { success: fals
  * punctuation at the end). Spans naming an option or a value (`-C`, `/etc/hosts`) are not commands.
  */
 export function commandsIn(answer: string): string[] {
-  const spans = [...answer.matchAll(/`([^`\n]+)`/g)].map((match) => match[1]!.trim()).filter((span) => span.length > 0);
+  // An option quoted on its own ("add `-C folder`") is part of a command, not a command.
+  const spans = [...answer.matchAll(/`([^`\n]+)`/g)].map((match) => match[1]!.trim()).filter((span) => span.length > 0 && !span.startsWith("-"));
   const lines = spans.filter((span) => /\s/.test(span) || /\{\{|\}\}|\[[^\]\s|]*\|/.test(span));
   if (lines.length > 0) return lines;
   const single = spans.find((span) => /^[a-z][\w.+-]+$/.test(span));

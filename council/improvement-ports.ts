@@ -47,6 +47,9 @@ export function createProbeAnswerer({ chatModel, knowledgeBase, spec, config }: 
   return { promptMessages, answer };
 }
 
+/** Passages Agent-0 and the vote read per question at night. */
+const NIGHT_PASSAGES = (spec: GraphSpec) => Math.max(5, spec.recall.passages);
+
 /**
  * The real ports of the improvement graph: Agent-0, the voting council (see `councilVote`: grounding, intent,
  * peers from other sources, and the model critic when it judged), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
@@ -89,11 +92,14 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
   return {
     memory,
     async rewrite(item: HarvestItem): Promise<Candidate[]> {
-      const result = await agent0.rewrite({ question: item.question, failedAnswer: item.failedAnswer, correction: item.correction ?? null });
+      // At night latency does not matter: Agent-0 and the vote look at more passages than a chat turn does (the page
+      // that answers is often 4th or 5th by hash-embedding similarity).
+      const passages = await knowledgeBase.search(item.question, { k: NIGHT_PASSAGES(spec) });
+      const result = await agent0.rewrite({ question: item.question, failedAnswer: item.failedAnswer, correction: item.correction ?? null, passages });
       return result.candidates.map((candidate) => ({ id: candidate.id, itemId: item.id, text: candidate.answer, source: candidate.source === "kb-grounded" ? "knowledge-base" : candidate.source }));
     },
     async vote(item: HarvestItem, candidates: Candidate[]): Promise<VoteDecision> {
-      const passages = await knowledgeBase.search(item.question, { k: spec.recall.passages || 3 });
+      const passages = await knowledgeBase.search(item.question, { k: NIGHT_PASSAGES(spec) });
       const vote = await councilVote({
         question: item.question,
         candidates,

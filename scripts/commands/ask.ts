@@ -1,21 +1,25 @@
 import type { Command } from "commander";
 import { CouncilError, loadConfig } from "../../core/index.js";
 import { askOverWebSocket } from "../../server/index.js";
+import { readServerInfo } from "./local-server.js";
 
 export function register(program: Command): void {
   program
     .command("ask")
     .description("Ask a running Council server (npx council serve) one question; streams the answer")
     .argument("<question>", "the question")
-    .option("--url <url>", "chat WebSocket URL (default ws://<COUNCIL_HOST>:<COUNCIL_PORT>/chat)")
+    .option("--url <url>", "chat WebSocket URL (default: the server of this data dir from <dataDir>/server.json, else ws://<COUNCIL_HOST>:<COUNCIL_PORT>/chat)")
     .option("--token <token>", "chat token, when the server requires one (COUNCIL_CHAT_TOKENS)")
     .option("--session <id>", "session id, to continue a conversation")
     .option("--json", "print only the final frame as JSON (trace_id, answer, score, success, route, adapter, source)")
     .option("--timeout <seconds>", "give up after this many seconds", "120")
     .action(async (question: string, options: { url?: string; token?: string; session?: string; json?: boolean; timeout: string }) => {
       const config = loadConfig();
-      const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
-      const url = options.url ?? `ws://${host}:${config.server.port}/chat`;
+      // The server of this data dir (server.json, written by `council serve`) wins over COUNCIL_HOST/PORT.
+      const running = readServerInfo(config.dataDir);
+      const configured = running ?? config.server;
+      const host = configured.host === "0.0.0.0" ? "127.0.0.1" : configured.host;
+      const url = options.url ?? `ws://${host}:${configured.port}/chat`;
       const timeoutSeconds = Number(options.timeout);
       if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new CouncilError("CONFIG_INVALID", `--timeout must be a positive number of seconds, got ${options.timeout}`);
       // Streamed tokens are a draft: the final frame's answer replaces them (the critic may revise the draft, or replace a
