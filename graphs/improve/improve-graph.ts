@@ -292,6 +292,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
   const canary = async (state: ImproveState) => {
     await enter("canary", state);
     const result = await ports.canary({ version: state.version! });
+    await writeFile(join(runDir(state), "canary-result.json"), JSON.stringify({ windows: [], ...result }, null, 2));
     // Promoted together, rolled back together.
     let memoryRelease = state.memoryRelease;
     if (memoryChannel && memoryRelease !== null && memoryRelease.release === state.version) {

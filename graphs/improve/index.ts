@@ -8,3 +8,5 @@ export type { ImprovePorts } from "./ports.js";
 export type { Ballot, Candidate, EvalCase, GateReport, HarvestItem, RunOutcome, SuiteReport, TrainingResult, VoteDecision } from "./types.js";
 export { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 export type { MemoryReleaseInfo } from "./types.js";
+export { renderReport, summarizeRun, writeRunReport, type MorningReport } from "./morning-report.js";
+export { readRunFolder, type RunFolder } from "./run-folder.js";
