@@ -80,7 +80,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       const slot = adapterPath === null ? null : await slotFor(adapterPath);
       const started = performance.now();
       const result = await probe.answer(question, slot);
-      return { text: result.answer, latencyMs: performance.now() - started };
+      return { text: result.answer, latencyMs: performance.now() - started, tokens: result.tokens };
     },
   };
 

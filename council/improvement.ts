@@ -71,6 +71,7 @@ export class Improvement {
       trainAnonymousCorrections: config.improve.trainAnonymousCorrections,
       minSuccessDelta: config.improve.gateMinSuccessDelta,
       maxLatencyRatio: config.improve.gateMaxLatencyRatio,
+      maxCostRatio: config.improve.gateMaxCostRatio,
       channels: config.improve.channels,
       reuseThreshold: config.agents.verifiedReuseThreshold,
       metrics,

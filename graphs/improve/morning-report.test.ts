@@ -88,3 +88,13 @@ describe("morning report", () => {
     expect(await readFile(join(runDir, "report.svg"), "utf8")).toContain("<svg ");
   });
 });
+
+describe("morning report: cost per answer", () => {
+  it("shows the gate's cost verdict, and a failed one is something to look at", async () => {
+    const { folder } = await fixture("gate-failed-memory-only");
+    const cost = { unit: "tokens" as const, candidate: { answers: 20, perAnswer: 60, latencyMsPerAnswer: 900 }, current: { answers: 20, perAnswer: 20, latencyMsPerAnswer: 400 }, compared: { cases: 12, candidate: 60, current: 20 }, ratio: 3, maxRatio: 1.5, passed: false, reason: "60.0 tokens and 900 ms per answer vs current 20.0 tokens and 400 ms: more than 1.5 × current + 16 tokens" };
+    const { markdown, report } = renderReport({ ...folder, gate: { ...folder.gate!, cost, reasons: [...folder.gate!.reasons, `cost: ${cost.reason}`] } });
+    expect(markdown).toContain("Cost per answer: candidate 60.0 tokens, 900 ms; current 20.0 tokens, 400 ms; ratio 3.00 on 12 case(s) both answer right (bar 1.5): **failed**.");
+    expect(report.attention).toContain(`Gate cost: ${cost.reason}.`);
+  });
+});

@@ -22,7 +22,7 @@ export interface MorningReport {
   };
   memory: { candidates: number; released: number; release: string | null; status: string | null; dropped: Array<{ question: string; reason: string }> } | null;
   training: { examples: number | null; epochs: number | null; firstLoss: number | null; lastLoss: number | null; seconds: number; curve: Array<{ epoch: number; loss: number }> } | null;
-  gate: { passed: boolean; reasons: string[]; current: string | null; suites: Array<{ suite: string; total: number; candidate: number; current: number; passed: boolean; reason: string }> } | null;
+  gate: { passed: boolean; reasons: string[]; current: string | null; cost: { unit: string; candidate: number; current: number; candidateMs: number; currentMs: number; ratio: number | null; maxRatio: number; compared: number | null; passed: boolean; reason: string } | null; suites: Array<{ suite: string; total: number; candidate: number; current: number; passed: boolean; reason: string }> } | null;
   canary: { outcome: string; reason: string; windows: Array<{ step: number; weight: number; at: string; verdict: string; reason: string }> } | null;
   /** What an operator should look at, most important first. */
   attention: string[];
@@ -102,6 +102,7 @@ export function summarizeRun(folder: RunFolder): MorningReport {
       passed: gate.passed,
       reasons: gate.reasons,
       current: gate.current ?? null,
+      cost: gate.cost ? { unit: gate.cost.unit, candidate: gate.cost.candidate.perAnswer, current: gate.cost.current.perAnswer, candidateMs: gate.cost.candidate.latencyMsPerAnswer, currentMs: gate.cost.current.latencyMsPerAnswer, ratio: gate.cost.ratio, maxRatio: gate.cost.maxRatio, compared: gate.cost.compared?.cases ?? null, passed: gate.cost.passed, reason: gate.cost.reason } : null,
       suites: gate.suites.map((s) => ({ suite: s.suite, total: s.total, candidate: s.successCandidate, current: s.successCurrent, passed: s.passed, reason: s.reason })),
     },
     canary: canary && { outcome: canary.outcome, reason: canary.reason, windows: canary.windows.map(({ step, weight, at, verdict, reason }) => ({ step, weight, at, verdict, reason })) },
@@ -120,7 +121,7 @@ function attentionItems(report: MorningReport): string[] {
   if (outcome === "failed") out.push(`The run failed: ${report.reasons.join("; ") || "no reason recorded"}. Check the logs for run ${report.runId}.`);
   if (outcome === "awaiting-approval") out.push(`The adapter waits for a decision: \`council approve ${report.runId}\` (or reject) after reading the gate table.`);
   for (const suite of gate?.suites.filter((s) => !s.passed) ?? []) out.push(`Gate suite ${suite.suite} failed: ${suite.reason}. The adapter did not ship.`);
-  for (const reason of gate?.reasons.filter((r) => r.startsWith("latency")) ?? []) out.push(`Gate ${reason}.`);
+  for (const reason of gate?.reasons.filter((r) => r.startsWith("latency") || r.startsWith("cost")) ?? []) out.push(`Gate ${reason}.`);
   if (outcome === "rolled-back") out.push(`The canary was rolled back: ${canary?.reason ?? report.reasons.join("; ")}.${memory?.status === "withdrawn" ? ` Its ${memory.released} verified entr(ies) were withdrawn with it.` : ""}`);
   if (outcome === "rejected") out.push(`An operator rejected the adapter: ${report.reasons.join("; ")}.`);
   if (memory && memory.dropped.length > 0) out.push(`${memory.dropped.length} verified entr(ies) dropped by their own gate (see Verified memory): check whether the answer or the eval case is wrong.`);
@@ -196,6 +197,8 @@ function renderMarkdown(r: MorningReport): string {
     lines.push(`${r.gate.passed ? "Passed" : "Failed"}${r.gate.current ? `, compared with ${r.gate.current}` : ""}.`, "", "| suite | cases | candidate | current | passed | reason |", "|---|---|---|---|---|---|");
     for (const s of r.gate.suites) lines.push(`| ${s.suite} | ${s.total} | ${pct(s.candidate)} | ${pct(s.current)} | ${s.passed ? "yes" : "**no**"} | ${cell(s.reason)} |`);
     for (const reason of r.gate.reasons.filter((x) => x.startsWith("latency"))) lines.push("", `Also: ${reason}`);
+    const cost = r.gate.cost;
+    if (cost) lines.push("", `Cost per answer: candidate ${cost.candidate.toFixed(1)} ${cost.unit}, ${cost.candidateMs.toFixed(0)} ms; current ${cost.current.toFixed(1)} ${cost.unit}, ${cost.currentMs.toFixed(0)} ms; ratio ${cost.ratio === null ? "n/a" : cost.ratio.toFixed(2)}${cost.compared === null ? "" : ` on ${cost.compared} case(s) both answer right`} (bar ${cost.maxRatio}): ${cost.passed ? "passed" : "**failed**"}.`);
   }
 
   lines.push("", "## Canary", "");

@@ -46,6 +46,19 @@ const gateFileSchema = z
       z.object({ suite: z.string(), total: z.number(), successCandidate: z.number(), successCurrent: z.number(), p95LatencyMsCandidate: z.number(), p95LatencyMsCurrent: z.number(), passed: z.boolean(), reason: z.string() }).passthrough(),
     ),
     current: z.string().optional(),
+    cost: z
+      .object({
+        unit: z.enum(["tokens", "characters"]),
+        candidate: z.object({ answers: z.number(), perAnswer: z.number(), latencyMsPerAnswer: z.number() }),
+        current: z.object({ answers: z.number(), perAnswer: z.number(), latencyMsPerAnswer: z.number() }),
+        compared: z.object({ cases: z.number(), candidate: z.number(), current: z.number() }).optional(),
+        ratio: z.number().nullable(),
+        maxRatio: z.number(),
+        passed: z.boolean(),
+        reason: z.string(),
+      })
+      .passthrough()
+      .optional(),
     released: z.object({ adapter: z.boolean(), memory: z.boolean(), entries: z.number() }).optional(),
   })
   .passthrough();
