@@ -1,21 +1,30 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { writeFixtureRun, type FixtureRun } from "../../test/helpers/run-fixtures.js";
+import { trainingReportSchema } from "../../training/index.js";
 import { renderReport, summarizeRun, writeRunReport } from "./morning-report.js";
 import { readRunFolder } from "./run-folder.js";
 
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
 async function fixture(kind: FixtureRun) {
   const runsDir = await mkdtemp(join(tmpdir(), "report-"));
+  dirs.push(runsDir);
   const runDir = await writeFixtureRun({ runsDir, runId: "run-20261206T020000-abcd", kind });
   return { runDir, folder: await readRunFolder(runDir) };
 }
 
 describe("morning report", () => {
   it("a promoted run: harvest, vote with examples, verified memory, loss curve, gate table, canary windows", async () => {
-    const { folder } = await fixture("promoted");
+    const { folder, runDir } = await fixture("promoted");
     expect(folder.problems).toEqual([]);
+    // the fixture's training.json is what the real trainer writes
+    expect(trainingReportSchema.safeParse(JSON.parse(await readFile(join(runDir, "adapter", "training.json"), "utf8"))).success).toBe(true);
     const { markdown, svg } = renderReport(folder);
     expect(markdown).toContain("Outcome: **promoted** (adapter v-abc)");
     expect(markdown).toContain("3 failed question(s) harvested; top failure categories: ungrounded 2, incomplete 1.");

@@ -30,7 +30,16 @@ const ballots = [
 
 function files(kind: FixtureRun, runId: string): Record<string, unknown> {
   const base = { runId, since: Date.UTC(2026, 11, 5, 2), until: Date.UTC(2026, 11, 6, 2), harvested: 3, accepted: 2, datasetExamples: 2, trainingSeconds: 42.5, finalLoss: 0.4, endedAt: Date.UTC(2026, 11, 6, 3) };
-  const training = { version: 1, trainer: "llamacpp-lora", hyperparameters: { rank: 16, alpha: 32, epochs: 3, learningRate: 0.001, targets: ["attn_q"] }, dataset: { examples: 2 }, durationSeconds: 42.5, lossCurve: [1, 2, 3].map((epoch) => ({ epoch, loss: [2.1, 1.2, 0.4][epoch - 1], seconds: 14, tokensPerSecond: 90 })) };
+  // What the trainer writes (training/types.ts trainingReportSchema; the report test checks it parses).
+  const training = {
+    version: 1, trainer: "llamacpp-lora", createdAt: "2026-12-06T02:05:00.000Z",
+    adapter: { file: "adapter.gguf", sha256: "a".repeat(64), bytes: 1024 },
+    base: { path: "/models/seedling.gguf", sha256: "b".repeat(64) },
+    dataset: { path: "/runs/dataset", file: "/runs/dataset/sft.jsonl", sha256: "c".repeat(64), fileSha256: "d".repeat(64), examples: 2 },
+    hyperparameters: { rank: 16, alpha: 32, epochs: 3, learningRate: 0.001, targets: ["attn_q"], extra: {} },
+    lossCurve: [1, 2, 3].map((epoch) => ({ epoch, loss: [2.1, 1.2, 0.4][epoch - 1], seconds: 14, tokensPerSecond: 90 })),
+    stepLosses: [2.3, 1.9, 1.3, 1.1, 0.5, 0.3], durationSeconds: 42.5, trainSeconds: 41, tokensPerSecond: 90, peakRssBytes: 1_000_000, trainableParams: 4096,
+  };
   const harvest = { items, rated: 0, filters: [{ name: "holdout", dropped: 1 }, { name: "per-user", dropped: 0 }] };
   if (kind === "nothing-to-do") {
     return { "summary.json": { ...base, outcome: "nothing-to-do", reasons: ["0 failure(s) harvested from 0 failed turn(s); minimum batch is 1"], harvested: 0, accepted: 0, datasetExamples: 0, trainingSeconds: 0, finalLoss: null, version: null, suites: [], memory: null }, "harvest.json": { items: [], rated: 0, filters: [] } };
