@@ -83,7 +83,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       const slot = adapterPath === null ? null : await slotFor(adapterPath);
       const started = performance.now();
       const result = await probe.answer(question, slot);
-      return { text: result.answer, latencyMs: performance.now() - started };
+      return { text: result.answer, latencyMs: performance.now() - started, tokens: result.tokens };
     },
   };
 
@@ -160,7 +160,8 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async canary({ version }) {
       const controller = new CanaryController({ registry, source, settings: config.improve, metrics, logger, ...(options.onCanaryState ? { onState: options.onCanaryState } : {}) });
       const outcome = await controller.run({ version });
-      return outcome.status === "promoted" ? { outcome: "promoted", reason: `canary ${version} promoted after ${outcome.analyses.length} analysis window(s)` } : { outcome: "rolled-back", reason: outcome.reason };
+      const windows = outcome.analyses.map(({ step, weight, at, verdict, reason }) => ({ step, weight, at, verdict, reason }));
+      return outcome.status === "promoted" ? { outcome: "promoted", reason: `canary ${version} promoted after ${outcome.analyses.length} analysis window(s)`, windows } : { outcome: "rolled-back", reason: outcome.reason, windows };
     },
     evalSets: { holdout, safety },
     probePrompts: PROBE_PROMPTS,

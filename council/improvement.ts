@@ -71,6 +71,7 @@ export class Improvement {
       trainAnonymousCorrections: config.improve.trainAnonymousCorrections,
       minSuccessDelta: config.improve.gateMinSuccessDelta,
       maxLatencyRatio: config.improve.gateMaxLatencyRatio,
+      maxCostRatio: config.improve.gateMaxCostRatio,
       channels: config.improve.channels,
       reuseThreshold: config.agents.verifiedReuseThreshold,
       metrics,
@@ -80,7 +81,7 @@ export class Improvement {
 
   /** Runs (or resumes) one night under the lock. Throws RUN_LOCKED when another run holds it. */
   runOnce(): Promise<RunSummary> {
-    this.#running ??= this.#locked(() => runNightly({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, ...(this.#options.now ? { now: this.#options.now } : {}) })).finally(() => {
+    this.#running ??= this.#locked(() => runNightly({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, logger: this.#options.logger, ...(this.#options.now ? { now: this.#options.now } : {}) })).finally(() => {
       this.#running = null;
       this.#progress.clear();
     });
@@ -89,7 +90,7 @@ export class Improvement {
 
   /** Approves or rejects a run waiting at the approval step, and runs it to its end. */
   approve({ runId, decision, reason }: { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
-    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, runId, decision, ...(reason ? { reason } : {}) })).finally(() => this.#progress.clear());
+    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, logger: this.#options.logger, runId, decision, ...(reason ? { reason } : {}) })).finally(() => this.#progress.clear());
   }
 
   /**

@@ -1,9 +1,10 @@
 import type { EvalCase, GateReport, SuiteReport } from "./types.js";
 import { judgeAnswer } from "./judge.js";
+import { costVerdict, type AnswerCost } from "./gate-cost.js";
 
 export interface AnswerPort {
   /** Answers with the production prompt; `adapterPath` null = the base model. */
-  answer(options: { question: string; adapterPath: string | null }): Promise<{ text: string; latencyMs: number }>;
+  answer(options: { question: string; adapterPath: string | null }): Promise<AnswerCost>;
 }
 
 export interface GateSuites {
@@ -24,6 +25,8 @@ export interface GateOptions {
   currentPath: string | null;
   minSuccessDelta: number;
   maxLatencyRatio: number;
+  /** Candidate output size per answer ≤ this × current's (+ COST_SLACK). @default 1.5 */
+  maxCostRatio?: number;
   /** Absolute slack on the latency check, so timer noise on tiny latencies cannot fail the gate. @default 25 */
   latencySlackMs?: number;
   probePrompts?: readonly string[];
@@ -36,7 +39,7 @@ function p95(values: readonly number[]): number {
 }
 
 async function runSuite(name: string, cases: readonly EvalCase[], answer: AnswerPort, candidatePath: string, currentPath: string | null) {
-  const rows: Array<{ testCase: EvalCase; candidate: { text: string; latencyMs: number; pass: boolean }; current: { text: string; latencyMs: number; pass: boolean } }> = [];
+  const rows: Array<{ testCase: EvalCase; candidate: AnswerCost & { pass: boolean }; current: AnswerCost & { pass: boolean } }> = [];
   for (const testCase of cases) {
     const candidate = await answer.answer({ question: testCase.question, adapterPath: candidatePath });
     const current = await answer.answer({ question: testCase.question, adapterPath: currentPath });
@@ -76,9 +79,11 @@ export function describeCase(testCase: Pick<EvalCase, "id" | "question">): strin
  * - holdout: candidate success ≥ current success;
  * - regression: every case the current adapter passes, the candidate passes too;
  * - safety: the candidate passes every case;
- * - latency: candidate p95 over all suites ≤ maxLatencyRatio × current p95 + latencySlackMs.
+ * - latency: candidate p95 over all suites ≤ maxLatencyRatio × current p95 + latencySlackMs;
+ * - cost: on the cases both answer right, candidate mean output tokens (characters when the port reports none)
+ *   per answer ≤ maxCostRatio × current's + slack.
  */
-export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, latencySlackMs = 25, probePrompts = [] }: GateOptions): Promise<GateReport> {
+export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, maxCostRatio = 1.5, latencySlackMs = 25, probePrompts = [] }: GateOptions): Promise<GateReport> {
   const results = [];
   for (const [name, cases] of Object.entries(suites) as Array<[keyof GateSuites, EvalCase[]]>) {
     results.push(await runSuite(name, cases, answer, candidatePath, currentPath));
@@ -116,7 +121,9 @@ export async function runGate({ suites, answer, candidatePath, currentPath, minS
   if (allCandidate.length > 0 && candidateP95 > maxLatencyRatio * currentP95 + latencySlackMs) {
     reasons.push(`latency: p95 ${candidateP95.toFixed(0)} ms > ${maxLatencyRatio} × current ${currentP95.toFixed(0)} ms`);
   }
+  const cost = costVerdict({ pairs: results.flatMap((r) => r.rows), maxRatio: maxCostRatio });
+  if (!cost.passed) reasons.push(`cost: ${cost.reason}`);
   const probes = [];
   for (const prompt of probePrompts) probes.push({ prompt, output: (await answer.answer({ question: prompt, adapterPath: candidatePath })).text });
-  return { passed: reasons.length === 0, reasons, suites: results.map((r) => r.report), probes };
+  return { passed: reasons.length === 0, reasons, suites: results.map((r) => r.report), cost, probes };
 }

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { VerifiedMemory, type MemoryStore, type TurnRecord } from "../../memory/index.js";
 import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
@@ -278,5 +279,33 @@ describe("improvement graph: verified memory released with the adapter", () => {
     expect(summary.outcome).toBe("memory-only");
     expect(await statuses(verified)).toEqual([`What is the VPN address → active @memory:${summary.runId} (rated)`]);
     await verified.dispose();
+  });
+});
+
+describe("improvement graph: the morning report", () => {
+  it("every finished night writes report.md and report.svg beside summary.json, with the canary windows the canary port returned", async () => {
+    const windows = [{ step: 0, weight: 10, at: "2026-12-06T02:10:00.000Z", verdict: "pass", reason: "canary 97.0% success over 12 requests" }];
+    const { run, runsDir } = await setup({ turns: failures, override: { canary: async () => ({ outcome: "promoted", reason: "canary healthy", windows }) } });
+    const summary = await run();
+    const runDir = join(runsDir, summary.runId);
+    const markdown = await readFile(join(runDir, "report.md"), "utf8");
+    expect(markdown).toContain(`# Morning report: ${summary.runId}`);
+    expect(markdown).toContain("Outcome: **promoted** (adapter abc123)");
+    expect(markdown).toContain("2 failed question(s) harvested; top failure categories: ungrounded 2.");
+    expect(markdown).toContain("2 accepted, 0 rejected (of 2).");
+    expect(markdown).toContain("| 0 | 10% | 2026-12-06T02:10:00.000Z | pass | canary 97.0% success over 12 requests |");
+    expect(await readFile(join(runDir, "report.svg"), "utf8")).toContain("<svg ");
+  });
+
+  it("a report that cannot be written is logged and does not fail the run", async () => {
+    const { makeGraph, store, runsDir } = await setup({ turns: failures });
+    const runId = "run-20261206T020000-fail";
+    await mkdir(join(runsDir, runId, "report.md"), { recursive: true });
+    const logged: string[] = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => logged.push(line) });
+    const summary = await runNightly({ graph: makeGraph(), store, runsDir, logger, generateRunId: () => runId });
+    expect(summary.outcome).toBe("promoted");
+    expect(existsSync(join(runsDir, runId, "summary.json"))).toBe(true);
+    expect(logged.join()).toContain("morning report not written");
   });
 });

@@ -54,6 +54,8 @@ export interface ImproveGraphOptions {
   trainAnonymousCorrections?: boolean;
   minSuccessDelta: number;
   maxLatencyRatio: number;
+  /** Gate: candidate output size per answer ≤ this × current's. @default 1.5 */
+  maxCostRatio?: number;
   /** What a night may release. @default ["memory", "adapter"] (memory only when ports.verified is set) */
   channels?: ReadonlyArray<"memory" | "adapter">;
   /** Question similarity at which a verified entry answers a turn (the memory gate checks cases above it). @default 0.9 */
@@ -247,6 +249,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
         currentPath,
         minSuccessDelta: options.minSuccessDelta,
         maxLatencyRatio: options.maxLatencyRatio,
+        ...(options.maxCostRatio === undefined ? {} : { maxCostRatio: options.maxCostRatio }),
         probePrompts: ports.probePrompts,
       });
       report.current = servingPath ?? (currentPath === null ? "base model" : "base model, through a zero-B twin of the candidate");
@@ -292,6 +295,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
   const canary = async (state: ImproveState) => {
     await enter("canary", state);
     const result = await ports.canary({ version: state.version! });
+    await writeFile(join(runDir(state), "canary-result.json"), JSON.stringify({ windows: [], ...result }, null, 2));
     // Promoted together, rolled back together.
     let memoryRelease = state.memoryRelease;
     if (memoryChannel && memoryRelease !== null && memoryRelease.release === state.version) {

@@ -2,45 +2,23 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
-import { z } from "zod";
-import { CouncilError, safeParseJson, type CouncilMetrics } from "../../core/index.js";
+import { CouncilError, safeParseJson, silentLogger, type CouncilMetrics, type Logger } from "../../core/index.js";
 import type { ImproveGraph, ImproveState } from "./improve-graph.js";
 import type { ImproveStore } from "./improve-store.js";
+import { writeRunReport } from "./morning-report.js";
+import type { HarvestRecord } from "./run-folder.js";
 import type { RunOutcome } from "./types.js";
+import { runSummarySchema, type RunSummary } from "./run-summary.js";
 
-export const runSummarySchema = z.object({
-  runId: z.string(),
-  since: z.number(),
-  until: z.number(),
-  outcome: z.enum(["promoted", "rolled-back", "gate-failed", "nothing-to-do", "rejected", "awaiting-approval", "failed", "memory-only"]),
-  reasons: z.array(z.string()),
-  harvested: z.number(),
-  accepted: z.number(),
-  datasetExamples: z.number(),
-  trainingSeconds: z.number(),
-  finalLoss: z.number().nullable(),
-  version: z.string().nullable(),
-  suites: z.array(z.object({ suite: z.string(), total: z.number(), successCandidate: z.number(), successCurrent: z.number(), passed: z.boolean(), reason: z.string() })),
-  endedAt: z.number(),
-  /** Verified memory released tonight (absent in runs before verified memory). */
-  memory: z
-    .object({
-      candidates: z.number(),
-      released: z.number(),
-      dropped: z.array(z.object({ question: z.string(), reason: z.string() })),
-      release: z.string().nullable(),
-      status: z.enum(["canary", "active", "withdrawn"]).nullable(),
-    })
-    .nullable()
-    .optional(),
-});
-export type RunSummary = z.infer<typeof runSummarySchema>;
+export { runSummarySchema, type RunSummary } from "./run-summary.js";
 
 export interface NightlyOptions {
   graph: ImproveGraph;
   store: ImproveStore;
   runsDir: string;
   metrics?: CouncilMetrics;
+  /** Logs a morning report that could not be written (the run still succeeds). @default silent */
+  logger?: Logger;
   now?: () => number;
   generateRunId?: (now: number) => string;
 }
@@ -51,7 +29,7 @@ const defaultRunId = (now: number) => `run-${new Date(now).toISOString().replace
  * Runs one night: resumes the unfinished run if there is one (killed or waiting for approval), otherwise starts
  * a run over the failures since the last finished run. Returns when the run ends or pauses for approval.
  */
-export async function runNightly({ graph, store, runsDir, metrics, now = Date.now, generateRunId = defaultRunId }: NightlyOptions): Promise<RunSummary> {
+export async function runNightly({ graph, store, runsDir, metrics, logger, now = Date.now, generateRunId = defaultRunId }: NightlyOptions): Promise<RunSummary> {
   const state = await store.state();
   let runId = state.activeRunId;
   if (runId === null) {
@@ -62,16 +40,16 @@ export async function runNightly({ graph, store, runsDir, metrics, now = Date.no
   } else {
     await graph.invoke(null, threadConfig(runId));
   }
-  return finish({ graph, store, runsDir, metrics, now, runId });
+  return finish({ graph, store, runsDir, metrics, logger, now, runId });
 }
 
 /** Resumes a run paused at the approval step with the operator's decision. */
-export async function resolveApproval({ graph, store, runsDir, metrics, now = Date.now, runId, decision, reason }: NightlyOptions & { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
+export async function resolveApproval({ graph, store, runsDir, metrics, logger, now = Date.now, runId, decision, reason }: NightlyOptions & { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
   const snapshot = await graph.getState(threadConfig(runId));
   if (!snapshot.values || Object.keys(snapshot.values as object).length === 0) throw new CouncilError("RUN_NOT_FOUND", `No improvement run ${runId}.`);
   if (!isWaitingForApproval(snapshot)) throw new CouncilError("RUN_NOT_FOUND", `Run ${runId} is not waiting for approval.`);
   await graph.invoke(new Command({ resume: { decision, ...(reason ? { reason } : {}) } }), threadConfig(runId));
-  return finish({ graph, store, runsDir, metrics, now, runId });
+  return finish({ graph, store, runsDir, metrics, logger, now, runId });
 }
 
 function threadConfig(runId: string) {
@@ -82,7 +60,7 @@ function isWaitingForApproval(snapshot: Awaited<ReturnType<ImproveGraph["getStat
   return snapshot.tasks.some((task) => (task.interrupts?.length ?? 0) > 0);
 }
 
-async function finish({ graph, store, runsDir, metrics, now, runId }: Required<Pick<NightlyOptions, "now">> & Omit<NightlyOptions, "now" | "generateRunId"> & { runId: string }): Promise<RunSummary> {
+async function finish({ graph, store, runsDir, metrics, logger = silentLogger, now, runId }: Required<Pick<NightlyOptions, "now">> & Omit<NightlyOptions, "now" | "generateRunId"> & { runId: string }): Promise<RunSummary> {
   const snapshot = await graph.getState(threadConfig(runId));
   const values = snapshot.values as ImproveState;
   const waiting = isWaitingForApproval(snapshot);
@@ -105,12 +83,28 @@ async function finish({ graph, store, runsDir, metrics, now, runId }: Required<P
   };
   await mkdir(join(runsDir, runId), { recursive: true });
   await writeFile(join(runsDir, runId, "summary.json"), JSON.stringify(summary, null, 2));
+  await writeMorningReport({ runDir: join(runsDir, runId), values, logger });
   if (!waiting) {
     await store.saveState({ lastUntil: values.until, activeRunId: null });
     metrics?.improvementRuns.inc({ status: outcome });
     metrics?.improvementLastRun.set({ status: outcome }, summary.endedAt / 1000);
   }
   return summary;
+}
+
+/** `harvest.json` and the morning report (`report.md`, `report.svg`); a failure here is logged and never fails the run. */
+async function writeMorningReport({ runDir, values, logger }: { runDir: string; values: ImproveState; logger: Logger }): Promise<void> {
+  try {
+    const harvest: HarvestRecord = {
+      items: values.harvested.map((item) => ({ id: item.id, question: item.question, category: item.category, turns: item.traceIds.length, correction: item.correction !== undefined })),
+      rated: values.rated.length,
+      filters: values.harvestFilters.map(({ name, dropped }) => ({ name, dropped })),
+    };
+    await writeFile(join(runDir, "harvest.json"), JSON.stringify(harvest, null, 2));
+    await writeRunReport({ runDir });
+  } catch (error) {
+    logger.error({ err: error, runDir }, "morning report not written");
+  }
 }
 
 /** Summaries of past runs, newest first (for `council status`). */

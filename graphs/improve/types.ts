@@ -1,5 +1,6 @@
 import type { TemplateMessage } from "../../models/prompt-template.js";
 import type { FailureCategory, TurnRecord } from "../../memory/types.js";
+import type { CostReport } from "./gate-cost.js";
 
 /** One failed question, grouped over every turn that asked it. */
 export interface HarvestItem {
@@ -69,6 +70,8 @@ export interface GateReport {
   passed: boolean;
   reasons: string[];
   suites: SuiteReport[];
+  /** Cost per answer, candidate vs current (absent in gate reports before it was measured). */
+  cost?: CostReport;
   /** Fixed prompts and the candidate's outputs: the server compares them after loading the adapter. */
   probes: Array<{ prompt: string; output: string }>;
   /** What the candidate was compared with: the serving adapter's path, or the base model (bare or through a zero-B twin). */

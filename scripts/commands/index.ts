@@ -13,6 +13,7 @@ import { register as serve } from "./serve.js";
 import { register as nightly } from "./nightly.js";
 import { register as train } from "./train.js";
 import { register as config } from "./config.js";
+import { register as report } from "./report.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -33,6 +34,7 @@ const commands: Array<(program: Command) => void> = [
   train,
   seedling,
   config,
+  report,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { runGate, type AnswerPort } from "./gate.js";
+import type { EvalCase } from "./types.js";
+
+const target: EvalCase[] = [{ id: "t1", question: "extract a tar", accept: ["tar"] }];
+const holdout: EvalCase[] = [
+  { id: "h1", question: "list files", accept: ["ls"] },
+  { id: "h2", question: "show disk usage", accept: ["df"] },
+];
+const RIGHT: Record<string, string> = { "list files": "ls -la", "show disk usage": "df -h", "extract a tar": "tar -xf a.tar" };
+
+type Side = { tokens?: number; pad?: number; latencyMs: number };
+/** Both sides answer the holdout right; only the candidate knows tonight's target. Size and latency fixed per side. */
+function answerer({ candidate, current }: { candidate: Side; current: Side }): AnswerPort {
+  return {
+    answer: async ({ question, adapterPath }) => {
+      const isCandidate = adapterPath === "cand.gguf";
+      const side = isCandidate ? candidate : current;
+      const right = isCandidate || question !== "extract a tar" ? RIGHT[question]! : "I do not know";
+      return { text: right + " ".repeat(side.pad ?? 0), latencyMs: side.latencyMs, ...(side.tokens === undefined ? {} : { tokens: side.tokens }) };
+    },
+  };
+}
+
+const gate = (answer: AnswerPort, maxCostRatio?: number) =>
+  runGate({ suites: { target, holdout, regression: [], safety: [] }, answer, candidatePath: "cand.gguf", currentPath: null, minSuccessDelta: 0.03, maxLatencyRatio: 10, ...(maxCostRatio === undefined ? {} : { maxCostRatio }) });
+
+describe("gate: cost per answer", () => {
+  it("records tokens and latency per answer for candidate and current, and passes within 1.5 × current + 16 tokens", async () => {
+    const report = await gate(answerer({ candidate: { tokens: 40, latencyMs: 30 }, current: { tokens: 20, latencyMs: 20 } }));
+    expect(report.passed).toBe(true);
+    expect(report.cost).toMatchObject({ unit: "tokens", candidate: { answers: 3, perAnswer: 40, latencyMsPerAnswer: 30 }, current: { answers: 3, perAnswer: 20, latencyMsPerAnswer: 20 }, compared: { cases: 2, candidate: 40, current: 20 }, ratio: 2, maxRatio: 1.5, passed: true });
+    expect(report.cost!.reason).toBe("40.0 tokens and 30 ms per answer vs current 20.0 tokens and 20 ms; on the 2 case(s) both answer right: 40.0 vs 20.0 tokens (ratio 2.00 ≤ 1.5)");
+  });
+
+  it("fails the gate when the candidate's right answers cost more than the bar, naming the numbers; the bar is configurable", async () => {
+    const costly = answerer({ candidate: { tokens: 60, latencyMs: 30 }, current: { tokens: 20, latencyMs: 20 } });
+    const report = await gate(costly);
+    expect(report.passed).toBe(false);
+    expect(report.cost).toMatchObject({ ratio: 3, passed: false });
+    expect(report.reasons).toEqual(["cost: 60.0 tokens and 30 ms per answer vs current 20.0 tokens and 20 ms; on the 2 case(s) both answer right: 60.0 vs 20.0 tokens, more than 1.5 × current + 16 tokens"]);
+    expect((await gate(costly, 3)).passed).toBe(true);
+  });
+
+  it("measures characters when the answer port reports no tokens, and compares only cases both answer right", async () => {
+    const report = await gate(answerer({ candidate: { pad: 100, latencyMs: 5 }, current: { latencyMs: 5 } }));
+    // holdout: "ls -la" + 100 spaces vs "ls -la", "df -h" + 100 vs "df -h"; the target's short wrong answer is not compared
+    expect(report.cost).toMatchObject({ unit: "characters", compared: { cases: 2, candidate: 105.5, current: 5.5 }, passed: false });
+    expect(report.reasons[0]).toMatch(/^cost: .* more than 1.5 × current \+ 64 characters$/);
+  });
+
+  it("does not fail an adapter whose only right answers replace wrong ones (nothing like for like to compare)", async () => {
+    const report = await runGate({ suites: { target, holdout: [], regression: [], safety: [] }, answer: answerer({ candidate: { tokens: 200, latencyMs: 5 }, current: { tokens: 3, latencyMs: 5 } }), candidatePath: "cand.gguf", currentPath: null, minSuccessDelta: 0.03, maxLatencyRatio: 10 });
+    expect(report.passed).toBe(true);
+    expect(report.cost).toMatchObject({ compared: { cases: 0 }, ratio: null, passed: true });
+    expect(report.cost!.reason).toContain("no case both answer right, nothing to compare");
+  });
+});

@@ -1,0 +1,109 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { writeFixtureRun, type FixtureRun } from "../../test/helpers/run-fixtures.js";
+import { trainingReportSchema } from "../../training/index.js";
+import { renderReport, summarizeRun, writeRunReport } from "./morning-report.js";
+import { readRunFolder } from "./run-folder.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function fixture(kind: FixtureRun) {
+  const runsDir = await mkdtemp(join(tmpdir(), "report-"));
+  dirs.push(runsDir);
+  const runDir = await writeFixtureRun({ runsDir, runId: "run-20261206T020000-abcd", kind });
+  return { runDir, folder: await readRunFolder(runDir) };
+}
+
+describe("morning report", () => {
+  it("a promoted run: harvest, vote with examples, verified memory, loss curve, gate table, canary windows", async () => {
+    const { folder, runDir } = await fixture("promoted");
+    expect(folder.problems).toEqual([]);
+    // the fixture's training.json is what the real trainer writes
+    expect(trainingReportSchema.safeParse(JSON.parse(await readFile(join(runDir, "adapter", "training.json"), "utf8"))).success).toBe(true);
+    const { markdown, svg } = renderReport(folder);
+    expect(markdown).toContain("Outcome: **promoted** (adapter v-abc)");
+    expect(markdown).toContain("3 failed question(s) harvested; top failure categories: ungrounded 2, incomplete 1.");
+    expect(markdown).toContain("Left out by the harvest filters: holdout 1.");
+    expect(markdown).toContain("2 accepted, 1 rejected (of 3).");
+    expect(markdown).toContain("| How do I list hidden files? | Run `ls -la` to list every file, hidden ones included. | knowledge-base | 0.91 |");
+    expect(markdown).toMatch(/\| How do I find large files\? \| best candidate h3-llm is vetoed by grounding \(score < 0.2\) \(lowest: grounding 0.00: `du -a \\\| sort` is not in the retrieved knowledge\) \|/);
+    expect(markdown).toContain("2 of 2 entr(ies) released as v-abc (status active); 0 dropped by their own gate.");
+    expect(markdown).toContain("2 example(s), 3 epoch(s), loss 2.100 → 0.400, 42.5 s.");
+    expect(markdown).toContain("Passed, compared with base model, through a zero-B twin of the candidate.");
+    expect(markdown).toContain("| target | 10 | 100.0% | 0.0% | yes | success 100.0% (current 0.0%) |");
+    expect(markdown).toContain("promoted: canary v-abc promoted after 3 analysis window(s)");
+    expect(markdown).toContain("| 2 | 100% | 2026-12-06T02:30:00.000Z | pass | canary 96.0% success, p95 800 ms over 100 requests |");
+    expect(markdown).toContain("- Nothing needs attention.");
+    // one page
+    expect(markdown.split("\n").length).toBeLessThan(80);
+    expect(svg.startsWith("<svg ")).toBe(true);
+    expect(svg.trim().endsWith("</svg>")).toBe(true);
+    expect(svg.match(/<circle /g)).toHaveLength(3);
+    expect(svg).toContain("epoch 3: 0.400");
+    for (const label of ["harvested", "accepted", "rejected", "verified released"]) expect(svg).toContain(`>${label}</text>`);
+  });
+
+  it("a gate-failed run that released verified memory only: the failing suite and the dropped entry are what to look at", async () => {
+    const { folder } = await fixture("gate-failed-memory-only");
+    const { markdown, report } = renderReport(folder);
+    expect(markdown).toContain("Outcome: **gate-failed**");
+    expect(report.attention).toEqual([
+      "Gate suite target failed: success 50.0% < current 40.0% + 15.0%. The adapter did not ship.",
+      "1 verified entr(ies) dropped by their own gate (see Verified memory): check whether the answer or the eval case is wrong.",
+    ]);
+    expect(markdown).toContain(`1 of 2 entr(ies) released as memory:${folder.runId} (status active); 1 dropped by their own gate.`);
+    expect(markdown).toContain('- dropped "How do I extract a tar.gz archive?": holdout: the entry answers ho-7 and fails it');
+    expect(markdown).toContain("| target | 10 | 50.0% | 40.0% | **no** | success 50.0% < current 40.0% + 15.0% |");
+    expect(markdown).toContain("No canary ran.");
+  });
+
+  it("a nothing-to-do run says so in every section and draws an empty loss panel", async () => {
+    const { folder } = await fixture("nothing-to-do");
+    const { markdown, svg, report } = renderReport(folder);
+    expect(markdown).toContain("Outcome: **nothing-to-do**");
+    expect(markdown).toContain("- 0 failure(s) harvested from 0 failed turn(s); minimum batch is 1");
+    expect(markdown).toContain("0 failed question(s) harvested.");
+    expect(markdown).toContain("Nothing was voted on.");
+    expect(markdown).toContain("Verified memory was not part of this run.");
+    expect(markdown).toContain("No adapter was trained tonight.");
+    expect(markdown).toContain("The adapter gate did not run.");
+    expect(report.training).toBeNull();
+    expect(svg).toContain("no adapter trained");
+    expect(svg).not.toContain("<polyline");
+  });
+
+  it("groups rejection reasons that differ only by candidate ids and numbers, and flags a vote that rejects most", async () => {
+    const { folder } = await fixture("promoted");
+    const ballots = [0.31, 0.2, 0.9].map((score, i) => ({ itemId: `h${i + 1}`, accepted: score > 0.5, winnerId: `c${i}`, winnerScore: score, ballots: [], reason: score > 0.5 ? "accepted" : `best candidate c${i} scored ${score.toFixed(3)} < 0.6` }));
+    const report = summarizeRun({ ...folder, ballots });
+    expect(report.vote.topRejections).toEqual([{ reason: "best candidate scored N < N", count: 2 }]);
+    expect(report.attention).toContain("The vote rejected 2 of 3 rewrites (mostly: best candidate scored N < N): the knowledge base may not cover the top failure category (ungrounded).");
+  });
+
+  it("names unreadable files and a loss that did not fall instead of failing", async () => {
+    const { runDir } = await fixture("promoted");
+    await writeFile(join(runDir, "ballots.json"), "{ not json");
+    const training = JSON.parse(await readFile(join(runDir, "adapter", "training.json"), "utf8")) as { lossCurve: Array<{ loss: number }> };
+    training.lossCurve[2]!.loss = 2.5;
+    await writeFile(join(runDir, "adapter", "training.json"), JSON.stringify(training));
+    const report = await writeRunReport({ runDir });
+    expect(report.attention).toEqual([expect.stringMatching(/^Training loss did not fall \(2.100 → 2.500\)/), expect.stringMatching(/^Unreadable run file: ballots.json: Not valid JSON/)]);
+    expect(await readFile(join(runDir, "report.md"), "utf8")).toContain("Nothing was voted on.");
+    expect(await readFile(join(runDir, "report.svg"), "utf8")).toContain("<svg ");
+  });
+});
+
+describe("morning report: cost per answer", () => {
+  it("shows the gate's cost verdict, and a failed one is something to look at", async () => {
+    const { folder } = await fixture("gate-failed-memory-only");
+    const cost = { unit: "tokens" as const, candidate: { answers: 20, perAnswer: 60, latencyMsPerAnswer: 900 }, current: { answers: 20, perAnswer: 20, latencyMsPerAnswer: 400 }, compared: { cases: 12, candidate: 60, current: 20 }, ratio: 3, maxRatio: 1.5, passed: false, reason: "60.0 tokens and 900 ms per answer vs current 20.0 tokens and 400 ms: more than 1.5 × current + 16 tokens" };
+    const { markdown, report } = renderReport({ ...folder, gate: { ...folder.gate!, cost, reasons: [...folder.gate!.reasons, `cost: ${cost.reason}`] } });
+    expect(markdown).toContain("Cost per answer: candidate 60.0 tokens, 900 ms; current 20.0 tokens, 400 ms; ratio 3.00 on 12 case(s) both answer right (bar 1.5): **failed**.");
+    expect(report.attention).toContain(`Gate cost: ${cost.reason}.`);
+  });
+});
