@@ -10,6 +10,8 @@ export interface FallbackAnswer {
 export interface FallbackOptions {
   /** Share of the question's content words the quoted unit must cover to be offered as the answer. @default 0.5 */
   minCoverage?: number;
+  /** How well the unit's description must fit the question's task (see taskFit: recall², precision, lead word). @default 0.3 */
+  minFit?: number;
   /** Most characters of a passage quoted in an "I don't know". @default 240 */
   maxQuoteChars?: number;
 }
@@ -19,9 +21,10 @@ export interface FallbackOptions {
  * knowledge with its source ("From the tar page: `tar xzf …` — extract …"), or an honest "I don't know" that names
  * the most relevant passage — never the failed text.
  */
-export function fallbackAnswer(question: string, passages: readonly PassageHit[], { minCoverage = 0.5, maxQuoteChars = 240 }: FallbackOptions = {}): FallbackAnswer {
+export function fallbackAnswer(question: string, passages: readonly PassageHit[], { minCoverage = 0.5, minFit = 0.3, maxQuoteChars = 240 }: FallbackOptions = {}): FallbackAnswer {
   const grounded = groundedAnswer(question, passages);
-  if (grounded !== undefined && grounded.coverage >= minCoverage) {
+  // A unit that only shares words ("reset a user password" vs a printer badge's "user name and password") is not an answer.
+  if (grounded !== undefined && grounded.coverage >= minCoverage && grounded.fit >= minFit) {
     const passage = passages.find((hit) => hit.passage.id === grounded.passageId)!.passage;
     return { answer: `From the ${pageName(passage.title)} page: ${grounded.answer}`, page: passage.title };
   }
