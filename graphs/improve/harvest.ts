@@ -99,7 +99,8 @@ function droppedItem(item: HarvestItem, filter: string, reason: string): Dropped
   return { id: item.id, question: item.question, userId: item.userId, filter, reason, ...(item.correction ? { correction: item.correction } : {}) };
 }
 
-function hashKey(text: string): string {
+/** FNV-1a, 32-bit, as 8 hex digits: a short stable id for a normalised question. */
+export function hashKey(text: string): string {
   // FNV-1a, 32-bit: a short stable id for a normalised question.
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

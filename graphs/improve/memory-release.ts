@@ -1,6 +1,7 @@
 import { hardChecks } from "../../agents/index.js";
 import type { MemoryStore, TurnRecord, VerifiedEntryInput, VerifiedMemory, VerifiedSource } from "../../memory/index.js";
 import { normaliseText, scrubPii, ContaminationIndex, type EvalSet } from "../../training/datasets/index.js";
+import { hashKey } from "./harvest.js";
 import { judgeAnswer } from "./judge.js";
 import type { Candidate, EvalCase, HarvestItem, VoteDecision } from "./types.js";
 
@@ -17,7 +18,7 @@ export async function harvestRated({ memory, since, until, evalSets, limit = 10_
   for (const [key, group] of groups) {
     const newest = group.reduce((a, b) => (b.createdAt >= a.createdAt ? b : a));
     const item: HarvestItem = {
-      id: `r-${fnv(key)}`,
+      id: `r-${hashKey(key)}`,
       question: scrubPii(newest.question).text,
       // The rated answer is the candidate; there is no failed answer.
       failedAnswer: "",
@@ -134,13 +135,4 @@ export async function writeRelease({
 }): Promise<number> {
   if (entries.length === 0) return 0;
   return (await verified.add(entries.map((entry) => ({ ...entry, release, status })))).length;
-}
-
-function fnv(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
 }
