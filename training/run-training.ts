@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, rmdir, stat, statfs, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { CouncilError } from "../core/index.js";
+import { CouncilError, isCouncilError } from "../core/index.js";
 import { exampleRenderer, type ChatTemplate } from "../models/chat-template.js";
 import { sha256File } from "../models/gguf/index.js";
 import { renderConversations, resolveDataset, type ResolvedDataset } from "./training-dataset.js";
@@ -104,11 +104,11 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
   if (options.signal?.aborted) throw new CouncilError("CANCELLED", "Training was cancelled before it started.");
 
   const workDir = join(parent, `.${basename(out)}.partial-${process.pid}-${started}`);
+  // Conversations are rendered into a prompt/completion file the trainer reads (line for line); removed before `out` is complete.
+  const renderedPath = join(workDir, "dataset.rendered.jsonl");
   await mkdir(workDir, { recursive: true });
   try {
     const adapterPath = join(workDir, "adapter.gguf");
-    // Conversations are rendered into a prompt/completion file the trainer reads; removed before `out` is complete.
-    const renderedPath = join(workDir, "dataset.rendered.jsonl");
     const dataset = render !== undefined ? await renderConversations({ dataset: given, render, out: renderedPath }) : given;
     const { command, args, env } = spec.command({ dataset, base: options.base, baseSha256: base.sha256, workDir, adapterPath, hyperparameters: hyper, resumeAdapter: options.resumeAdapter });
     let firstStepAt: number | undefined;
@@ -170,6 +170,10 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
     if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw new CouncilError("DISK_FULL", `Disk full while writing ${out}.`, { cause: error });
+    // The trainer names lines of the rendered file, which has the user's lines in the same order: name the user's file.
+    if (isCouncilError(error, "DATASET_INVALID") && error.message.includes(renderedPath)) {
+      throw new CouncilError("DATASET_INVALID", error.message.replaceAll(renderedPath, given.file), { cause: error, details: { ...error.details, path: given.file } });
+    }
     throw error;
   }
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { trainingReportSchema } from "../../training/index.js";
+import { LlamaCppLoraTrainer, trainingReportSchema } from "../../training/index.js";
 import { runCli } from "../../test/helpers/run-cli.js";
 import { createTinyModel } from "../../test/helpers/tiny-model.js";
 
@@ -57,4 +57,17 @@ describe("council train --data messages.jsonl (real CLI, native trainer, tiny mo
     const trained = (report: typeof seedling) => Number(report.hyperparameters.extra.trainedTokens);
     expect(trained(withTemplate) - trained(seedling)).toBe(4 * 7);
   }, 240_000);
+
+  it("a conversation too long for the context fails with DATASET_INVALID naming the user's file and line, not the rendered copy", async () => {
+    const base = await createTinyModel({ dir, seed: 4, name: "plain-long.gguf" });
+    const long = join(dir, "long.jsonl");
+    const rows = [...CONVERSATIONS.slice(0, 2), { messages: [{ role: "user", content: "write a lot" }, { role: "assistant", content: "word ".repeat(400) }] }];
+    await writeFile(long, rows.map((row) => JSON.stringify(row)).join("\n") + "\n");
+    const trainer = await LlamaCppLoraTrainer.create({ threads: 1 });
+    const error = await trainer.train({ dataset: long, base, out: join(dir, "out-long"), epochs: 1 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "DATASET_INVALID", details: { path: long } });
+    expect((error as Error).message).toContain(`${long}:3: `);
+    expect((error as Error).message).not.toContain("dataset.rendered.jsonl");
+    expect(existsSync(join(dir, "out-long"))).toBe(false);
+  }, 120_000);
 });
