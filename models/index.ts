@@ -10,6 +10,7 @@ export { SequencePool } from "./sequence-pool.js";
 export type { AdapterHost, AdapterLease, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
 // Prompt template (shared by inference and training)
 export { renderPrompt, renderExample, TEMPLATE_MARKERS, type TemplateMessage, type TemplateRole } from "./prompt-template.js";
+export { chatTemplateRenderer, exampleRenderer, ggufChatTemplate, type ChatTemplate, type ExampleRenderer } from "./chat-template.js";
 // Embeddings
 export { HashEmbeddings, type HashEmbeddingsOptions } from "./embeddings/hash-embeddings.js";
 export { LlamaEmbeddings, type LlamaEmbeddingsOptions } from "./embeddings/llama-embeddings.js";

@@ -12,7 +12,8 @@ export {
 export { LlamaCppLoraTrainer, LORA_TRAINER_BINARY, inspectGgufBase, type LlamaCppLoraTrainerOptions } from "./llamacpp-lora-trainer.js";
 export { QloraTrainer, QLORA_SCRIPT, HF_TARGET_NAMES, inspectHfBase, type QloraTrainerOptions } from "./qlora-trainer.js";
 export { createTrainer, type CreateTrainerOptions } from "./create-trainer.js";
-export { resolveDataset, promptCompletionSchema, type ResolvedDataset } from "./training-dataset.js";
+export { resolveDataset, renderConversations, type ResolvedDataset } from "./training-dataset.js";
+export { parseDatasetLine, promptCompletionSchema, ACCEPTED_FORMATS, type DatasetLine, type DatasetLineResult } from "./dataset-line.js";
 export { runTrainerProcess, type TrainerProcessOptions, type TrainerProcessResult } from "./trainer-process.js";
 export { trainerEventSchema, type TrainerEvent } from "./trainer-events.js";
 export {

@@ -1,6 +1,7 @@
 import { access, constants, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CouncilError, NATIVE_BUILD_DIR } from "../core/index.js";
+import { ggufChatTemplate, type ChatTemplate } from "../models/chat-template.js";
 import { readGguf, sha256File, validateAdapterForBase } from "../models/gguf/index.js";
 import { runTraining } from "./run-training.js";
 import type { Trainer, TrainOptions, TrainResult } from "./types.js";
@@ -84,8 +85,8 @@ export class LlamaCppLoraTrainer implements Trainer {
   }
 }
 
-/** An F32 llama GGUF: MODEL_NOT_FOUND when missing, MODEL_INVALID otherwise. */
-export async function inspectGgufBase(base: string): Promise<{ sha256: string; name?: string }> {
+/** An F32 llama GGUF: MODEL_NOT_FOUND when missing, MODEL_INVALID otherwise. Returns its chat template when it has one. */
+export async function inspectGgufBase(base: string): Promise<{ sha256: string; name?: string; chatTemplate?: ChatTemplate }> {
   const info = await stat(base).catch(() => undefined);
   if (info === undefined || !info.isFile()) throw new CouncilError("MODEL_NOT_FOUND", `Base model ${base} does not exist.`, { details: { path: base } });
   let file;
@@ -100,5 +101,6 @@ export async function inspectGgufBase(base: string): Promise<{ sha256: string; n
   const notF32 = file.tensors.find((tensor) => tensor.type !== 0);
   if (notF32 !== undefined) throw new CouncilError("MODEL_INVALID", `Base model ${base} is not F32 (${notF32.name} has ggml type ${notF32.type}); LoRA training needs F32 weights.`, { details: { path: base } });
   const name = file.metadata.get("general.name");
-  return { sha256: await sha256File(base), ...(typeof name === "string" ? { name } : {}) };
+  const chatTemplate = ggufChatTemplate(file);
+  return { sha256: await sha256File(base), ...(typeof name === "string" ? { name } : {}), ...(chatTemplate !== undefined ? { chatTemplate } : {}) };
 }

@@ -1,8 +1,9 @@
 import { mkdir, readdir, rename, rm, rmdir, stat, statfs, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { CouncilError } from "../core/index.js";
+import { CouncilError, isCouncilError } from "../core/index.js";
+import { exampleRenderer, type ChatTemplate } from "../models/chat-template.js";
 import { sha256File } from "../models/gguf/index.js";
-import { resolveDataset, type ResolvedDataset } from "./training-dataset.js";
+import { renderConversations, resolveDataset, type ResolvedDataset } from "./training-dataset.js";
 import { runTrainerProcess } from "./trainer-process.js";
 import { DEFAULT_LORA_TARGETS, trainingReportSchema, type TrainerName, type TrainingReport, type TrainOptions, type TrainProgress, type TrainResult } from "./types.js";
 
@@ -15,6 +16,7 @@ export interface Hyperparameters {
 }
 
 export interface TrainerCommandContext {
+  /** `dataset.file` is the prompt/completion JSONL to train on (conversations already rendered). */
   dataset: ResolvedDataset;
   base: string;
   baseSha256: string;
@@ -28,8 +30,11 @@ export interface TrainerCommandContext {
 export interface TrainingRunSpec {
   trainer: TrainerName;
   options: TrainOptions;
-  /** Checks the base model and returns its identity (sha256). Throws MODEL_NOT_FOUND / MODEL_INVALID. */
-  inspectBase: (base: string) => Promise<{ sha256: string; name?: string }>;
+  /**
+   * Checks the base model and returns its identity (sha256) and its own chat template, if it has one
+   * (conversational examples are rendered with it; with none, with the seedling's). Throws MODEL_NOT_FOUND / MODEL_INVALID.
+   */
+  inspectBase: (base: string) => Promise<{ sha256: string; name?: string; chatTemplate?: ChatTemplate }>;
   /** Checks a resumed adapter fits the base. Throws ADAPTER_MISMATCH / ADAPTER_INVALID. */
   checkResume?: (options: { adapter: string; base: string }) => Promise<void>;
   command: (context: TrainerCommandContext) => { command: string; args: string[]; env?: NodeJS.ProcessEnv };
@@ -85,8 +90,10 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
   const hyper = checkHyperparameters(options);
   const out = resolve(options.out);
   await assertOutFree(out);
-  const dataset = await resolveDataset(options.dataset);
+  const given = await resolveDataset(options.dataset);
   const base = await spec.inspectBase(options.base);
+  // Built before any work: a template that does not parse fails here (CHAT_TEMPLATE_INVALID).
+  const render = given.conversations > 0 ? exampleRenderer(base.chatTemplate) : undefined;
   if (options.resumeAdapter !== undefined) await spec.checkResume?.({ adapter: options.resumeAdapter, base: options.base });
   const parent = dirname(out);
   await mkdir(parent, { recursive: true });
@@ -97,9 +104,12 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
   if (options.signal?.aborted) throw new CouncilError("CANCELLED", "Training was cancelled before it started.");
 
   const workDir = join(parent, `.${basename(out)}.partial-${process.pid}-${started}`);
+  // Conversations are rendered into a prompt/completion file the trainer reads (line for line); removed before `out` is complete.
+  const renderedPath = join(workDir, "dataset.rendered.jsonl");
   await mkdir(workDir, { recursive: true });
   try {
     const adapterPath = join(workDir, "adapter.gguf");
+    const dataset = render !== undefined ? await renderConversations({ dataset: given, render, out: renderedPath }) : given;
     const { command, args, env } = spec.command({ dataset, base: options.base, baseSha256: base.sha256, workDir, adapterPath, hyperparameters: hyper, resumeAdapter: options.resumeAdapter });
     let firstStepAt: number | undefined;
     let firstStep = 0;
@@ -140,8 +150,8 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
       createdAt: new Date(started).toISOString(),
       adapter: { file: "adapter.gguf", sha256: await sha256File(adapterPath), bytes: adapterInfo.size },
       base: { path: resolve(options.base), sha256: base.sha256, ...(base.name !== undefined ? { name: base.name } : {}) },
-      dataset: { path: resolve(dataset.path), file: resolve(dataset.file), sha256: dataset.sha256, fileSha256: dataset.fileSha256, examples: dataset.examples },
-      hyperparameters: { ...hyper, ...(options.resumeAdapter !== undefined ? { resumedFrom: resolve(options.resumeAdapter) } : {}), extra: { ...spec.extra, ...pickExtra(run.start) } },
+      dataset: { path: resolve(given.path), file: resolve(given.file), sha256: given.sha256, fileSha256: given.fileSha256, examples: given.examples },
+      hyperparameters: { ...hyper, ...(options.resumeAdapter !== undefined ? { resumedFrom: resolve(options.resumeAdapter) } : {}), extra: { ...spec.extra, ...pickExtra(run.start), ...datasetFormat(given, base.chatTemplate) } },
       lossCurve: run.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, tokensPerSecond: e.tokensPerSecond })),
       stepLosses: run.steps.map((s) => (Number.isFinite(s.loss) ? s.loss : null)),
       durationSeconds: (now() - started) / 1000,
@@ -151,6 +161,7 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
       trainableParams: run.done.trainableParams,
       ...(run.done.modelParams !== undefined ? { modelParams: run.done.modelParams } : {}),
     });
+    if (render !== undefined) await rm(renderedPath, { force: true });
     const trainingJsonTemp = join(workDir, "training.json");
     await writeFile(trainingJsonTemp, JSON.stringify(report, null, 2) + "\n");
     await rmdir(out).catch(() => undefined);
@@ -159,8 +170,18 @@ export async function runTraining(spec: TrainingRunSpec): Promise<TrainResult> {
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
     if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw new CouncilError("DISK_FULL", `Disk full while writing ${out}.`, { cause: error });
+    // The trainer names lines of the rendered file, which has the user's lines in the same order: name the user's file.
+    if (isCouncilError(error, "DATASET_INVALID") && error.message.includes(renderedPath)) {
+      throw new CouncilError("DATASET_INVALID", error.message.replaceAll(renderedPath, given.file), { cause: error, details: { ...error.details, path: given.file } });
+    }
     throw error;
   }
+}
+
+/** How the examples were given and, for conversations, whose chat template rendered them. */
+function datasetFormat(dataset: ResolvedDataset, chatTemplate: ChatTemplate | undefined): Record<string, unknown> {
+  if (dataset.conversations === 0) return {};
+  return { datasetFormat: dataset.conversations === dataset.examples ? "conversational" : "mixed", chatTemplate: chatTemplate !== undefined ? "base-model" : "seedling" };
 }
 
 function pickExtra(start: Record<string, unknown> | undefined): Record<string, unknown> {

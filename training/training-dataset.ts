@@ -1,29 +1,33 @@
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { CouncilError } from "../core/index.js";
+import type { ExampleRenderer } from "../models/chat-template.js";
+import { parseDatasetLine, type DatasetLine } from "./dataset-line.js";
 import { DATASET_FILES } from "./datasets/index.js";
-
-export const promptCompletionSchema = z.object({ prompt: z.string(), completion: z.string() }).passthrough();
 
 export interface ResolvedDataset {
   /** What the user named (file or folder). */
   path: string;
-  /** The prompt/completion JSONL the trainer reads. */
+  /** The JSONL the user gave (prompt/completion text or conversational); see {@link renderConversations} for what the trainer reads. */
   file: string;
   /** Manifest sha256 for a dataset folder, file sha256 otherwise. */
   sha256: string;
   fileSha256: string;
   examples: number;
+  /** Lines in a conversational format (they need a chat template before training). */
+  conversations: number;
+  /** Every line, parsed, in file order. */
+  lines: DatasetLine[];
 }
 
 const manifestSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough();
 
 /**
- * Finds and checks the training data: a prompt/completion JSONL, or a `council dataset build` folder.
- * Every line must be a JSON object with string `prompt` and non-empty string `completion`; the first bad
- * line fails with DATASET_INVALID naming it. (Token lengths are checked by the trainer, which has the tokenizer.)
+ * Finds and checks the training data: a JSONL, or a `council dataset build` folder.
+ * Every line must be `{"prompt": string, "completion": string}` with a non-empty completion, or a TRL
+ * conversational example (see {@link parseDatasetLine}); the first bad line fails with DATASET_INVALID naming it. (Token lengths are checked by the trainer, which has the tokenizer.)
  */
 export async function resolveDataset(path: string): Promise<ResolvedDataset> {
   let info;
@@ -59,19 +63,40 @@ export async function resolveDataset(path: string): Promise<ResolvedDataset> {
   const lines = buffer.toString("utf8").split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   if (lines.length === 0) throw new CouncilError("DATASET_INVALID", `Dataset ${file} is empty.`, { details: { path: file } });
-  lines.forEach((raw, index) => {
+  const parsedLines = lines.map((raw, index): DatasetLine => {
     const line = raw.replace(/\r$/, "");
     const where = `${file}:${index + 1}`;
-    if (line.trim() === "") throw new CouncilError("DATASET_INVALID", `${where}: empty line.`, { details: { path: file, line: index + 1 } });
+    const details = { path: file, line: index + 1 };
+    if (line.trim() === "") throw new CouncilError("DATASET_INVALID", `${where}: empty line.`, { details });
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (cause) {
-      throw new CouncilError("DATASET_INVALID", `${where}: not valid JSON.`, { cause, details: { path: file, line: index + 1 } });
+      throw new CouncilError("DATASET_INVALID", `${where}: not valid JSON.`, { cause, details });
     }
-    const parsed = promptCompletionSchema.safeParse(value);
-    if (!parsed.success) throw new CouncilError("DATASET_INVALID", `${where}: expected {"prompt": string, "completion": string}.`, { details: { path: file, line: index + 1 } });
-    if (parsed.data.completion.trim() === "") throw new CouncilError("DATASET_INVALID", `${where}: completion is empty.`, { details: { path: file, line: index + 1 } });
+    const parsed = parseDatasetLine(value);
+    if (!parsed.success) throw new CouncilError("DATASET_INVALID", `${where}: ${parsed.error}`, { details });
+    return parsed.value;
   });
-  return { path, file, sha256: manifestSha ?? fileSha256, fileSha256, examples: lines.length };
+  const conversations = parsedLines.filter((line) => line.kind === "conversation").length;
+  return { path, file, sha256: manifestSha ?? fileSha256, fileSha256, examples: lines.length, conversations, lines: parsedLines };
+}
+
+/**
+ * Writes the prompt/completion JSONL the trainer reads to `out`: text lines as they are, conversations rendered
+ * with `render` (the base model's chat template, or the seedling's). A line the template cannot render fails
+ * with DATASET_INVALID naming it. Returns the dataset with `file` pointing at `out`.
+ */
+export async function renderConversations({ dataset, render, out }: { dataset: ResolvedDataset; render: ExampleRenderer; out: string }): Promise<ResolvedDataset> {
+  const rows = dataset.lines.map((line, index) => {
+    if (line.kind === "text") return JSON.stringify({ prompt: line.prompt, completion: line.completion });
+    try {
+      return JSON.stringify(render(line.messages, line.answer));
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new CouncilError("DATASET_INVALID", `${dataset.file}:${index + 1}: the chat template cannot render this conversation: ${reason}`, { cause, details: { path: dataset.file, line: index + 1 } });
+    }
+  });
+  await writeFile(out, rows.join("\n") + "\n");
+  return { ...dataset, file: out };
 }

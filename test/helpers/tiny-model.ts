@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { GgufKv } from "../../models/gguf/index.js";
 import { writeLlamaModel, type LlamaShape } from "../../models/seedling/index.js";
 import { buildSpmVocab, SPM_SPACE } from "../../models/tokenizer/index.js";
 
@@ -16,8 +17,8 @@ function tinyPieces(): string[] {
  * Writes a small random llama-architecture F32 GGUF (about 0.2 M parameters, SPM tokenizer with byte
  * fallback) that node-llama-cpp loads and generates from. Deterministic for a seed.
  */
-export async function createTinyModel({ dir, seed = 1, name = "tiny-model.gguf", shape = TINY_MODEL_SHAPE }: { dir: string; seed?: number; name?: string; shape?: LlamaShape }): Promise<string> {
+export async function createTinyModel({ dir, seed = 1, name = "tiny-model.gguf", shape = TINY_MODEL_SHAPE, extraKv = [] }: { dir: string; seed?: number; name?: string; shape?: LlamaShape; extraKv?: readonly GgufKv[] }): Promise<string> {
   const path = join(dir, name);
-  await writeLlamaModel({ path, name: `tiny-${seed}`, shape, vocab: buildSpmVocab(tinyPieces()), seed });
+  await writeLlamaModel({ path, name: `tiny-${seed}`, shape, vocab: buildSpmVocab(tinyPieces()), seed, extraKv });
   return path;
 }
