@@ -4,7 +4,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { nightlyLockPath, withRunLock } from "../cron/index.js";
 import { RunProgressWriter } from "./run-progress.js";
-import { createImproveGraph, harvestFailures, ImproveStore, ReviewQueue, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
+import { createImproveGraph, harvestFailures, ImproveStore, ReviewQueue, reviewQueuePath, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
 
 export interface ImprovementOptions {
   config: CouncilConfig;
@@ -13,9 +13,6 @@ export interface ImprovementOptions {
   logger: Logger;
   now?: () => number;
 }
-
-/** `<dataDir>/data/improve/review-queue.jsonl`: the review queue the night, `council review` and the admin API share. */
-export const reviewQueuePath = (config: CouncilConfig): string => join(dataPaths(config).root, "data", "improve", "review-queue.jsonl");
 
 /**
  * The nightly loop as a service: one run at a time under the run lock (file with pid, host, start and TTL),

@@ -2,7 +2,7 @@ export { createCouncil, stableSlotSelector, type Council, type CreateCouncilOpti
 export { createCouncilFromConfig, type CreateCouncilFromConfigOptions } from "./create-council-from-config.js";
 export { SessionHistory } from "./session-history.js";
 export type { CouncilRuntime, TurnRequest, TurnResult, TurnStep } from "./types.js";
-export { Improvement, reviewQueuePath, type ImprovementOptions } from "./improvement.js";
+export { Improvement, type ImprovementOptions } from "./improvement.js";
 export { readRunProgress, runProgressPath, RunProgressWriter, type RunProgress } from "./run-progress.js";
 export { createImprovementPorts, createProbeAnswerer, PROBE_PROMPTS, type ImprovementPortsOptions } from "./improvement-ports.js";
 export { startAdapterServing, type AdapterServing, type AdapterServingOptions } from "./adapter-serving.js";

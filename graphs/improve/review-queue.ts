@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
-import { CouncilError, safeParseJson } from "../../core/index.js";
+import { CouncilError, dataPaths, safeParseJson, type CouncilConfig } from "../../core/index.js";
 import type { Ballot, Candidate, HarvestItem, VoteDecision } from "./types.js";
 
 const ballotSchema = z.object({ candidateId: z.string(), voter: z.string(), score: z.number(), reason: z.string() });
@@ -88,6 +88,9 @@ export function shouldQueue(decision: VoteDecision, reviewScore: number): boolea
   if (decision.accepted || decision.winnerId === null || decision.winnerScore < reviewScore) return false;
   return !decision.ballots.some((ballot) => ballot.candidateId === decision.winnerId && ballot.score < VETO_SCORE && SAFETY_VETO.test(ballot.reason));
 }
+
+/** `<dataDir>/data/improve/review-queue.jsonl`: the queue the night, `council review` and the admin API share. */
+export const reviewQueuePath = (config: CouncilConfig): string => join(dataPaths(config).root, "data", "improve", "review-queue.jsonl");
 
 const queueId = (runId: string, itemId: string) => `rv-${createHash("sha256").update(`${runId}\u0000${itemId}`).digest("hex").slice(0, 12)}`;
 

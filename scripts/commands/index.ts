@@ -14,6 +14,7 @@ import { register as nightly } from "./nightly.js";
 import { register as train } from "./train.js";
 import { register as config } from "./config.js";
 import { register as report } from "./report.js";
+import { register as review } from "./review.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -35,6 +36,7 @@ const commands: Array<(program: Command) => void> = [
   seedling,
   config,
   report,
+  review,
 ];
 
 export function registerCommands(program: Command): void {
