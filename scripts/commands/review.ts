@@ -80,6 +80,8 @@ function keyReader(input: NodeJS.ReadStream) {
       resolve(buffered.shift() ?? null);
       return;
     }
+    // From a pipe, the key that asked for the line ends its own line: skip that line end.
+    if (!input.isTTY) while (buffered[0] === "\n" || buffered[0] === "\r") buffered.shift();
     const end = buffered.findIndex((char) => char === "\n" || char === "\r");
     if (end === -1 && !ended) return;
     const { resolve } = waiting;
