@@ -353,3 +353,9 @@ export const NATIVE_BUILD_DIR = join(PROJECT_ROOT, "native", "build");
 export function modelPath(config: CouncilConfig): string {
   return config.model.path ?? SEEDLING_PATH;
 }
+
+/** The user's text editor (`$VISUAL`, else `$EDITOR`), for `council review`'s edit key; undefined when neither is set. */
+export function editorCommand(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const editor = env.VISUAL || env.EDITOR;
+  return editor === undefined || editor === "" ? undefined : editor;
+}

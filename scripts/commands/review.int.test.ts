@@ -24,7 +24,7 @@ describe("council review (real CLI process on a queue in a temp data dir)", () =
     const queue = new ReviewQueue({ path });
     const entries = Array.from({ length: count }, (_, index) => ({ item: item(`q-${index}`, `How do I extract tar ${index}`), candidates: candidates(`q-${index}`), decision: decision(`q-${index}`) }));
     const queued = await queue.enqueue({ runId: "run-20261206T020000-aaaa", entries });
-    return { dir, path, queue, queued, env: { COUNCIL_DATA_DIR: dir, COUNCIL_LOG_LEVEL: "silent", EDITOR: "" } };
+    return { dir, path, queue, queued, env: { COUNCIL_DATA_DIR: dir, COUNCIL_LOG_LEVEL: "silent", EDITOR: "", VISUAL: "" } };
   };
 
   it("lists pending items as JSON and decides them by id, recording the actor as an event and a ballot", async () => {
@@ -73,5 +73,15 @@ describe("council review (real CLI process on a queue in a temp data dir)", () =
     const all = await queue.items();
     expect(all.map((entry) => entry.status)).toEqual(["rejected", "pending", "accepted"]);
     expect(all[2]!.decision).toMatchObject({ actor: "carol", choice: "accept", candidateId: "q-2-kb", editedText: "tar -xf the.tar" });
+  }, 60_000);
+
+  it("edits the best candidate in $EDITOR", async () => {
+    const { env, queue } = await seeded(1);
+    const child = spawnCli(["review", "--actor", "dave"], { ...env, EDITOR: "sed -i s/Use/Apply/" });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end("e");
+    expect(await new Promise<number | null>((resolve) => child.on("close", resolve)), stdout).toBe(0);
+    expect((await queue.items())[0]!.decision).toMatchObject({ actor: "dave", choice: "accept", candidateId: "q-0-kb", editedText: "Apply tar -xf archive.tar to extract." });
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { CouncilError, loadConfig } from "../../core/index.js";
+import { CouncilError, editorCommand, loadConfig } from "../../core/index.js";
 import { ReviewQueue, reviewQueuePath, type ReviewItem } from "../../graphs/improve/index.js";
 import { orderedCandidates, renderReviewItem, reviewKeyAction } from "./review-view.js";
 
@@ -21,7 +21,7 @@ const defaultActor = (): string => {
   try {
     return userInfo().username;
   } catch {
-    return process.env.USER ?? "cli";
+    return "cli";
   }
 };
 
@@ -116,8 +116,8 @@ function keyReader(input: NodeJS.ReadStream) {
 
 /** $EDITOR on a temp file holding the answer, or (without one) one line read from the terminal. Empty: no edit. */
 async function editAnswer({ text, reader }: { text: string; reader: ReturnType<typeof keyReader> }): Promise<string | null> {
-  const editor = process.env.VISUAL ?? process.env.EDITOR;
-  if (editor === undefined || editor === "") {
+  const editor = editorCommand();
+  if (editor === undefined) {
     process.stdout.write("Edited answer (one line, empty to cancel): ");
     const line = await reader.line();
     return line === null || line.trim() === "" ? null : line.trim();
