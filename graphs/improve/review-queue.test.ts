@@ -69,6 +69,8 @@ describe("ReviewQueue", () => {
     await expect(queue.decide({ id: "rv-nope", actor: "a", choice: "reject" })).rejects.toMatchObject({ code: "REVIEW_NOT_FOUND" });
     const [queued] = await queue.enqueue({ runId: "run-1", entries: [{ item, candidates, decision: decision({}) }] });
     await expect(queue.decide({ id: queued!.id, actor: "a", choice: "accept", candidateId: "c-x" })).rejects.toMatchObject({ code: "FRAME_INVALID" });
+    await expect(queue.decide({ id: queued!.id, actor: "a", choice: "accept", editedText: "   " })).rejects.toMatchObject({ code: "FRAME_INVALID" });
+    expect(await queue.pending()).toHaveLength(1);
   });
 
   it("hands accepted reviews to one night (again to the same run on resume), drops rejected ones, and freezes used decisions", async () => {

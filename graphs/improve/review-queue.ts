@@ -179,7 +179,9 @@ export class ReviewQueue {
     if (chosen !== undefined && !item.candidates.some((candidate) => candidate.id === chosen)) {
       throw new CouncilError("FRAME_INVALID", `Review item ${id} has no candidate ${chosen} (candidates: ${item.candidates.map((candidate) => candidate.id).join(", ")}).`);
     }
-    const decision = reviewDecisionSchema.parse({ actor, at: this.#now(), choice, ...(chosen !== undefined ? { candidateId: chosen } : {}), ...(choice === "accept" && editedText !== undefined ? { editedText } : {}) });
+    const parsed = reviewDecisionSchema.safeParse({ actor, at: this.#now(), choice, ...(chosen !== undefined ? { candidateId: chosen } : {}), ...(choice === "accept" && editedText !== undefined ? { editedText: editedText.trim() } : {}) });
+    if (!parsed.success) throw new CouncilError("FRAME_INVALID", `Invalid review decision: ${parsed.error.issues[0]?.path.join(".") || "(root)"}: ${parsed.error.issues[0]?.message}`);
+    const decision = parsed.data;
     const reason = choice === "reject" ? `rejected by ${actor} in review` : editedText !== undefined ? `accepted by ${actor} in review, with an edited answer` : `accepted by ${actor} in review`;
     const ballot: Ballot = { candidateId: chosen ?? item.winnerId, voter: `reviewer:${actor}`, score: choice === "accept" ? 1 : 0, reason };
     await this.#append([{ type: "review-decided", id, decision, ballot }]);
