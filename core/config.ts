@@ -120,6 +120,7 @@ export const configSchema = z
         harvestMinBatch: int(1).default(1).describe("Fewest harvested failures that start training."),
         voteAcceptScore: num(0, 1).default(0.7).describe("Mean ballot score a rewrite needs to be accepted."),
         voteQuorum: int(1).default(2).describe("Ballots needed for a decision."),
+        voteReviewScore: num(0, 1).default(0.5).describe("A rejected rewrite whose best candidate scored at least this (and was not vetoed for safety) goes to the review queue (`npx council review`) instead of being dropped."),
         canarySteps: csvNumbers.default("10,50,100").describe("Canary traffic percentages, in order."),
         canaryIntervalSeconds: num(0.1, 86_400).default(60).describe("Length of one canary analysis window."),
         canaryMinRequests: int(0).default(20).describe("Canary requests a window needs before it is judged."),
@@ -213,6 +214,7 @@ export const ENV_KEYS = {
   COUNCIL_HARVEST_MIN_BATCH: "improve.harvestMinBatch",
   COUNCIL_VOTE_ACCEPT_SCORE: "improve.voteAcceptScore",
   COUNCIL_VOTE_QUORUM: "improve.voteQuorum",
+  COUNCIL_VOTE_REVIEW_SCORE: "improve.voteReviewScore",
   COUNCIL_CANARY_STEPS: "improve.canarySteps",
   COUNCIL_CANARY_INTERVAL_S: "improve.canaryIntervalSeconds",
   COUNCIL_CANARY_MIN_REQUESTS: "improve.canaryMinRequests",
@@ -350,4 +352,10 @@ export const NATIVE_BUILD_DIR = join(PROJECT_ROOT, "native", "build");
 
 export function modelPath(config: CouncilConfig): string {
   return config.model.path ?? SEEDLING_PATH;
+}
+
+/** The user's text editor (`$VISUAL`, else `$EDITOR`), for `council review`'s edit key; undefined when neither is set. */
+export function editorCommand(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const editor = env.VISUAL || env.EDITOR;
+  return editor === undefined || editor === "" ? undefined : editor;
 }

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   CANCELLED: "The operation was cancelled.",
   INTERNAL: "An unexpected internal error; see the logs with the trace id.",
   PORT_IN_USE: "The server's host:port is already taken (another `council serve`?); stop that process or pick another COUNCIL_PORT / --port.",
+  REVIEW_NOT_FOUND: "No review-queue item has this id, or a night has already used its decision.",
   SERVER_UNVERIFIED: "Something answers where <dataDir>/server.json says the Council server is, but it is not that server; the CLI sent it no token.",
   CHAT_TEMPLATE_INVALID: "A model's own chat template (GGUF tokenizer.chat_template) does not parse or render, or cannot split a conversation into prompt and answer.",
 } as const;

@@ -4,7 +4,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { nightlyLockPath, withRunLock } from "../cron/index.js";
 import { RunProgressWriter } from "./run-progress.js";
-import { createImproveGraph, harvestFailures, ImproveStore, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
+import { createImproveGraph, harvestFailures, ImproveStore, ReviewQueue, reviewQueuePath, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
 
 export interface ImprovementOptions {
   config: CouncilConfig;
@@ -74,6 +74,7 @@ export class Improvement {
       maxCostRatio: config.improve.gateMaxCostRatio,
       channels: config.improve.channels,
       reuseThreshold: config.agents.verifiedReuseThreshold,
+      review: { queue: new ReviewQueue({ path: reviewQueuePath(config) }), score: config.improve.voteReviewScore },
       metrics,
       logger,
     });

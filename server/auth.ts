@@ -104,6 +104,7 @@ export function httpStatusFor(code: CouncilError["code"]): number {
       return 403;
     case "NOT_FOUND":
     case "TRACE_NOT_FOUND":
+    case "REVIEW_NOT_FOUND":
       return 404;
     case "RUN_LOCKED":
       return 409;

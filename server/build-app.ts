@@ -7,6 +7,7 @@ import { GenerationQueue } from "./generation-queue.js";
 import { chatSocketPlugin } from "./plugins/chat-socket.js";
 import { httpRoutesPlugin } from "./plugins/http-routes.js";
 import { improveRoutesPlugin } from "./plugins/improve-routes.js";
+import { reviewRoutesPlugin } from "./plugins/review-routes.js";
 import { webPagePlugin } from "./plugins/web-page.js";
 import type { AppDeps, CouncilServices } from "./services.js";
 
@@ -84,6 +85,7 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
   await app.register(httpRoutesPlugin);
   await app.register(webPagePlugin);
   if (improvement !== undefined) await app.register(improveRoutesPlugin, { improvement });
+  await app.register(reviewRoutesPlugin);
   return app;
 }
 

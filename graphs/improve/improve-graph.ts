@@ -11,6 +11,8 @@ import { regressionCases } from "./regression-cases.js";
 import { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 import type { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
+import { foldReviewed, queueForReview, type ReviewOptions } from "./review-fold.js";
+import type { ReviewedItem } from "./review-queue.js";
 import type { Candidate, EvalCase, GateReport, HarvestItem, MemoryReleaseInfo, RunOutcome, TrainingResult, VoteDecision } from "./types.js";
 
 const replace = <T>(initial: () => T) => Annotation<T>({ reducer: (_old, next) => next, default: initial });
@@ -25,6 +27,8 @@ export const ImproveStateAnnotation = Annotation.Root({
   rated: replace<HarvestItem[]>(() => []),
   candidates: replace<Candidate[]>(() => []),
   decisions: replace<VoteDecision[]>(() => []),
+  /** Review-queue items people accepted since the last night: folded into tonight as pre-decided items. */
+  reviewed: replace<ReviewedItem[]>(() => []),
   ratedDecisions: replace<VoteDecision[]>(() => []),
   memoryGate: replace<MemoryGateReport | null>(() => null),
   memoryRelease: replace<MemoryReleaseInfo | null>(() => null),
@@ -60,6 +64,8 @@ export interface ImproveGraphOptions {
   channels?: ReadonlyArray<"memory" | "adapter">;
   /** Question similarity at which a verified entry answers a turn (the memory gate checks cases above it). @default 0.9 */
   reuseThreshold?: number;
+  /** The review queue: tonight's between-the-bars votes go to it, and earlier accepted reviews come from it. Absent: no queue. */
+  review?: ReviewOptions;
   metrics?: CouncilMetrics;
   logger?: Logger;
   /** Test hook: called when a node starts and when its work is done, before the checkpoint (crash-resume tests throw from it). */
@@ -120,17 +126,21 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       trainAnonymousCorrections: options.trainAnonymousCorrections ?? false,
     });
     metrics?.harvestedItems.inc(result.items.length);
+    const folded = await foldReviewed({ review: options.review, runId: state.runId, items: result.items });
     const rated = memoryChannel ? await harvestRated({ memory: ports.memory, since: state.since, until: state.until, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }] }) : [];
-    if (result.items.length < options.harvestMinBatch && rated.length === 0) {
+    if (result.items.length < options.harvestMinBatch && rated.length === 0 && folded.reviewed.length === 0) {
       return { harvested: result.items, harvestFilters: result.filters, rated, outcome: "nothing-to-do" as const, reasons: [`${result.items.length} failure(s) harvested from ${result.turns} failed turn(s); minimum batch is ${options.harvestMinBatch}`] };
     }
-    return { harvested: result.items, harvestFilters: result.filters, rated };
+    return { harvested: folded.harvested, harvestFilters: result.filters, rated, reviewed: folded.reviewed };
   };
 
   const rewrite = async (state: ImproveState) => {
     await enter("rewrite", state);
     const candidates: Candidate[] = [];
-    for (const item of state.harvested) candidates.push(...(await ports.rewrite(item)));
+    for (const item of state.harvested) {
+      const reviewed = state.reviewed.find((review) => review.item.id === item.id);
+      candidates.push(...(reviewed !== undefined ? [reviewed.candidate] : await ports.rewrite(item)));
+    }
     // A 👍 answer is its own (only) candidate: the council decides whether it is verified.
     for (const item of state.rated) candidates.push({ id: `${item.id}:rated`, itemId: item.id, text: item.ratedAnswer!, source: "rated" });
     await mkdir(runDir(state), { recursive: true });
@@ -146,6 +156,11 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       const out: VoteDecision[] = [];
       for (const item of items) {
         const mine = state.candidates.filter((candidate) => candidate.itemId === item.id);
+        const reviewed = state.reviewed.find((review) => review.item.id === item.id);
+        if (reviewed !== undefined) {
+          out.push(reviewed.decision);
+          continue;
+        }
         if (mine.length === 0) {
           out.push({ itemId: item.id, accepted: false, winnerId: null, winnerScore: 0, ballots: [], reason: "no candidates" });
           continue;
@@ -164,6 +179,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     for (const decision of [...decisions, ...ratedDecisions]) metrics?.votes.inc({ decision: decision.accepted ? "accepted" : "rejected" });
     await mkdir(runDir(state), { recursive: true });
     await writeFile(join(runDir(state), "ballots.json"), JSON.stringify([...decisions, ...ratedDecisions], null, 2));
+    await queueForReview({ review: options.review, runId: state.runId, items: state.harvested, candidates: state.candidates, decisions });
     if (![...decisions, ...(memoryChannel ? ratedDecisions : [])].some((decision) => decision.accepted)) {
       return { decisions, ratedDecisions, outcome: "nothing-to-do" as const, reasons: ["the council accepted no rewrite"] };
     }

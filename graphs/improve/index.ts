@@ -11,3 +11,5 @@ export { harvestRated, memoryGate, verifiedCandidates, writeRelease, type Memory
 export type { MemoryReleaseInfo } from "./types.js";
 export { renderReport, summarizeRun, writeRunReport, type MorningReport } from "./morning-report.js";
 export { readRunFolder, type RunFolder } from "./run-folder.js";
+export { ReviewQueue, reviewQueuePath, shouldQueue, reviewDecisionSchema, type ReviewDecision, type ReviewItem, type ReviewedItem } from "./review-queue.js";
+export { foldReviewed, queueForReview, type ReviewOptions } from "./review-fold.js";

@@ -15,6 +15,7 @@ import { register as train } from "./train.js";
 import { register as config } from "./config.js";
 import { register as report } from "./report.js";
 import { register as verified } from "./verified.js";
+import { register as review } from "./review.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -37,6 +38,7 @@ const commands: Array<(program: Command) => void> = [
   config,
   report,
   verified,
+  review,
 ];
 
 export function registerCommands(program: Command): void {
