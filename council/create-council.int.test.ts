@@ -53,7 +53,12 @@ describe(`council on real GGUF inference (${usingSeedling ? "seedling" : "tiny m
     for (const agent of ["router", "answerer", "critic"]) expect(steps.some((step) => step.agent === agent)).toBe(true);
     for (const step of steps) if (step.method === "heuristic" && step.agent !== "revise") expect(step.fallback).toEqual(expect.any(String));
     const record = await memory.get(result.traceId);
-    expect(record).toMatchObject({ question: "How do I extract a tar.gz archive?", answer: result.answer, success: result.success, route: result.route, adapter: null });
+    expect(record).toMatchObject({ question: "How do I extract a tar.gz archive?", success: result.success, route: result.route, adapter: null });
+    // Memory keeps the council's own answer; a draft the critic failed is replaced for the user by a fallback.
+    if (result.source.kind === "fallback") {
+      expect(record!.success).toBe(false);
+      expect(result.answer).toMatch(/^(From the .+ page: |I don't know)/);
+    } else expect(record!.answer).toBe(result.answer);
     const hits = await memory.search("extract a tar.gz archive", { k: 1 });
     expect(hits[0]?.record.traceId).toBe(result.traceId);
   });

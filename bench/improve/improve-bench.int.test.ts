@@ -60,10 +60,13 @@ it.runIf(existsSync(TLDR))(
     const written = JSON.parse(await readFile(join(outDir, "results.json"), "utf8")) as typeof results;
     expect(written).toEqual(results);
     expect(Object.keys(written).sort()).toEqual(["baseline", "cycles"]);
-    expect(Object.keys(written.baseline).sort()).toEqual(["eval_success", "traffic_success"]);
+    expect(Object.keys(written.baseline).sort()).toEqual(["council_success", "eval_success", "served", "traffic_success"]);
     expect(written.cycles).toHaveLength(1);
     const row = written.cycles[0]!;
-    expect(Object.keys(row).sort()).toEqual(["accepted", "cycle", "cycle_seconds", "eval_success", "harvested", "regression_kept", "repeat_failure_rate", "traffic_success", "training_seconds"]);
+    expect(Object.keys(row).sort()).toEqual([
+      "accepted", "council_repeat_failure_rate", "council_success", "cycle", "cycle_seconds", "eval_success", "harvested", "outcome", "regression_kept", "repeat_failure_rate",
+      "right_candidate_share", "served", "traffic_success", "training_seconds", "verified_released", "vote_precision", "vote_recall",
+    ]);
     for (const rate of [written.baseline.traffic_success, written.baseline.eval_success, row.traffic_success, row.eval_success, row.repeat_failure_rate, row.regression_kept]) {
       expect(rate).toBeGreaterThanOrEqual(0);
       expect(rate).toBeLessThanOrEqual(1);

@@ -24,7 +24,7 @@ describe("npx council ask (real process, real socket)", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ type: "final", answer: "You asked: how do I list files", success: true, trace_id: expect.any(String) });
     const plain = await run(process.execPath, [...CLI, "ask", "--url", server.wsUrl, "--token", "cli-chat-token-0001", "where are the logs"], { cwd: PROJECT_ROOT });
     expect(plain.stdout).toBe("You asked: where are the logs\n");
-    expect(plain.stderr).toMatch(/trace \S+ · score 0\.90 · success · route general · adapter base/);
+    expect(plain.stderr).toMatch(/^model · adapter base model · trace \S+ · score 0\.90 · success · route general$/m);
   });
 
   it("exits 1 with UNAUTHORIZED on a wrong token", async () => {
