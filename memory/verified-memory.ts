@@ -110,6 +110,8 @@ export class VerifiedMemory {
   readonly #logger: Logger;
   #entries: VerifiedEntry[] = [];
   readonly #vectors = new Map<string, number[]>();
+  /** Vectors of texts compared by `similarity` (bounded, oldest dropped first). */
+  readonly #textVectors = new Map<string, number[]>();
   #version = -1;
   #disposed = false;
 
@@ -201,8 +203,14 @@ export class VerifiedMemory {
 
   /** Cosine similarity of two questions under this memory's embeddings (the reuse threshold's scale). */
   async similarity(a: string, b: string): Promise<number> {
-    const [x, y] = await this.#embeddings.embedDocuments([a, b]);
-    return cosine(x!, y!);
+    // The night's memory gate compares every entry with every eval case: embed each text once.
+    const missing = [...new Set([a, b])].filter((text) => !this.#textVectors.has(text));
+    if (missing.length > 0) {
+      const vectors = await this.#embeddings.embedDocuments(missing);
+      missing.forEach((text, index) => this.#textVectors.set(text, vectors[index]!));
+      while (this.#textVectors.size > 10_000) this.#textVectors.delete(this.#textVectors.keys().next().value!);
+    }
+    return cosine(this.#textVectors.get(a)!, this.#textVectors.get(b)!);
   }
 
   /** Remembers that a turn was answered from an entry (so a 👎 on that turn demotes it). */

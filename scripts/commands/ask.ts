@@ -53,7 +53,7 @@ export function register(program: Command): void {
 
 /** "model · adapter 3f2a…", "verified answer v-…", "fallback from the tar page". */
 export function describeSource(source: { kind: "model" | "memory" | "fallback"; adapter: string | null; entry?: string; page?: string }): string {
-  if (source.kind === "memory") return `verified answer ${source.entry ?? ""} · adapter ${source.adapter ?? "base"}`.replace("  ", " ");
+  if (source.kind === "memory") return `verified answer${source.entry ? ` ${source.entry}` : ""} · adapter ${source.adapter ?? "base model"}`;
   if (source.kind === "fallback") return `fallback${source.page ? ` from the ${source.page} page` : ""} (the council's own draft failed its critic)`;
   return `model · adapter ${source.adapter ?? "base model"}`;
 }

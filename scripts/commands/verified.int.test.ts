@@ -36,6 +36,9 @@ describe("council verified (real CLI on a data dir's verified memory)", () => {
     expect(after.find((entry) => entry.id === a!.id)).toMatchObject({ status: "demoted", note: "wrong for our servers" });
     expect(after.find((entry) => entry.id === b!.id)).toMatchObject({ status: "withdrawn" });
 
+    const plain = await runCli(["verified"], env);
+    expect(plain.stdout.split("\n")[0]).toBe("canary 0 · active 0 · demoted 1 · withdrawn 1");
+
     const missing = await runCli(["verified", "demote", "v-0000000000000000"], env);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("council: NOT_FOUND: No verified entry v-0000000000000000");

@@ -32,9 +32,13 @@ export function register(program: Command): void {
       if (options.status !== undefined && !(VERIFIED_STATUSES as readonly string[]).includes(options.status)) {
         throw new CouncilError("CONFIG_INVALID", `--status must be one of ${VERIFIED_STATUSES.join(", ")}, got ${JSON.stringify(options.status)}.`);
       }
-      const entries = (await withVerified((memory) => memory.list())).filter((entry) => options.status === undefined || entry.status === options.status);
+      const { all, counts } = await withVerified(async (memory) => ({ all: await memory.list(), counts: memory.counts() }));
+      const entries = all.filter((entry) => options.status === undefined || entry.status === options.status);
       if (options.json) console.log(JSON.stringify(entries, null, 2));
-      else console.log(entries.length === 0 ? "no verified entries" : entries.map(formatEntry).join("\n\n"));
+      else {
+        console.log(VERIFIED_STATUSES.map((status) => `${status} ${counts[status]}`).join(" · "));
+        console.log(entries.length === 0 ? "no verified entries" : entries.map(formatEntry).join("\n\n"));
+      }
     });
   verified
     .command("demote")
