@@ -160,7 +160,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async canary({ version }) {
       const controller = new CanaryController({ registry, source, settings: config.improve, metrics, logger, ...(options.onCanaryState ? { onState: options.onCanaryState } : {}) });
       const outcome = await controller.run({ version });
-      const windows = outcome.analyses.map(({ step, weight, at, verdict, reason }) => ({ step, weight, at, verdict, reason }));
+      const windows = outcome.analyses.map(({ step, weight, at, verdict, reason, metrics }) => ({ step, weight, at, verdict, reason, metrics }));
       return outcome.status === "promoted" ? { outcome: "promoted", reason: `canary ${version} promoted after ${outcome.analyses.length} analysis window(s)`, windows } : { outcome: "rolled-back", reason: outcome.reason, windows };
     },
     evalSets: { holdout, safety },
