@@ -272,7 +272,8 @@ export async function createCouncil({
   };
 }
 
-function processCpuSeconds(): number {
+/** Process CPU time (user + system) in seconds; covers llama.cpp's native threads too. */
+export function processCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 }
