@@ -44,6 +44,10 @@ let watcher: AdapterWatcher | undefined;
 const router = new CanaryRouter();
 /** Flipped by the forced-rollback test: the canary slot then answers wrongly and the critic fails it. */
 let canaryAnswersWrong = false;
+/** Set by the cost test: the canary slot then answers right, but with 15 times the tokens. */
+let canaryAnswersLong = false;
+const LONG_ANSWER =
+  "Run `ls -a`. It lists every entry of the current directory, hidden files included: names that start with a dot, such as .bashrc or .ssh, which plain ls leaves out. Add -l for sizes, owners and dates, or give a path to look somewhere else.";
 /** Set by the satisfaction test: how users rate each answer, by the adapter that gave it (null: no rating). */
 let rate: (adapter: unknown) => 1 | -1 | null = () => null;
 
@@ -130,7 +134,7 @@ async function runCanary(version: string, afterMs = 0): Promise<{ outcome: Canar
     const outcome = await controller().run({ version });
     const mark = traffic.finals.length + tokens.length; // skip turns that were already running
     await new Promise((resolve) => setTimeout(resolve, afterMs));
-    console.log(`canary ${version}: ${outcome.status}; windows:\n${outcome.analyses.map((a) => `  ${a.weight}% ${a.verdict}: ${a.reason}`).join("\n")}`);
+    console.log(`canary ${version}: ${outcome.status}; windows:\n${outcome.analyses.map((a) => `  ${a.weight}% ${a.verdict}: ${a.reason}\n${a.metrics.map((m) => `    ${m.metric} ${m.verdict}: ${m.reason}`).join("\n")}`).join("\n")}`);
     return { outcome, finals: traffic.finals, after: traffic.finals.slice(mark) };
   } finally {
     await traffic.stop();
@@ -160,6 +164,7 @@ beforeAll(async () => {
     turns: [
       { agent: "router", text: '{"route": "files"}', times: Infinity },
       { agent: "answerer", when: (call) => canaryAnswersWrong && call.adapter === "canary", text: "Use dir.", times: Infinity },
+      { agent: "answerer", when: (call) => canaryAnswersLong && call.adapter === "canary", text: LONG_ANSWER, times: Infinity },
       { agent: "answerer", text: "Run `ls -a`.", times: Infinity },
       { agent: "critic", when: (call) => call.text.includes("Use dir."), text: '{"score": 0.1, "category": "ungrounded", "reasons": ["wrong command"]}', times: Infinity },
       { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": ["grounded"]}', times: Infinity },
@@ -294,6 +299,12 @@ describe.skipIf(!hasPrometheus)("canary analysis through a real Prometheus scrap
     expect(failed.stats!.canary.successRate).toBe(1);
     expect(failed.pooled!.canary.ratings.down).toBeGreaterThanOrEqual(settings.canaryMinRatings);
     expect(failed.pooled!.stable.ratings.up).toBeGreaterThanOrEqual(settings.canaryMinRatings);
+    // cost was judged on real series too: tokens and CPU seconds per answer, both sides
+    for (const side of [failed.pooled!.canary, failed.pooled!.stable]) {
+      expect(side.answers).toBeGreaterThan(0);
+      expect(side.tokens).toBeGreaterThan(0);
+      expect(side.cpuSeconds).toBeGreaterThan(0);
+    }
     // the windows before it had too few ratings to judge, or a passing one: never a satisfaction pass for this canary
     expect(outcome.analyses.slice(0, -1).every((a) => a.metrics.find((m) => m.metric === "satisfaction")?.verdict !== "pass")).toBe(true);
     expect(await registry.current()).toBe(stable);
@@ -304,5 +315,20 @@ describe.skipIf(!hasPrometheus)("canary analysis through a real Prometheus scrap
     expect((await series(`council_feedback_total{adapter="${stable}"}`)).map((labels) => labels.rating)).toContain("up");
     await until("the satisfaction rollback scraped", async () => ((await series('council_rollbacks_total{reason="satisfaction"}')).length === 1 ? true : undefined), 10_000);
     await until("the canary's satisfaction verdict scraped", async () => ((await source().query('council_canary_metric_passed{metric="satisfaction"} == 0')).length === 1 ? true : undefined), 10_000);
+  });
+
+  it("cost rollback: the canary answers right but with 15× the tokens per answer (45 vs 3); Prometheus' counters roll it back", async () => {
+    const stable = (await registry.current())!;
+    const costly = await publish("costly");
+    canaryAnswersLong = true;
+    const { outcome } = await runCanary(costly).finally(() => (canaryAnswersLong = false));
+    expect(outcome.status).toBe("rolled-back");
+    if (outcome.status !== "rolled-back") return;
+    expect(outcome.reason).toMatch(/^cost: canary [\d.]+ tokens and [\d.]+ CPU-s per answer, stable 3\.0 tokens and [\d.]+ CPU-s: tokens over 1\.5 × stable \+ 16/);
+    const failed = outcome.analyses.at(-1)!;
+    expect(failed.metrics.find((m) => m.metric === "success")?.verdict).toBe("pass");
+    expect(failed.pooled!.canary.tokens / failed.pooled!.canary.answers).toBeGreaterThan(2 * (failed.pooled!.stable.tokens / failed.pooled!.stable.answers));
+    expect(await registry.current()).toBe(stable);
+    await until("the cost rollback scraped", async () => ((await series('council_rollbacks_total{reason="cost"}')).length === 1 ? true : undefined), 10_000);
   });
 });
