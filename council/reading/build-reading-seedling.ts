@@ -216,7 +216,7 @@ export async function buildReadingSeedling(options: BuildReadingSeedlingOptions)
 }
 
 async function runTrainer({ python, folder, onEvent }: { python: string; folder: string; onEvent: (event: ReadingTrainEvent) => void }): Promise<ReadingTrainEvent[]> {
-  const child = spawn(python, [trainerScript(), folder], { stdio: ["ignore", "pipe", "pipe"], env: trainerEnv() });
+  const child = spawn(python, [trainerScript(), folder], { stdio: ["ignore", "pipe", "pipe"] });
   const log: ReadingTrainEvent[] = [];
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
@@ -235,14 +235,4 @@ async function runTrainer({ python, folder, onEvent }: { python: string; folder:
   });
   if (code !== 0) throw new CouncilError("TRAINING_FAILED", `reading pre-training exited with ${code}: ${stderr.slice(-1500)}`);
   return log;
-}
-
-/**
- * The trainer sets torch's own thread count; an inherited OMP_NUM_THREADS=1 (faiss) would pin it to one core, and
- * OpenBLAS's own thread pool on top of torch's oversubscribes the cores (measured 4.9× slower steps on 2 cores).
- */
-function trainerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: "1" };
-  delete env.OMP_NUM_THREADS;
-  return env;
 }
