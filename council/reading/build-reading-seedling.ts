@@ -169,27 +169,8 @@ export async function buildReadingSeedling(options: BuildReadingSeedlingOptions)
     const lastEval = [...log].reverse().find((event) => event.event === "eval");
     const parameters = Number(log.find((event) => event.event === "start")?.parameters ?? 0);
 
-    const init = readGguf(initPath);
-    const index = JSON.parse(await readFile(join(work, "weights.json"), "utf8")) as Array<{ name: string; shape: number[]; offset: number; bytes: number }>;
-    const weights = await readFile(join(work, "weights.bin"));
-    const byName = new Map(index.map((entry) => [entry.name, entry]));
-    const expected = llamaTensorDims(recipe.shape, vocab.tokens.length);
-    const tensors = expected.map(({ name, dims }) => {
-      const entry = byName.get(name);
-      const size = dims.reduce((product, dim) => product * dim, 1);
-      if (entry === undefined || entry.bytes !== size * 4) throw new CouncilError("TRAINING_FAILED", `trainer output lacks ${name} (${dims.join("×")})`);
-      return { name, dims, data: () => new Float32Array(weights.buffer.slice(weights.byteOffset + entry.offset, weights.byteOffset + entry.offset + entry.bytes)) };
-    });
     const key = readingSeedlingKey(recipe, corpus.sha256);
-    const provenance: GgufKv[] = [
-      { key: "council.seedling.key", type: "string", value: key },
-      { key: "council.seedling.recipe", type: "string", value: JSON.stringify(recipe) },
-      { key: "council.seedling.corpus_sha256", type: "string", value: corpus.sha256 },
-      { key: "council.seedling.val_loss", type: "f32", value: lastEval?.val_loss ?? Number.NaN },
-      { key: "council.seedling.exact", type: "f32", value: lastEval?.exact ?? 0 },
-    ];
-    await mkdir(dirname(out), { recursive: true });
-    const written = await writeGguf({ path: out, kv: [...init.kv.filter((kv) => !kv.key.startsWith("council.")), ...provenance], tensors });
+    const written = await writeReadingGguf({ workDir: work, out, recipe, key, corpusSha256: corpus.sha256, lastEval });
     const report: ReadingSeedlingReport = {
       name: "council-seedling",
       key,
@@ -213,6 +194,33 @@ export async function buildReadingSeedling(options: BuildReadingSeedlingOptions)
   } finally {
     if (options.workDir === undefined) await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes the GGUF from a work folder: the init model's tokenizer and metadata + the trainer's latest exported
+ * tensors (`weights.bin`, written at every evaluation, so a stopped run can be assembled too) + provenance.
+ */
+export async function writeReadingGguf({ workDir, out, recipe, key, corpusSha256, lastEval }: { workDir: string; out: string; recipe: ReadingRecipe; key: string; corpusSha256: string; lastEval?: ReadingTrainEvent }): Promise<{ bytes: number }> {
+  const init = readGguf(join(workDir, "init.gguf"));
+  const vocabSize = (JSON.parse(await readFile(join(workDir, "vocab.json"), "utf8")) as string[]).length;
+  const index = JSON.parse(await readFile(join(workDir, "weights.json"), "utf8")) as Array<{ name: string; shape: number[]; offset: number; bytes: number }>;
+  const weights = await readFile(join(workDir, "weights.bin"));
+  const byName = new Map(index.map((entry) => [entry.name, entry]));
+  const tensors = llamaTensorDims(recipe.shape, vocabSize).map(({ name, dims }) => {
+    const entry = byName.get(name);
+    const size = dims.reduce((product, dim) => product * dim, 1);
+    if (entry === undefined || entry.bytes !== size * 4) throw new CouncilError("TRAINING_FAILED", `trainer output lacks ${name} (${dims.join("×")})`);
+    return { name, dims, data: () => new Float32Array(weights.buffer.slice(weights.byteOffset + entry.offset, weights.byteOffset + entry.offset + entry.bytes)) };
+  });
+  const provenance: GgufKv[] = [
+    { key: "council.seedling.key", type: "string", value: key },
+    { key: "council.seedling.recipe", type: "string", value: JSON.stringify(recipe) },
+    { key: "council.seedling.corpus_sha256", type: "string", value: corpusSha256 },
+    ...(lastEval?.val_loss === undefined ? [] : [{ key: "council.seedling.val_loss", type: "f32", value: lastEval.val_loss } as const]),
+    ...(lastEval?.exact === undefined ? [] : [{ key: "council.seedling.exact", type: "f32", value: lastEval.exact } as const]),
+  ];
+  await mkdir(dirname(out), { recursive: true });
+  return await writeGguf({ path: out, kv: [...init.kv.filter((kv) => !kv.key.startsWith("council.")), ...provenance], tensors });
 }
 
 async function runTrainer({ python, folder, onEvent }: { python: string; folder: string; onEvent: (event: ReadingTrainEvent) => void }): Promise<ReadingTrainEvent[]> {

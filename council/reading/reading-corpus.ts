@@ -128,8 +128,9 @@ export async function loadAllowedPages({ tldrRoot, heldOut }: { tldrRoot: string
   return { pages, dropped };
 }
 
-function pageHash(page: string): number {
-  return createHash("sha256").update(page).digest().readUInt32BE(0) / 2 ** 32;
+/** Whether an allowed page is held out of reading pre-training for validation (a fixed hash of its name). */
+export function isValidationPage(page: string, fraction: number): boolean {
+  return createHash("sha256").update(page).digest().readUInt32BE(0) / 2 ** 32 < fraction;
 }
 
 function shuffle<T>(items: T[], random: SeededRandom): T[] {
@@ -157,7 +158,7 @@ export async function buildReadingCorpus(options: ReadingCorpusOptions): Promise
   const loaded = await loadAllowedPages({ tldrRoot, heldOut });
   let pages = loaded.pages;
   if (maxPages !== undefined) pages = shuffle([...pages], new SeededRandom(seed + 1)).slice(0, maxPages).sort((a, b) => a.page.localeCompare(b.page));
-  const validation = new Set(pages.filter((page) => pageHash(page.page) < validationFraction).map((page) => page.page));
+  const validation = new Set(pages.filter((page) => isValidationPage(page.page, validationFraction)).map((page) => page.page));
   const trainPages = shuffle(pages.filter((page) => !validation.has(page.page)), random);
   const validationPages = pages.filter((page) => validation.has(page.page));
   const groups: ReadingSourcePage[][] = [];

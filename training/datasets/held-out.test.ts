@@ -28,6 +28,10 @@ describe("held-out tldr pages never reach training (HELD-OUT.txt)", () => {
     const tarExample = [...heldOut.lines].find((line) => line.startsWith("`tar") && line.includes("{{"))!;
     expect(findHeldOutLeaks({ heldOut, texts: [{ source: "fixture", text: `some text\n${tarExample}\n` }] })).not.toEqual([]);
     expect(findHeldOutLeaks({ heldOut, texts: [{ source: "other page", text: "`find . -name '*.log' | grep error`" }] })).toEqual([]);
+    // Another command that ends in a held-out one's name (`mcat` vs `cat`) is not the held-out command.
+    const catLine = [...heldOut.lines].find((line) => line.startsWith("`cat {{"))!.slice(1, -1);
+    expect(findHeldOutLeaks({ heldOut, texts: [{ source: "mcat page", text: `\`m${catLine}\`` }] })).toEqual([]);
+    expect(findHeldOutLeaks({ heldOut, texts: [{ source: "copy", text: `run \`${catLine}\`` }] })).not.toEqual([]);
   });
 
   it("the seedling's pre-training corpus (kb/) and every training fixture contain no held-out example", () => {

@@ -78,7 +78,15 @@ export function findHeldOutLeaks({ heldOut, texts }: { heldOut: HeldOutPages; te
   const leaks: Array<{ source: string; line: string }> = [];
   for (const { source, text } of texts) {
     const haystack = text.toLowerCase();
-    for (const needle of needles) if (haystack.includes(needle)) leaks.push({ source, line: needle });
+    for (const needle of needles) if (containsAtWordStart(haystack, needle)) leaks.push({ source, line: needle });
   }
   return leaks;
+}
+
+/** Whether `needle` occurs where a word starts: `cat {{file}}` is in "run `cat {{file}}`" but not in "`mcat {{file}}`" (another command). */
+function containsAtWordStart(haystack: string, needle: string): boolean {
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + 1)) {
+    if (at === 0 || !/[\w-]/.test(haystack[at - 1]!)) return true;
+  }
+  return false;
 }
