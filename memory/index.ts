@@ -19,3 +19,17 @@ export {
   type VerifiedVisibility,
   type VerifiedMemoryOptions,
 } from "./verified-memory.js";
+export {
+  EVENT_TYPES,
+  NIGHTLY_ACTOR,
+  ANONYMOUS_ACTOR,
+  councilEventSchema,
+  type CouncilEvent,
+  type EventInput,
+  type EventSink,
+  type EventType,
+} from "./event-log-schema.js";
+export { EventLog, segmentDay, parseSegment, type EventLogOptions, type EventSegment, type EraseReport } from "./event-log.js";
+export { withEventLog } from "./logged-memory.js";
+export { rebuildFromLog, type RebuildFromLogOptions, type RebuildResult } from "./rebuild-from-log.js";
+export { eraseUserTurns } from "./erase-user.js";
