@@ -5,7 +5,7 @@ export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
 export { splitPassages, splitMarkdown, splitTldrPage, isTldrPage, stripMnemonics, type RawPassage, type SplitOptions } from "./markdown-passages.js";
-export { openMemory, openKnowledgeBase, openVerifiedMemory, memoryPaths, type OpenFromConfigOptions } from "./open-from-config.js";
+export { openMemory, openKnowledgeBase, openVerifiedMemory, openEventLog, memoryPaths, type OpenFromConfigOptions } from "./open-from-config.js";
 export {
   VerifiedMemory,
   verifiedEntryId,
