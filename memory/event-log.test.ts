@@ -77,6 +77,17 @@ describe("EventLog", () => {
     expect((await reopened.segments()).map((segment) => segment.closed)).toEqual([true]);
   });
 
+  it("reopens a segment that a process with a later clock closed, instead of writing after its checksum", async () => {
+    const { log, dir, clock } = await openLog();
+    await log.append(turn("alice", "t1"));
+    // Another process whose clock says tomorrow opens the log: it closes today's segment.
+    await EventLog.create({ dir, now: () => clock.now + DAY });
+    expect((await log.segments())[0]!.closed).toBe(true);
+    await log.append(turn("bob", "t2"));
+    const [segment] = await log.segments();
+    expect([segment!.closed, segment!.events.map((event) => event.payload.traceId)]).toEqual([false, ["t1", "t2"]]);
+  });
+
   it("detects a checksum mismatch in a closed segment (an edited event) with a typed error naming it", async () => {
     const { log, dir, clock } = await openLog();
     await log.append(turn("alice", "t1"));

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { open, readdir, readFile, rename, rm, truncate } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, truncate, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { councilEventSchema, segmentChecksumSchema, type CouncilEvent, type EventInput, type EventSink } from "./event-log-schema.js";
@@ -152,8 +152,15 @@ export class EventLog implements EventSink {
     if (newest !== undefined && newest > day) day = newest;
     const path = this.#path(day);
     const created = !existsSync(path);
-    const handle = await open(path, "a");
+    const handle = await open(path, "a+");
     try {
+      // Another process whose clock is ahead closed this day: reopen it rather than write after its checksum.
+      if (!created && (await endsWithChecksum(handle))) {
+        const segment = await this.#readSegment(day);
+        await this.#rewrite(segment, segment.lines, { close: false });
+        this.#logger.warn({ segment: day }, "event log: reopened a segment another process closed (clocks disagree)");
+        return await this.#appendNow(input);
+      }
       await handle.write(JSON.stringify(event) + "\n");
       await handle.sync();
     } finally {
@@ -259,6 +266,25 @@ export function parseSegment(text: string, day: string): Pick<EventSegment, "clo
     offset += line.length + 1;
   }
   return { closed: false, events, lines };
+}
+
+/** Whether an open file's last line is a checksum record (reads only its tail). */
+async function endsWithChecksum(handle: FileHandle): Promise<boolean> {
+  const { size } = await handle.stat();
+  if (size === 0) return false;
+  const length = Math.min(size, 256);
+  const tail = Buffer.alloc(length);
+  await handle.read(tail, 0, length, size - length);
+  const lines = tail.toString("utf8").split("\n");
+  return segmentChecksumSchema.safeParse(safeJson(lines.at(-2) ?? "")).success && lines.at(-1) === "";
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

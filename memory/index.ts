@@ -33,3 +33,4 @@ export { EventLog, segmentDay, parseSegment, type EventLogOptions, type EventSeg
 export { withEventLog } from "./logged-memory.js";
 export { rebuildFromLog, type RebuildFromLogOptions, type RebuildResult } from "./rebuild-from-log.js";
 export { eraseUserTurns } from "./erase-user.js";
+export { auditChain, formatAudit, describeEvent, type AuditReport, type AuditExample } from "./event-audit.js";
