@@ -106,6 +106,12 @@ export function describeEvent(event: CouncilEvent): string {
         return `run ${p.runId}: gate ${p.passed ? "passed" : "failed"}${Array.isArray(p.reasons) && p.reasons.length > 0 ? ` (${clip(p.reasons.join("; "), 100)})` : ""}`;
       case "approval-decided":
         return `run ${p.runId}: ${p.decision} (policy ${p.policy})${p.reason ? ` "${clip(p.reason)}"` : ""}`;
+      case "adapter-deployed":
+      case "adapter-promoted":
+      case "adapter-rolled-back":
+        return `${p.version ?? "(none)"}${p.runId ? ` (run ${p.runId})` : ""}${p.mode ? ` ${p.mode}` : ""}${p.reason ? `: ${clip(p.reason, 80)}` : ""}`;
+      case "user-erased":
+        return `user ${p.userHash}: ${p.removed} event(s) removed`;
       default:
         return clip(p, 120);
     }
