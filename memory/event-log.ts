@@ -65,12 +65,8 @@ export class EventLog implements EventSink {
     this.#logger = options.logger ?? silentLogger;
   }
 
+  /** Opens the log: drops torn tails, closes earlier days' segments, applies the retention. The folder is made on the first append. */
   static async create(options: EventLogOptions): Promise<EventLog> {
-    try {
-      mkdirSync(options.dir, { recursive: true });
-    } catch (cause) {
-      throw new CouncilError("CONFIG_INVALID", `Event log folder ${options.dir} cannot be created: ${(cause as Error).message}`, { cause });
-    }
     const log = new EventLog(options);
     await log.#serial(() => log.#housekeep(segmentDay(log.#now())));
     return log;
@@ -152,6 +148,13 @@ export class EventLog implements EventSink {
     if (newest !== undefined && newest > day) day = newest;
     const path = this.#path(day);
     const created = !existsSync(path);
+    if (created) {
+      try {
+        mkdirSync(this.dir, { recursive: true });
+      } catch (cause) {
+        throw new CouncilError("CONFIG_INVALID", `Event log folder ${this.dir} cannot be created: ${(cause as Error).message}`, { cause });
+      }
+    }
     const handle = await open(path, "a+");
     try {
       // Another process whose clock is ahead closed this day: reopen it rather than write after its checksum.
