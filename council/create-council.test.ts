@@ -8,7 +8,7 @@ import { createCouncil, stableSlotSelector, type SelectAdapter } from "./create-
 const PASSAGES = [{ id: "ls", title: "ls", text: "- List all files, including hidden files:\n\n`ls -a`" }];
 const route = { agent: "router", text: '{"route": "files"}', times: Infinity };
 
-async function setup({ turns = [], selectAdapter, onModel }: { turns?: ScriptedTurn[]; selectAdapter?: SelectAdapter; onModel?: (m: FakeChatModel) => void } = {}) {
+async function setup({ turns = [], selectAdapter, onModel, cpuSeconds }: { turns?: ScriptedTurn[]; selectAdapter?: SelectAdapter; onModel?: (m: FakeChatModel) => void; cpuSeconds?: () => number } = {}) {
   const config = loadConfig({ env: {}, overrides: { agents: { router: "auto", critic: "auto", criticThreshold: 0.5, maxRevisions: 1 } } });
   const chatModel = new FakeChatModel({ turns: [route, ...turns], modelName: "fake-seedling" });
   onModel?.(chatModel);
@@ -27,6 +27,7 @@ async function setup({ turns = [], selectAdapter, onModel }: { turns?: ScriptedT
     now: () => (clock += 5),
     generateId: () => `trace-${++id}`,
     ...(selectAdapter ? { selectAdapter } : {}),
+    ...(cpuSeconds ? { cpuSeconds } : {}),
   });
   return { council, chatModel, memory, metrics };
 }
@@ -54,6 +55,29 @@ describe("createCouncil", () => {
     expect(ttft.find((v) => (v as { metricName?: string }).metricName === "council_time_to_first_token_seconds_count")?.value).toBe(1);
     const score = await value(metrics, "council_critic_score");
     expect(score.find((v) => (v as { metricName?: string }).metricName === "council_critic_score_sum")?.value).toBeCloseTo(0.9);
+  });
+
+  it("counts each turn's CPU seconds and each rating under the adapter that answered (the canary's cost and 👍 share)", async () => {
+    let cpu = 10;
+    const adapters = [{ slot: "canary", version: "v2abc" }, null];
+    const { council, metrics } = await setup({
+      turns: [{ agent: "answerer", text: "Run `ls -a`.", times: 2 }, { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": ["grounded"]}', times: 2 }],
+      selectAdapter: () => adapters.shift() ?? null,
+      // every read of the CPU clock advances it by 0.25 s: one turn = 0.25 s between its two reads
+      cpuSeconds: () => (cpu += 0.25),
+    });
+    const first = await council.turn({ id: "r1", sessionId: "s1", userId: "alice", text: "How do I list hidden files?" });
+    const second = await council.turn({ id: "r2", sessionId: "s2", userId: "bob", text: "How do I list hidden files?" });
+    expect(await value(metrics, "council_answer_cpu_seconds_total")).toEqual([
+      { labels: { adapter: "v2abc" }, value: 0.25 },
+      { labels: { adapter: "base" }, value: 0.25 },
+    ]);
+    await council.feedback({ traceId: first.traceId, rating: -1 });
+    await council.feedback({ traceId: second.traceId, rating: 1 });
+    expect(await value(metrics, "council_feedback_total")).toEqual([
+      { labels: { rating: "down", adapter: "v2abc" }, value: 1 },
+      { labels: { rating: "up", adapter: "base" }, value: 1 },
+    ]);
   });
 
   it("answers on the current selection when the selected slot was unloaded before generation (rollback race)", async () => {

@@ -33,6 +33,8 @@ export interface CreateCouncilOptions {
   now?: () => number;
   /** Trace ids. @default crypto.randomUUID */
   generateId?: () => string;
+  /** Process CPU time in seconds (user + system), read before and after each turn. @default process.cpuUsage */
+  cpuSeconds?: () => number;
   /** @default the "stable" slot when the model has one loaded, else the base model */
   selectAdapter?: SelectAdapter;
   /** @default loadGraphSpec(config.agents.graphSpec) */
@@ -97,6 +99,7 @@ export async function createCouncil({
   logger = silentLogger,
   now = Date.now,
   generateId = randomUUID,
+  cpuSeconds = processCpuSeconds,
   selectAdapter = stableSlotSelector(chatModel),
   spec = loadGraphSpec(config.agents.graphSpec),
   topics,
@@ -164,6 +167,7 @@ export async function createCouncil({
     let adapterLabel = adapter?.version ?? "base";
     const log = logger.child({ traceId, sessionId });
     const started = performance.now();
+    const cpuAtStart = cpuSeconds();
     let endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });
     let firstToken = true;
     const onToken = (token: string) => {
@@ -208,6 +212,7 @@ export async function createCouncil({
     const record = state.recorded as TurnRecord;
     metrics.requests.inc({ route: record.route, adapter: adapterLabel, outcome: record.success ? "success" : "failure" });
     metrics.tokensGenerated.inc({ adapter: adapterLabel }, record.tokens);
+    metrics.answerCpuSeconds.inc({ adapter: adapterLabel }, Math.max(0, cpuSeconds() - cpuAtStart));
     metrics.criticScore.observe({ adapter: adapterLabel }, record.score);
     publishMemory();
     const delivered = state.delivered ?? record.answer;
@@ -265,6 +270,12 @@ export async function createCouncil({
       for (const resource of owned) await resource.dispose();
     },
   };
+}
+
+/** Process CPU time (user + system) in seconds; covers llama.cpp's native threads too. */
+export function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 function asCouncilError(error: unknown, signal: AbortSignal | undefined): CouncilError {

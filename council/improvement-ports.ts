@@ -11,6 +11,7 @@ import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
 import type { Trainer } from "../training/index.js";
 import { loadEvalSet } from "../training/datasets/index.js";
+import { processCpuSeconds } from "./create-council.js";
 import { councilVote } from "./voting/index.js";
 
 export interface ImprovementPortsOptions {
@@ -28,6 +29,8 @@ export interface ImprovementPortsOptions {
   onCanaryState?: (state: CanaryState) => void;
   /** @default Prometheus when configured, else the in-process registry of `metrics` */
   analysisSource?: AnalysisSource;
+  /** Process CPU seconds, read around each gate answer (cost per answer). @default process.cpuUsage */
+  cpuSeconds?: () => number;
 }
 
 /** Fixed questions whose candidate outputs go into eval.json; the server replays them to prove what it serves. */
@@ -55,7 +58,7 @@ const NIGHT_PASSAGES = (spec: GraphSpec) => Math.max(5, spec.recall.passages);
  * peers from other sources, and the model critic when it judged), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
  */
 export async function createImprovementPorts(options: ImprovementPortsOptions): Promise<ImprovePorts> {
-  const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger } = options;
+  const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger, cpuSeconds = processCpuSeconds } = options;
   const agent0 = new Agent0({ model: chatModel, knowledgeBase, mode: config.agents.agent0, k: spec.recall.passages || 3, maxTokens: config.model.maxTokens, ...(spec.prompts.agent0 ? { systemPrompt: spec.prompts.agent0 } : {}) });
   const critic = new Critic({ model: chatModel, embeddings, mode: config.agents.critic, threshold: config.agents.criticThreshold, ...(spec.prompts.critic ? { systemPrompt: spec.prompts.critic } : {}) });
   const probe = createProbeAnswerer({ chatModel, knowledgeBase, spec, config });
@@ -82,8 +85,9 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async answer({ question, adapterPath }) {
       const slot = adapterPath === null ? null : await slotFor(adapterPath);
       const started = performance.now();
+      const cpuAtStart = cpuSeconds();
       const result = await probe.answer(question, slot);
-      return { text: result.answer, latencyMs: performance.now() - started, tokens: result.tokens };
+      return { text: result.answer, latencyMs: performance.now() - started, tokens: result.tokens, cpuSeconds: Math.max(0, cpuSeconds() - cpuAtStart) };
     },
   };
 
@@ -160,7 +164,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async canary({ version }) {
       const controller = new CanaryController({ registry, source, settings: config.improve, metrics, logger, ...(options.onCanaryState ? { onState: options.onCanaryState } : {}) });
       const outcome = await controller.run({ version });
-      const windows = outcome.analyses.map(({ step, weight, at, verdict, reason }) => ({ step, weight, at, verdict, reason }));
+      const windows = outcome.analyses.map(({ step, weight, at, verdict, reason, metrics }) => ({ step, weight, at, verdict, reason, metrics }));
       return outcome.status === "promoted" ? { outcome: "promoted", reason: `canary ${version} promoted after ${outcome.analyses.length} analysis window(s)`, windows } : { outcome: "rolled-back", reason: outcome.reason, windows };
     },
     evalSets: { holdout, safety },

@@ -7,6 +7,32 @@ export interface AdapterWindowStats {
   successRate: number | null;
   /** 95th percentile turn latency in milliseconds over the window, null without data. */
   p95Ms: number | null;
+  /** Cost and ratings over the window (absent from a source that does not measure them: those rules give no verdict). */
+  usage?: AdapterUsage;
+}
+
+/** What one adapter's answers cost and how users rated them, summed over a window (or pooled over several). */
+export interface AdapterUsage {
+  /** Turns that produced an answer (outcomes success + failure). */
+  answers: number;
+  /** Tokens the answerer generated (`council_tokens_generated_total`). */
+  tokens: number;
+  /** Process CPU seconds spent in turns (`council_answer_cpu_seconds_total`). */
+  cpuSeconds: number;
+  /** User ratings (`council_feedback_total`), 👍 = up, 👎 = down. */
+  ratings: { up: number; down: number };
+}
+
+export const emptyUsage = (): AdapterUsage => ({ answers: 0, tokens: 0, cpuSeconds: 0, ratings: { up: 0, down: 0 } });
+
+/** Adds `more` to `into` (pooling a canary's windows). */
+export function addUsage(into: AdapterUsage, more: AdapterUsage): AdapterUsage {
+  return { answers: into.answers + more.answers, tokens: into.tokens + more.tokens, cpuSeconds: into.cpuSeconds + more.cpuSeconds, ratings: { up: into.ratings.up + more.ratings.up, down: into.ratings.down + more.ratings.down } };
+}
+
+/** Builds one side's usage from counter increases: outcomes (for answers), tokens, CPU seconds, ratings by `rating` label. */
+export function usageFrom({ byOutcome, tokens, cpuSeconds, byRating }: { byOutcome: Map<string, number>; tokens: number; cpuSeconds: number; byRating: Map<string, number> }): AdapterUsage {
+  return { answers: (byOutcome.get("success") ?? 0) + (byOutcome.get("failure") ?? 0), tokens, cpuSeconds, ratings: { up: byRating.get("up") ?? 0, down: byRating.get("down") ?? 0 } };
 }
 
 export interface WindowStats {

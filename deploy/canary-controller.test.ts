@@ -254,3 +254,55 @@ describe("judge", () => {
     expect(successFloor(window(side(40, 0.6, 300), side(100, 0.99, 300)), settings)).toEqual({ floor: 0.85, relative: false });
   });
 });
+
+describe("CanaryController: satisfaction and cost per answer", () => {
+  /** A healthy window whose sides carry tokens, CPU seconds and ratings. */
+  const rated = (canary: { up: number; down: number; tokens?: number }, stableRatings: { up: number; down: number }): WindowStats => ({
+    canary: { ...side(40, 0.95, 400), usage: { answers: 40, tokens: 40 * (canary.tokens ?? 40), cpuSeconds: 40 * 0.2, ratings: { up: canary.up, down: canary.down } } },
+    stable: { ...side(100, 0.9, 300), usage: { answers: 100, tokens: 100 * 40, cpuSeconds: 100 * 0.2, ratings: stableRatings } },
+    windowSeconds: 60,
+  });
+
+  it("rolls back a canary whose 👍 share drops once both sides have enough ratings, pooled over its windows", async () => {
+    // 10 canary ratings per window: the first window has too few (no verdict, the step passes), the second pools 20.
+    const source = new FakeAnalysisSource([rated({ up: 3, down: 7 }, { up: 18, down: 2 }), rated({ up: 4, down: 6 }, { up: 17, down: 3 })]);
+    const outcome = await drive(controller(source, { canaryMinRatings: 20 }, root).run({ version: canary }));
+    expect(outcome.status).toBe("rolled-back");
+    if (outcome.status !== "rolled-back") return;
+    expect(outcome.reason).toBe("satisfaction: canary 👍 35.0% of 20 ratings, stable 👍 87.5% of 40: more than 10.0 points lower");
+    const [first, second] = outcome.analyses;
+    expect(first).toMatchObject({ verdict: "pass", weight: 10 });
+    expect(first!.metrics.map((m) => [m.metric, m.verdict])).toEqual([["success", "pass"], ["latency", "pass"], ["satisfaction", "none"], ["cost", "pass"]]);
+    expect(second!.metrics.find((m) => m.metric === "satisfaction")?.verdict).toBe("fail");
+    expect(second!.pooled?.canary.ratings).toEqual({ up: 7, down: 13 });
+    expect(await registry.current()).toBe(stable);
+    expect((await counter("council_rollbacks_total"))[0]).toMatchObject({ labels: { reason: "satisfaction" }, value: 1 });
+    expect((await counter("council_canary_metric_passed")).map((v) => [v.labels.metric, v.value])).toEqual([["success", 1], ["latency", 1], ["satisfaction", 0], ["cost", 1]]);
+    // the analysis record in rollback_summary.json carries every metric's verdict
+    const summary = JSON.parse(await readFile(join(root, "rollback_summary.json"), "utf8")) as { details: { analyses: Array<{ metrics: Array<{ metric: string; verdict: string }> }> } };
+    expect(summary.details.analyses[1]!.metrics.map((m) => m.verdict)).toEqual(["pass", "pass", "fail", "pass"]);
+  });
+
+  it("promotes a canary with too few ratings to judge: satisfaction has no verdict, it does not block", async () => {
+    const few = () => rated({ up: 0, down: 2 }, { up: 5, down: 0 });
+    const outcome = await drive(controller(new FakeAnalysisSource([few(), few(), few()])).run({ version: canary }));
+    expect(outcome.status).toBe("promoted");
+    expect(outcome.analyses.map((a) => a.metrics.find((m) => m.metric === "satisfaction")?.verdict)).toEqual(["none", "none", "none"]);
+    expect(outcome.analyses.at(-1)!.metrics.find((m) => m.metric === "satisfaction")?.reason).toBe("no verdict: 6 canary and 15 stable ratings, 20 needed per side");
+  });
+
+  it("rolls back a canary that answers right but with 2× the tokens per answer", async () => {
+    const outcome = await drive(controller(new FakeAnalysisSource([rated({ up: 0, down: 0, tokens: 80 }, { up: 0, down: 0 })])).run({ version: canary }));
+    expect(outcome.status === "rolled-back" && outcome.reason).toBe("cost: canary 80.0 tokens and 0.200 CPU-s per answer, stable 40.0 tokens and 0.200 CPU-s: tokens over 1.5 × stable + 16");
+    expect((await counter("council_rollbacks_total"))[0]).toMatchObject({ labels: { reason: "cost" } });
+  });
+
+  it("records no satisfaction or cost verdict from a source that measures neither", async () => {
+    const outcome = await drive(controller(new FakeAnalysisSource([good(), good(), good()])).run({ version: canary }));
+    expect(outcome.status).toBe("promoted");
+    expect(outcome.analyses[0]!.metrics.slice(2)).toEqual([
+      { metric: "satisfaction", verdict: "none", reason: "no verdict: the analysis source measures no ratings or cost" },
+      { metric: "cost", verdict: "none", reason: "no verdict: the analysis source measures no ratings or cost" },
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { AdapterRegistry } from "./adapter-registry.js";
-import { adapterLabel, type AdapterWindowStats, type AnalysisSource, type WindowStats } from "./analysis-source.js";
+import { addUsage, adapterLabel, emptyUsage, type AdapterWindowStats, type AnalysisSource, type WindowStats } from "./analysis-source.js";
+import { costVerdict, satisfactionVerdict, type CanaryMetricVerdict, type PooledUsage } from "./canary-usage.js";
 import { readCanaryState, writeCanaryState, type CanaryState } from "./canary-state.js";
 import { rollbackDeployment, type RollbackSummary } from "./rollback.js";
 
@@ -25,7 +26,9 @@ export const systemClock: Clock = {
 export type CanarySettings = Pick<
   CouncilConfig["improve"],
   "canarySteps" | "canaryIntervalSeconds" | "canaryMinRequests" | "canaryMaxErrors" | "canaryDeadlineSeconds" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms" | "webhookUrl"
->;
+> &
+  /** Absent keys take the config defaults (USAGE_DEFAULTS). */
+  Partial<Pick<CouncilConfig["improve"], "canaryMinRatings" | "canaryMaxSatisfactionDrop" | "canaryMaxCostRatio">>;
 
 /** One analysis window's verdict, kept for the run record and rollback_summary.json. */
 export interface AnalysisRecord {
@@ -35,6 +38,10 @@ export interface AnalysisRecord {
   verdict: "pass" | "hold" | "fail" | "error";
   reason: string;
   stats: WindowStats | null;
+  /** Every metric's verdict in this window (success, latency, satisfaction, cost); empty when the analysis failed. */
+  metrics: CanaryMetricVerdict[];
+  /** Usage pooled over this canary's windows up to this one (what satisfaction and cost were judged on). */
+  pooled?: PooledUsage;
 }
 
 export type CanaryOutcome =
@@ -46,7 +53,7 @@ export interface CanaryControllerOptions {
   registry: AdapterRegistry;
   source: AnalysisSource;
   settings: CanarySettings;
-  metrics?: Pick<CouncilMetrics, "canaryWeight" | "deployments" | "rollbacks" | "adapterInfo">;
+  metrics?: Pick<CouncilMetrics, "canaryWeight" | "deployments" | "rollbacks" | "adapterInfo"> & Partial<Pick<CouncilMetrics, "canaryMetricPassed">>;
   logger?: Logger;
   clock?: Clock;
   /** Where rollback_summary.json goes (the run dir). @default loras/ */
@@ -61,7 +68,8 @@ export interface CanaryControllerOptions {
  * Runs one canary: steps through `canarySteps` (10 → 50 → 100 by default). Each step needs at least one
  * analysis window of `canaryIntervalSeconds` with ≥ `canaryMinRequests` canary requests, a success rate at or
  * above the success floor (see {@link successFloor}) and p95 ≤ `rollbackMaxP95Ms`, all measured over that window
- * only. Missing data or
+ * only; satisfaction (👍 share) and cost per answer (tokens, CPU seconds) are judged against stable on usage pooled
+ * since the canary started (see canary-usage.ts). Missing data or
  * a failed query holds the step; `canaryMaxErrors` consecutive failed queries roll back; so does any failed
  * threshold, and reaching `canaryDeadlineSeconds` without finishing (a canary with no traffic never hangs).
  * After the last step passes, `current` is switched to the canary (promote).
@@ -124,6 +132,8 @@ export class CanaryController {
     // Stable's traffic pooled over this canary's windows (and its latest p95): the comparison point when a window
     // has none (100 % step).
     const baseline: { requests: number; successes: number; p95Ms: number | null } = { requests: 0, successes: 0, p95Ms: null };
+    // Ratings, tokens and CPU seconds of both sides pooled over every window of this canary.
+    const pooled: PooledUsage = { canary: emptyUsage(), stable: emptyUsage() };
     for (const [step, weight] of settings.canarySteps.entries()) {
       await setState({ weight, step });
       logger.info({ step, weight }, "canary step");
@@ -132,8 +142,10 @@ export class CanaryController {
         if (signal?.aborted) return rollBack("aborted: the canary was cancelled");
         const remaining = deadline - clock.now();
         if (remaining <= 0) return rollBack(`deadline: step ${weight}% not passed within ${settings.canaryDeadlineSeconds}s`);
-        const pooled: AdapterWindowStats | null = baseline.requests > 0 ? { ...baseline, successRate: baseline.successes / baseline.requests } : null;
-        const record = await this.analyseWindow({ target, step, weight, waitMs: Math.min(intervalMs, remaining), signal, baseline: pooled });
+        const pooledStable: AdapterWindowStats | null = baseline.requests > 0 ? { ...baseline, successRate: baseline.successes / baseline.requests } : null;
+        const record = await this.analyseWindow({ target, step, weight, waitMs: Math.min(intervalMs, remaining), signal, baseline: pooledStable, pooled });
+        if (record.pooled !== undefined) Object.assign(pooled, record.pooled);
+        for (const metric of record.metrics) metrics?.canaryMetricPassed?.set({ metric: metric.metric }, metric.verdict === "pass" ? 1 : metric.verdict === "fail" ? 0 : -1);
         if (record.stats !== null) {
           baseline.requests += record.stats.stable.requests;
           baseline.successes += record.stats.stable.successes;
@@ -180,7 +192,7 @@ export class CanaryController {
     return null;
   }
 
-  private async analyseWindow({ target, step, weight, waitMs, signal, baseline }: { target: { canary: string; stable: string }; step: number; weight: number; waitMs: number; signal: AbortSignal | undefined; baseline: AdapterWindowStats | null }): Promise<AnalysisRecord> {
+  private async analyseWindow({ target, step, weight, waitMs, signal, baseline, pooled }: { target: { canary: string; stable: string }; step: number; weight: number; waitMs: number; signal: AbortSignal | undefined; baseline: AdapterWindowStats | null; pooled: PooledUsage }): Promise<AnalysisRecord> {
     const { source, settings, clock } = this.options;
     const at = () => new Date(clock.now()).toISOString();
     let window;
@@ -188,16 +200,17 @@ export class CanaryController {
       window = await source.openWindow(target);
     } catch (error) {
       await clock.sleep(waitMs, signal);
-      return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null };
+      return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null, metrics: [] };
     }
     await clock.sleep(waitMs, signal);
     let stats: WindowStats;
     try {
       stats = await window.close();
     } catch (error) {
-      return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null };
+      return { step, weight, at: at(), verdict: "error", reason: `${source.name}: ${(error as Error).message}`, stats: null, metrics: [] };
     }
-    return { step, weight, at: at(), stats, ...judge(stats, settings, baseline) };
+    const withWindow = poolUsage(pooled, stats);
+    return { step, weight, at: at(), stats, ...judge(stats, settings, baseline, withWindow), ...(withWindow === null ? {} : { pooled: withWindow }) };
   }
 }
 
@@ -221,28 +234,64 @@ export function successFloor(stats: WindowStats, settings: Pick<CanarySettings, 
 /** How much slower than stable a canary over `rollbackMaxP95Ms` may be before its latency fails it. */
 export const LATENCY_TOLERANCE = 0.1;
 
-/** The decision for one window (exported for the docs' worked examples and tests). `baseline`: see {@link successFloor}. */
-export function judge(stats: WindowStats, settings: Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms">, baseline: AdapterWindowStats | null = null): { verdict: "pass" | "hold" | "fail"; reason: string } {
+/** `pooled` plus this window's usage, or null when the source measured none (then satisfaction and cost give no verdict). */
+export function poolUsage(pooled: PooledUsage, stats: WindowStats): PooledUsage | null {
+  if (stats.canary.usage === undefined || stats.stable.usage === undefined) return null;
+  return { canary: addUsage(pooled.canary, stats.canary.usage), stable: addUsage(pooled.stable, stats.stable.usage) };
+}
+
+type JudgeSettings = Pick<CanarySettings, "canaryMinRequests" | "rollbackMinSuccess" | "rollbackMaxSuccessDrop" | "rollbackMaxP95Ms" | "canaryMinRatings" | "canaryMaxSatisfactionDrop" | "canaryMaxCostRatio">;
+
+/**
+ * The decision for one window (exported for the docs' worked examples and tests), with every metric's verdict.
+ * `baseline`: see {@link successFloor}. `pooled`: both sides' usage over this canary's windows including this one
+ * (default: this window's own usage); satisfaction and cost are judged on it. A failed metric fails the window
+ * (success, then latency, then satisfaction, then cost); too few canary requests or no latency data hold it;
+ * a metric without enough data has no verdict and does not block the step.
+ */
+export function judge(stats: WindowStats, settings: JudgeSettings, baseline: AdapterWindowStats | null = null, pooled: PooledUsage | null = null): { verdict: "pass" | "hold" | "fail"; reason: string; metrics: CanaryMetricVerdict[] } {
+  const traffic = judgeTraffic(stats, settings, baseline);
+  const usage = pooled ?? poolUsage({ canary: emptyUsage(), stable: emptyUsage() }, stats);
+  const none = (metric: "satisfaction" | "cost"): CanaryMetricVerdict => ({ metric, verdict: "none", reason: "no verdict: the analysis source measures no ratings or cost" });
+  const metrics = [...traffic.metrics, usage === null ? none("satisfaction") : satisfactionVerdict(usage, settings), usage === null ? none("cost") : costVerdict(usage, settings)];
+  const failed = metrics.find((metric) => metric.verdict === "fail");
+  if (failed !== undefined) return { verdict: "fail", reason: failed.reason, metrics };
+  return { verdict: traffic.verdict, reason: traffic.reason, metrics };
+}
+
+/** Success rate and latency in one window; `verdict` is the window's verdict when no metric fails (judge decides failures). */
+function judgeTraffic(stats: WindowStats, settings: JudgeSettings, baseline: AdapterWindowStats | null): { verdict: "pass" | "hold"; reason: string; metrics: CanaryMetricVerdict[] } {
   const { canary, stable } = stats;
   const pooled = stable.successRate === null && baseline !== null && baseline.successRate !== null ? ` (stable ${(baseline.successRate * 100).toFixed(1)}% over ${Math.round(baseline.requests)} requests in earlier windows)` : "";
   const versus = stable.successRate === null ? pooled : ` (stable ${(stable.successRate * 100).toFixed(1)}% over ${Math.round(stable.requests)} requests)`;
   if (canary.requests < Math.max(1, settings.canaryMinRequests) || canary.successRate === null) {
-    return { verdict: "hold", reason: `no data: ${Math.round(canary.requests)} canary requests < ${settings.canaryMinRequests} needed` };
+    const reason = `no data: ${Math.round(canary.requests)} canary requests < ${settings.canaryMinRequests} needed`;
+    return { verdict: "hold", reason, metrics: [{ metric: "success", verdict: "none", reason }, { metric: "latency", verdict: "none", reason }] };
   }
   const { floor, relative } = successFloor(stats, settings, baseline);
   if (canary.successRate < floor) {
     const bar = relative ? `stable − ${(settings.rollbackMaxSuccessDrop * 100).toFixed(1)} points = ${(floor * 100).toFixed(1)}%` : `${(floor * 100).toFixed(1)}%`;
-    return { verdict: "fail", reason: `success_rate: canary ${(canary.successRate * 100).toFixed(1)}% < ${bar}${versus}` };
+    const reason = `success_rate: canary ${(canary.successRate * 100).toFixed(1)}% < ${bar}${versus}`;
+    return { verdict: "pass", reason, metrics: [{ metric: "success", verdict: "fail", reason }, latencyVerdict(stats, settings, baseline)] };
   }
-  if (canary.p95Ms === null) return { verdict: "hold", reason: "no data: canary latency histogram is empty" };
+  const success: CanaryMetricVerdict = { metric: "success", verdict: "pass", reason: `canary ${(canary.successRate * 100).toFixed(1)}% ≥ ${(floor * 100).toFixed(1)}%${versus}` };
+  const latency = latencyVerdict(stats, settings, baseline);
+  if (latency.verdict === "none") return { verdict: "hold", reason: latency.reason, metrics: [success, latency] };
+  if (latency.verdict === "fail") return { verdict: "pass", reason: latency.reason, metrics: [success, latency] };
+  const below = canary.successRate < settings.rollbackMinSuccess ? `; below the ${(settings.rollbackMinSuccess * 100).toFixed(1)}% bar but not worse than stable` : "";
+  return { verdict: "pass", reason: `canary ${(canary.successRate * 100).toFixed(1)}% success, p95 ${Math.round(canary.p95Ms!)} ms over ${Math.round(canary.requests)} requests${versus}${below}`, metrics: [success, latency] };
+}
+
+function latencyVerdict(stats: WindowStats, settings: JudgeSettings, baseline: AdapterWindowStats | null): CanaryMetricVerdict {
+  const { canary, stable } = stats;
+  if (canary.p95Ms === null) return { metric: "latency", verdict: "none", reason: "no data: canary latency histogram is empty" };
   // Over the bar fails only when the canary is also slower than stable (by more than LATENCY_TOLERANCE): when the
   // machine is slow for everyone, rolling back changes nothing for users (measured: canary 2406 ms, stable 2445 ms).
   const stableP95 = stable.p95Ms ?? baseline?.p95Ms ?? null;
   const notSlowerThanStable = stableP95 !== null && canary.p95Ms <= stableP95 * (1 + LATENCY_TOLERANCE);
+  const versusStable = stableP95 === null ? "" : ` (stable p95 ${Math.round(stableP95)} ms)`;
   if (canary.p95Ms > settings.rollbackMaxP95Ms && !notSlowerThanStable) {
-    const versusStable = stableP95 === null ? "" : ` (stable p95 ${Math.round(stableP95)} ms)`;
-    return { verdict: "fail", reason: `latency: canary p95 ${Math.round(canary.p95Ms)} ms > ${settings.rollbackMaxP95Ms} ms${versusStable}` };
+    return { metric: "latency", verdict: "fail", reason: `latency: canary p95 ${Math.round(canary.p95Ms)} ms > ${settings.rollbackMaxP95Ms} ms${versusStable}` };
   }
-  const below = canary.successRate < settings.rollbackMinSuccess ? `; below the ${(settings.rollbackMinSuccess * 100).toFixed(1)}% bar but not worse than stable` : "";
-  return { verdict: "pass", reason: `canary ${(canary.successRate * 100).toFixed(1)}% success, p95 ${Math.round(canary.p95Ms)} ms over ${Math.round(canary.requests)} requests${versus}${below}` };
+  return { metric: "latency", verdict: "pass", reason: `canary p95 ${Math.round(canary.p95Ms)} ms${versusStable}` };
 }

@@ -6,10 +6,11 @@ export { AdapterWatcher, type AdapterSwappedEvent, type AdapterWatcherEvents, ty
 export { proveServing, loadAndProve, type ProbeGenerate, type ProbeReport, type ProveServingOptions } from "./serving-prover.js";
 export { CanaryRouter, canaryBucket, type AdapterSelection } from "./canary-router.js";
 export { readCanaryState, writeCanaryState, canaryStatePath, canaryStateSchema, type CanaryState } from "./canary-state.js";
-export { adapterLabel, histogramQuantile, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow, type WindowStats } from "./analysis-source.js";
+export { adapterLabel, histogramQuantile, type AdapterUsage, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow, type WindowStats } from "./analysis-source.js";
 export { PrometheusSource, canaryQueries, type PrometheusSourceOptions } from "./prometheus-source.js";
 export { RegistrySource } from "./registry-source.js";
-export { CanaryController, judge, successFloor, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
+export { CANARY_COST_SLACK, USAGE_DEFAULTS, costVerdict as canaryCostVerdict, satisfactionVerdict, type CanaryMetric, type CanaryMetricVerdict, type PooledUsage } from "./canary-usage.js";
+export { CanaryController, judge, poolUsage, successFloor, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
 export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
 export { postWebhook } from "./webhook.js";
 export { collectDeployStatus, formatDeployStatus, type DeployStatus, type RunStatus } from "./deploy-status.js";

@@ -43,14 +43,20 @@ describe("PrometheusSource", () => {
     expect(canaryQueries({ adapter: "abc", windowSeconds: 59.2 })).toEqual({
       outcomes: 'sum by (outcome) (increase(council_requests_total{adapter="abc"}[60s]))',
       p95: 'histogram_quantile(0.95, sum by (le) (increase(council_request_duration_seconds_bucket{adapter="abc"}[60s])))',
+      tokens: 'sum(increase(council_tokens_generated_total{adapter="abc"}[60s]))',
+      cpuSeconds: 'sum(increase(council_answer_cpu_seconds_total{adapter="abc"}[60s]))',
+      ratings: 'sum by (rating) (increase(council_feedback_total{adapter="abc"}[60s]))',
     });
     expect(canaryQueries({ adapter: 'x"}', windowSeconds: 1 }).outcomes).toContain('adapter="x\\"}"');
   });
 
-  it("parses outcome and p95 vectors for both sides over the window", async () => {
+  it("parses outcome, p95, tokens, CPU and rating vectors for both sides over the window", async () => {
     const url = await serve((query) => {
       const canary = query.includes('adapter="canary-v"');
       if (query.startsWith("histogram_quantile")) return { status: 200, body: vector(canary ? [[{}, "0.42"]] : [[{}, "NaN"]]) };
+      if (query.includes("council_tokens_generated_total")) return { status: 200, body: vector(canary ? [[{}, "800"]] : []) };
+      if (query.includes("council_answer_cpu_seconds_total")) return { status: 200, body: vector(canary ? [[{}, "4.5"]] : []) };
+      if (query.includes("council_feedback_total")) return { status: 200, body: vector(canary ? [[{ rating: "up" }, "3"], [{ rating: "down" }, "9"]] : [[{ rating: "up" }, "2"]]) };
       return { status: 200, body: vector(canary ? [[{ outcome: "success" }, "18.5"], [{ outcome: "failure" }, "1.5"], [{ outcome: "busy" }, "7"]] : []) };
     });
     let now = 1_700_000_000_000;
@@ -59,9 +65,9 @@ describe("PrometheusSource", () => {
     now += 60_000;
     const stats = await window.close();
     expect(stats.windowSeconds).toBe(60);
-    expect(stats.canary).toEqual({ requests: 20, successes: 18.5, successRate: 0.925, p95Ms: 420 });
-    expect(stats.stable).toEqual({ requests: 0, successes: 0, successRate: null, p95Ms: null });
-    expect(seen).toHaveLength(4);
+    expect(stats.canary).toEqual({ requests: 20, successes: 18.5, successRate: 0.925, p95Ms: 420, usage: { answers: 20, tokens: 800, cpuSeconds: 4.5, ratings: { up: 3, down: 9 } } });
+    expect(stats.stable).toEqual({ requests: 0, successes: 0, successRate: null, p95Ms: null, usage: { answers: 0, tokens: 0, cpuSeconds: 0, ratings: { up: 2, down: 0 } } });
+    expect(seen).toHaveLength(10);
     expect(seen.every((request) => request.path === "/api/v1/query" && request.time === "1700000060.000" && request.query.includes("[60s]"))).toBe(true);
   });
 

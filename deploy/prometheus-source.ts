@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CouncilError } from "../core/index.js";
-import { statsFrom, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow } from "./analysis-source.js";
+import { statsFrom, usageFrom, type AdapterWindowStats, type AnalysisSource, type AnalysisTarget, type AnalysisWindow } from "./analysis-source.js";
 
 const vectorResponseSchema = z.object({
   status: z.literal("success"),
@@ -14,12 +14,15 @@ const errorResponseSchema = z.object({ status: z.literal("error"), errorType: z.
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 /** PromQL for one side of the analysis over a `[windowSeconds]s` range (see readme-notes/deploy.md). */
-export function canaryQueries({ adapter, windowSeconds }: { adapter: string; windowSeconds: number }): { outcomes: string; p95: string } {
+export function canaryQueries({ adapter, windowSeconds }: { adapter: string; windowSeconds: number }): { outcomes: string; p95: string; tokens: string; cpuSeconds: string; ratings: string } {
   const range = `${Math.max(1, Math.ceil(windowSeconds))}s`;
   const label = `adapter="${escapeLabel(adapter)}"`;
   return {
     outcomes: `sum by (outcome) (increase(council_requests_total{${label}}[${range}]))`,
     p95: `histogram_quantile(0.95, sum by (le) (increase(council_request_duration_seconds_bucket{${label}}[${range}])))`,
+    tokens: `sum(increase(council_tokens_generated_total{${label}}[${range}]))`,
+    cpuSeconds: `sum(increase(council_answer_cpu_seconds_total{${label}}[${range}]))`,
+    ratings: `sum by (rating) (increase(council_feedback_total{${label}}[${range}]))`,
   };
 }
 
@@ -34,7 +37,8 @@ export interface PrometheusSourceOptions {
 
 /**
  * Analysis from a real Prometheus through its HTTP API (`/api/v1/query`, evaluated at the window's end):
- * `increase()` over the window for request outcomes and `histogram_quantile(0.95, …)` for latency.
+ * `increase()` over the window for request outcomes, generated tokens, CPU seconds and ratings, and
+ * `histogram_quantile(0.95, …)` for latency.
  * Unreachable / HTTP 5xx → PROMETHEUS_UNAVAILABLE; anything that is not a valid vector result → PROMETHEUS_BAD_RESPONSE.
  */
 export class PrometheusSource implements AnalysisSource {
@@ -65,15 +69,22 @@ export class PrometheusSource implements AnalysisSource {
 
   private async side(adapter: string, windowSeconds: number, at: number): Promise<AdapterWindowStats> {
     const queries = canaryQueries({ adapter, windowSeconds });
-    const [outcomes, p95] = await Promise.all([this.query(queries.outcomes, at), this.query(queries.p95, at)]);
-    const byOutcome = new Map<string, number>();
-    for (const sample of outcomes) {
-      const value = Number(sample.value[1]);
-      if (!Number.isFinite(value)) continue;
-      byOutcome.set(sample.metric.outcome ?? "", value);
-    }
-    const p95Value = p95[0] === undefined ? null : Number(p95[0].value[1]);
-    return statsFrom({ byOutcome, p95Seconds: p95Value === null || Number.isNaN(p95Value) ? null : p95Value });
+    const [outcomes, p95, tokens, cpuSeconds, ratings] = await Promise.all([queries.outcomes, queries.p95, queries.tokens, queries.cpuSeconds, queries.ratings].map((promql) => this.query(promql, at)));
+    const byLabel = (samples: typeof outcomes, label: string) => {
+      const values = new Map<string, number>();
+      for (const sample of samples!) {
+        const value = Number(sample.value[1]);
+        if (Number.isFinite(value)) values.set(sample.metric[label] ?? "", value);
+      }
+      return values;
+    };
+    const total = (samples: typeof outcomes) => byLabel(samples, "").get("") ?? 0;
+    const byOutcome = byLabel(outcomes, "outcome");
+    const p95Value = p95![0] === undefined ? null : Number(p95![0].value[1]);
+    return {
+      ...statsFrom({ byOutcome, p95Seconds: p95Value === null || Number.isNaN(p95Value) ? null : p95Value }),
+      usage: usageFrom({ byOutcome, tokens: total(tokens), cpuSeconds: total(cpuSeconds), byRating: byLabel(ratings, "rating") }),
+    };
   }
 
   /** One instant query. Exposed for the ops checks. */

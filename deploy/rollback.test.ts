@@ -76,6 +76,8 @@ describe("rollbackDeployment", () => {
 
   it("keeps reason labels bounded", () => {
     expect(reasonLabel("latency: p95 3000 ms")).toBe("latency");
+    expect(reasonLabel("satisfaction: canary 👍 35.0% of 20 ratings")).toBe("satisfaction");
+    expect(reasonLabel("cost: canary 80.0 tokens")).toBe("cost");
     expect(reasonLabel("user-123 asked")).toBe("other");
   });
 });

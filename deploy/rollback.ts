@@ -79,7 +79,7 @@ export async function rollbackDeployment({ registry, reason, to, summaryDir, web
 
 /** Bounded label values for council_rollbacks_total{reason}. */
 export function reasonLabel(reason: string): string {
-  const known = ["success_rate", "latency", "analysis_errors", "deadline", "aborted", "manual", "stale"];
+  const known = ["success_rate", "latency", "satisfaction", "cost", "analysis_errors", "deadline", "aborted", "manual", "stale"];
   const head = reason.split(/[:\s]/)[0] ?? "";
   return known.includes(head) ? head : "other";
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runGate, type AnswerPort } from "./gate.js";
+import { withCanaryVerdicts } from "./gate-canary.js";
 import type { EvalCase } from "./types.js";
 
 const target: EvalCase[] = [{ id: "t1", question: "extract a tar", accept: ["tar"] }];
@@ -9,7 +10,7 @@ const holdout: EvalCase[] = [
 ];
 const RIGHT: Record<string, string> = { "list files": "ls -la", "show disk usage": "df -h", "extract a tar": "tar -xf a.tar" };
 
-type Side = { tokens?: number; pad?: number; latencyMs: number };
+type Side = { tokens?: number; pad?: number; latencyMs: number; cpuSeconds?: number };
 /** Both sides answer the holdout right; only the candidate knows tonight's target. Size and latency fixed per side. */
 function answerer({ candidate, current }: { candidate: Side; current: Side }): AnswerPort {
   return {
@@ -17,7 +18,7 @@ function answerer({ candidate, current }: { candidate: Side; current: Side }): A
       const isCandidate = adapterPath === "cand.gguf";
       const side = isCandidate ? candidate : current;
       const right = isCandidate || question !== "extract a tar" ? RIGHT[question]! : "I do not know";
-      return { text: right + " ".repeat(side.pad ?? 0), latencyMs: side.latencyMs, ...(side.tokens === undefined ? {} : { tokens: side.tokens }) };
+      return { text: right + " ".repeat(side.pad ?? 0), latencyMs: side.latencyMs, ...(side.tokens === undefined ? {} : { tokens: side.tokens }), ...(side.cpuSeconds === undefined ? {} : { cpuSeconds: side.cpuSeconds }) };
     },
   };
 }
@@ -54,5 +55,43 @@ describe("gate: cost per answer", () => {
     expect(report.passed).toBe(true);
     expect(report.cost).toMatchObject({ compared: { cases: 0 }, ratio: null, passed: true });
     expect(report.cost!.reason).toContain("no case both answer right, nothing to compare");
+  });
+});
+
+describe("gate: an adapter that is right but 2× more expensive is blocked", () => {
+  const verdicts = (report: Awaited<ReturnType<typeof gate>>) => Object.fromEntries(report.metrics!.map((m) => [m.metric, m.passed]));
+
+  it("blocks 2× the tokens per answer: every quality metric passes, cost fails, and gate.json's metrics say which", async () => {
+    const report = await gate(answerer({ candidate: { tokens: 80, cpuSeconds: 0.4, latencyMs: 20 }, current: { tokens: 40, cpuSeconds: 0.4, latencyMs: 20 } }));
+    expect(report.passed).toBe(false);
+    expect(verdicts(report)).toEqual({ target: true, holdout: true, regression: null, safety: null, latency: true, cost: false, satisfaction: null });
+    expect(report.reasons).toEqual([expect.stringMatching(/^cost: .*80\.0 vs 40\.0 tokens, more than 1\.5 × current \+ 16 tokens; CPU 0\.400 vs 0\.400 s per answer \(ratio 1\.00 ≤ 1\.5\)$/)]);
+  });
+
+  it("blocks 2× the CPU seconds per answer with the same tokens", async () => {
+    const report = await gate(answerer({ candidate: { tokens: 40, cpuSeconds: 0.8, latencyMs: 20 }, current: { tokens: 40, cpuSeconds: 0.4, latencyMs: 20 } }));
+    expect(report.passed).toBe(false);
+    expect(report.cost).toMatchObject({ ratio: 1, cpu: { compared: { cases: 2, candidate: 0.8, current: 0.4 }, ratio: 2, slack: 0.05, passed: false }, passed: false });
+    expect(report.cost!.candidate.cpuSecondsPerAnswer).toBeCloseTo(0.8);
+    expect(report.reasons[0]).toMatch(/; CPU 0\.800 vs 0\.400 s per answer, more than 1\.5 × current \+ 0\.05 s$/);
+    expect(verdicts(report).cost).toBe(false);
+  });
+
+  it("passes the same adapter at equal cost, and within the configured bar", async () => {
+    const same = await gate(answerer({ candidate: { tokens: 40, cpuSeconds: 0.4, latencyMs: 20 }, current: { tokens: 40, cpuSeconds: 0.4, latencyMs: 20 } }));
+    expect(same.passed).toBe(true);
+    expect(verdicts(same).cost).toBe(true);
+    expect((await gate(answerer({ candidate: { tokens: 80, cpuSeconds: 0.8, latencyMs: 20 }, current: { tokens: 40, cpuSeconds: 0.4, latencyMs: 20 } }), 2)).passed).toBe(true);
+  });
+
+  it("records satisfaction as no verdict offline; the canary's last window fills it in", async () => {
+    const report = await gate(answerer({ candidate: { tokens: 40, latencyMs: 20 }, current: { tokens: 40, latencyMs: 20 } }));
+    expect(report.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: null, reason: "no verdict offline: the canary judges 👍 share against stable on live traffic" });
+    const failed = { metric: "satisfaction", verdict: "fail" as const, reason: "satisfaction: canary 👍 35.0% of 20 ratings, stable 👍 87.5% of 40: more than 10.0 points lower" };
+    const window = { step: 0, weight: 10, at: "2026-12-06T02:00:00.000Z", verdict: "fail", reason: failed.reason, metrics: [{ metric: "success", verdict: "pass" as const, reason: "ok" }, failed] };
+    const after = withCanaryVerdicts(report, { outcome: "rolled-back", reason: failed.reason, windows: [window] });
+    expect(after.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: false, reason: `canary: ${failed.reason}` });
+    expect(after.canary).toEqual({ outcome: "rolled-back", reason: failed.reason, windows: 1, metrics: window.metrics });
+    expect(after.metrics!.filter((m) => m.metric !== "satisfaction")).toEqual(report.metrics!.filter((m) => m.metric !== "satisfaction"));
   });
 });

@@ -1,4 +1,4 @@
-import type { EvalCase, GateReport, SuiteReport } from "./types.js";
+import type { EvalCase, GateMetricVerdict, GateReport, SuiteReport } from "./types.js";
 import { judgeAnswer } from "./judge.js";
 import { costVerdict, type AnswerCost } from "./gate-cost.js";
 
@@ -25,7 +25,7 @@ export interface GateOptions {
   currentPath: string | null;
   minSuccessDelta: number;
   maxLatencyRatio: number;
-  /** Candidate output size per answer ≤ this × current's (+ COST_SLACK). @default 1.5 */
+  /** Candidate output size and CPU seconds per answer ≤ this × current's (+ COST_SLACK). @default 1.5 */
   maxCostRatio?: number;
   /** Absolute slack on the latency check, so timer noise on tiny latencies cannot fail the gate. @default 25 */
   latencySlackMs?: number;
@@ -38,7 +38,7 @@ function p95(values: readonly number[]): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
 }
 
-async function runSuite(name: string, cases: readonly EvalCase[], answer: AnswerPort, candidatePath: string, currentPath: string | null) {
+async function runSuite(name: keyof GateSuites, cases: readonly EvalCase[], answer: AnswerPort, candidatePath: string, currentPath: string | null) {
   const rows: Array<{ testCase: EvalCase; candidate: AnswerCost & { pass: boolean }; current: AnswerCost & { pass: boolean } }> = [];
   for (const testCase of cases) {
     const candidate = await answer.answer({ question: testCase.question, adapterPath: candidatePath });
@@ -81,7 +81,9 @@ export function describeCase(testCase: Pick<EvalCase, "id" | "question">): strin
  * - safety: the candidate passes every case;
  * - latency: candidate p95 over all suites ≤ maxLatencyRatio × current p95 + latencySlackMs;
  * - cost: on the cases both answer right, candidate mean output tokens (characters when the port reports none)
- *   per answer ≤ maxCostRatio × current's + slack.
+ *   and CPU seconds (when the port reports them) per answer ≤ maxCostRatio × current's + slack;
+ * - satisfaction (👍 share) needs users: no verdict here, the canary analysis judges it on live traffic.
+ * Every metric's verdict is in the report's `metrics`.
  */
 export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, maxCostRatio = 1.5, latencySlackMs = 25, probePrompts = [] }: GateOptions): Promise<GateReport> {
   const results = [];
@@ -118,12 +120,21 @@ export async function runGate({ suites, answer, candidatePath, currentPath, minS
   const allCurrent = results.flatMap((r) => r.rows.map((row) => row.current.latencyMs));
   const candidateP95 = p95(allCandidate);
   const currentP95 = p95(allCurrent);
-  if (allCandidate.length > 0 && candidateP95 > maxLatencyRatio * currentP95 + latencySlackMs) {
-    reasons.push(`latency: p95 ${candidateP95.toFixed(0)} ms > ${maxLatencyRatio} × current ${currentP95.toFixed(0)} ms`);
-  }
+  const latencyPassed = allCandidate.length === 0 ? null : candidateP95 <= maxLatencyRatio * currentP95 + latencySlackMs;
+  if (latencyPassed === false) reasons.push(`latency: p95 ${candidateP95.toFixed(0)} ms > ${maxLatencyRatio} × current ${currentP95.toFixed(0)} ms`);
   const cost = costVerdict({ pairs: results.flatMap((r) => r.rows), maxRatio: maxCostRatio });
   if (!cost.passed) reasons.push(`cost: ${cost.reason}`);
   const probes = [];
   for (const prompt of probePrompts) probes.push({ prompt, output: (await answer.answer({ question: prompt, adapterPath: candidatePath })).text });
-  return { passed: reasons.length === 0, reasons, suites: results.map((r) => r.report), cost, probes };
+  const metrics: GateMetricVerdict[] = [
+    ...results.map(({ name, report }): GateMetricVerdict => ({ metric: name, passed: report.total === 0 ? null : report.passed, reason: report.reason })),
+    {
+      metric: "latency",
+      passed: latencyPassed,
+      reason: latencyPassed === null ? "no answers" : `p95 ${candidateP95.toFixed(0)} ms vs current ${currentP95.toFixed(0)} ms (bar ${maxLatencyRatio} × current + ${latencySlackMs} ms)`,
+    },
+    { metric: "cost", passed: cost.compared.cases === 0 ? null : cost.passed, reason: cost.reason },
+    { metric: "satisfaction", passed: null, reason: "no verdict offline: the canary judges 👍 share against stable on live traffic" },
+  ];
+  return { passed: reasons.length === 0, reasons, metrics, suites: results.map((r) => r.report), cost, probes };
 }

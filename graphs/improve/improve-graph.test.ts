@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { createMetrics, type CouncilMetrics } from "../../core/index.js";
 import { VerifiedMemory, type EventInput, type EventSink, type MemoryStore, type TurnRecord } from "../../memory/index.js";
 import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
 import { createImproveGraph, IMPROVE_NODES } from "./improve-graph.js";
@@ -32,7 +33,7 @@ function memoryOf(turns: TurnRecord[]): MemoryStore {
 const ANSWER_BY_QUESTION: Record<string, string> = { "how do i list files": "Use ls -la to list files.", "how do i extract a tar": "Use tar -xf archive.tar to extract." };
 const knownAnswer = (question: string) => ANSWER_BY_QUESTION[question.toLowerCase().replace(/\?$/, "")];
 
-async function setup({ turns, policy = "auto" as const, goodAdapter = true, crashAt, override = {}, channels }: { turns: TurnRecord[]; policy?: "auto" | "approve"; goodAdapter?: boolean; crashAt?: string; override?: Partial<ImprovePorts>; channels?: Array<"memory" | "adapter"> }) {
+async function setup({ turns, policy = "auto" as const, goodAdapter = true, crashAt, override = {}, channels, metrics }: { turns: TurnRecord[]; policy?: "auto" | "approve"; goodAdapter?: boolean; crashAt?: string; override?: Partial<ImprovePorts>; channels?: Array<"memory" | "adapter">; metrics?: CouncilMetrics }) {
   const root = await mkdtemp(join(tmpdir(), "improve-"));
   const calls = { train: 0, publish: new Set<string>(), canary: 0 };
   let crashed = false;
@@ -71,6 +72,7 @@ async function setup({ turns, policy = "auto" as const, goodAdapter = true, cras
       ports, store, runsDir, policy, checkpointer: SqliteSaver.fromConnString(join(root, "checkpoints.sqlite")),
       criticThreshold: 0.5, harvestMinBatch: 1, maxPerUserPerDay: 50, maxUserShare: 1, minSuccessDelta: 0.03, maxLatencyRatio: 1.1,
       ...(channels ? { channels } : {}),
+      ...(metrics ? { metrics } : {}),
       onNode: (node, phase) => {
         if (`${node}:${phase}` === crashAt && !crashed) {
           crashed = true;
@@ -340,5 +342,44 @@ describe("improvement graph → event log", () => {
     expect(appended.map((event) => event.type)).not.toContain("approval-decided");
     await resolveApproval({ graph: makeGraph(), store, runsDir, runId: paused.runId, decision: "approve", reason: "looks right", actor: "dana" });
     expect(appended.find((event) => event.type === "approval-decided")).toMatchObject({ actor: "dana", payload: { decision: "approve", reason: "looks right", policy: "approve" } });
+  });
+});
+
+describe("improvement graph: every gate metric's verdict in gate.json and on the dashboard", () => {
+  const gateFile = async (runsDir: string, runId: string) => JSON.parse(await readFile(join(runsDir, runId, "gate.json"), "utf8")) as GateReport & { canary?: { outcome: string; metrics: unknown[] } };
+  const gauge = async (metrics: CouncilMetrics) => Object.fromEntries((await metrics.registry.getSingleMetric("council_gate_metric_passed")!.get()).values.map((v) => [v.labels.metric, v.value]));
+
+  it("stops an adapter that answers right but costs 2× the tokens and CPU seconds per answer", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    // the candidate knows tonight's answers; both sides answer the safety case safely (the like-for-like case)
+    const answer = { answer: async ({ question, adapterPath }: { question: string; adapterPath: string | null }) => (adapterPath !== null ? { text: knownAnswer(question) ?? "ok", latencyMs: 10, tokens: 80, cpuSeconds: 0.8 } : { text: "I do not know", latencyMs: 10, tokens: 40, cpuSeconds: 0.4 }) };
+    const { run, runsDir, calls } = await setup({ turns: failures, override: { answer }, metrics });
+    const summary = await run();
+    expect(summary.outcome).toBe("gate-failed");
+    expect(calls.publish.size).toBe(0);
+    expect(summary.reasons).toEqual([expect.stringMatching(/^cost: .*80\.0 vs 40\.0 tokens, more than 1\.5 × current \+ 16 tokens; CPU 0\.800 vs 0\.400 s per answer, more than 1\.5 × current \+ 0\.05 s$/)]);
+    const gate = await gateFile(runsDir, summary.runId);
+    expect(gate.metrics!.map((m) => [m.metric, m.passed])).toEqual([["target", true], ["holdout", null], ["regression", null], ["safety", true], ["latency", true], ["cost", false], ["satisfaction", null]]);
+    expect(await gauge(metrics)).toEqual({ target: 1, holdout: -1, regression: -1, safety: 1, latency: 1, cost: 0, satisfaction: -1 });
+  });
+
+  it("after a canary whose 👍 share dropped, gate.json's satisfaction holds the canary's verdict", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const reason = "satisfaction: canary 👍 35.0% of 20 ratings, stable 👍 87.5% of 40: more than 10.0 points lower";
+    const windowMetrics = [
+      { metric: "success", verdict: "pass" as const, reason: "canary 100.0% ≥ 85.0%" },
+      { metric: "latency", verdict: "pass" as const, reason: "canary p95 12 ms" },
+      { metric: "satisfaction", verdict: "fail" as const, reason },
+      { metric: "cost", verdict: "pass" as const, reason: "canary 40.0 tokens" },
+    ];
+    const canary = async () => ({ outcome: "rolled-back" as const, reason, windows: [{ step: 0, weight: 10, at: "2026-12-06T02:00:00.000Z", verdict: "fail", reason, metrics: windowMetrics }] });
+    const { run, runsDir } = await setup({ turns: failures, override: { canary }, metrics });
+    const summary = await run();
+    expect(summary.outcome).toBe("rolled-back");
+    const gate = await gateFile(runsDir, summary.runId);
+    expect(gate.passed).toBe(true);
+    expect(gate.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: false, reason: `canary: ${reason}` });
+    expect(gate.canary).toEqual({ outcome: "rolled-back", reason, windows: 1, metrics: windowMetrics });
+    expect((await gauge(metrics)).satisfaction).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "
 import { NIGHTLY_ACTOR, type EventType } from "../../memory/index.js";
 import { buildDataset, type AcceptedExample, type FilterReport } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
+import { withCanaryVerdicts } from "./gate-canary.js";
 import { harvestFailures } from "./harvest.js";
 import { regressionCases } from "./regression-cases.js";
 import { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
@@ -287,7 +288,8 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       await writeFile(gatePath, JSON.stringify(report, null, 2));
     }
     for (const suite of report.suites) metrics?.evalScore.set({ suite: suite.suite }, suite.successCandidate);
-    await emit("gate-judged", { runId: state.runId, passed: report.passed, reasons: report.reasons, current: report.current, suites: report.suites.map(({ suite, total, successCandidate, successCurrent }) => ({ suite, total, successCandidate, successCurrent })) });
+    await emit("gate-judged", { runId: state.runId, passed: report.passed, reasons: report.reasons, current: report.current, suites: report.suites.map(({ suite, total, successCandidate, successCurrent }) => ({ suite, total, successCandidate, successCurrent })), ...(report.metrics ? { metrics: report.metrics } : {}) });
+    for (const verdict of report.metrics ?? []) metrics?.gateMetricPassed.set({ metric: verdict.metric }, verdict.passed === null ? -1 : verdict.passed ? 1 : 0);
     if (!report.passed) {
       const memoryRelease = await releaseMemoryOnly(state);
       const released = memoryRelease?.released ?? 0;
@@ -335,6 +337,14 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     const result = await ports.canary({ version: state.version! });
     await writeFile(join(runDir(state), "canary-result.json"), JSON.stringify({ windows: [], ...result }, null, 2));
     await emit(result.outcome === "promoted" ? "adapter-promoted" : "adapter-rolled-back", { runId: state.runId, version: state.version!, reason: result.reason });
+    // gate.json gets the canary's live verdicts (satisfaction is judged only there).
+    const gatePath = join(runDir(state), "gate.json");
+    if (existsSync(gatePath)) {
+      const gated = withCanaryVerdicts(JSON.parse(await readFile(gatePath, "utf8")) as GateReport, result);
+      await writeFile(gatePath, JSON.stringify(gated, null, 2));
+      const satisfaction = gated.metrics?.find((verdict) => verdict.metric === "satisfaction");
+      if (satisfaction !== undefined) metrics?.gateMetricPassed.set({ metric: "satisfaction" }, satisfaction.passed === null ? -1 : satisfaction.passed ? 1 : 0);
+    }
     // Promoted together, rolled back together.
     let memoryRelease = state.memoryRelease;
     if (memoryChannel && memoryRelease !== null && memoryRelease.release === state.version) {

@@ -3,10 +3,11 @@ export { runNightly, resolveApproval, listRuns, runSummarySchema, type RunSummar
 export { ImproveStore } from "./improve-store.js";
 export { harvestFailures, type DroppedItem, type HarvestOptions, type HarvestResult } from "./harvest.js";
 export { runGate, type AnswerPort, type GateOptions, type GateSuites } from "./gate.js";
-export { costVerdict, COST_SLACK, type AnswerCost, type CostReport } from "./gate-cost.js";
+export { costVerdict, COST_SLACK, type AnswerCost, type CostReport, type CpuCostReport } from "./gate-cost.js";
+export { withCanaryVerdicts, type GateCanaryRecord } from "./gate-canary.js";
 export { judgeAnswer, tokenF1, REFERENCE_F1_PASS } from "./judge.js";
 export type { ImprovePorts } from "./ports.js";
-export type { Ballot, Candidate, EvalCase, GateReport, HarvestItem, RunOutcome, SuiteReport, TrainingResult, VoteDecision } from "./types.js";
+export type { Ballot, Candidate, EvalCase, GateMetric, GateMetricVerdict, GateReport, HarvestItem, RunOutcome, SuiteReport, TrainingResult, VoteDecision } from "./types.js";
 export { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 export type { MemoryReleaseInfo } from "./types.js";
 export { renderReport, summarizeRun, writeRunReport, type MorningReport } from "./morning-report.js";

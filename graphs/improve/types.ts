@@ -66,9 +66,21 @@ export interface SuiteReport {
   failures: Array<{ id: string; question: string; answer: string }>;
 }
 
+/** The gate's metrics, each with its own verdict in gate.json (`metrics`) and on the dashboard (council_gate_metric_passed). */
+export type GateMetric = "target" | "holdout" | "regression" | "safety" | "latency" | "cost" | "satisfaction";
+
+/** One metric's verdict. `passed` null: no verdict (no cases, nothing to compare, or judged later on the canary). */
+export interface GateMetricVerdict {
+  metric: GateMetric;
+  passed: boolean | null;
+  reason: string;
+}
+
 export interface GateReport {
   passed: boolean;
   reasons: string[];
+  /** Every metric's verdict, in a fixed order (absent in gate reports written before it was recorded). */
+  metrics?: GateMetricVerdict[];
   suites: SuiteReport[];
   /** Cost per answer, candidate vs current (absent in gate reports before it was measured). */
   cost?: CostReport;

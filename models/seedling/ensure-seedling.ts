@@ -22,6 +22,9 @@ export interface EnsureSeedlingResult {
   report: SeedlingReport | undefined;
 }
 
+/** Key prefix of seedlings built by the reading pre-training recipe (`council seedling build --full`). */
+export const READING_KEY_PREFIX = "reading-";
+
 const reportSchema = z.object({ key: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough();
 
 async function readReport(path: string): Promise<(z.infer<typeof reportSchema> & SeedlingReport) | undefined> {
@@ -76,7 +79,8 @@ export async function ensureSeedling(options: EnsureSeedlingOptions): Promise<En
       if (isCouncilError(error, "GGUF_INVALID")) throw new CouncilError("MODEL_INVALID", `${out} exists but is not a valid GGUF (${error.message}); rebuild it with npx council seedling build --force`, { cause: error });
       throw error;
     }
-    if (ifMissing || existing.key === key) return { path: out, source: "existing", key: existing.key ?? key, report: existing.report };
+    // The committed reading seedling (`council seedling build --full`) is never replaced by the quick recipe unless forced.
+    if (ifMissing || existing.key === key || existing.key?.startsWith(READING_KEY_PREFIX)) return { path: out, source: "existing", key: existing.key ?? key, report: existing.report };
     onProgress(`${out} was built from another recipe or corpus (${existing.key ?? "unknown"} ≠ ${key}); updating`);
   }
   const cached = cacheDir === undefined ? undefined : join(cacheDir, `seedling-${key}.gguf`);

@@ -4,4 +4,4 @@ export { buildTrainingText, type TrainingText, type TrainingTextOptions } from "
 export { finetuneBinary, parseFinetuneProgress, runFinetune, type EpochLoss, type FinetuneOptions } from "./llama-finetune.js";
 export { DEFAULT_SEEDLING_RECIPE, DEFAULT_SYSTEM_PROMPT, recipeKey, resolveRecipe, seedlingCodeHash, type SeedlingRecipe } from "./seedling-recipe.js";
 export { buildSeedling, seedlingKey, seedlingReportPath, type BuildSeedlingOptions, type SeedlingReport } from "./build-seedling.js";
-export { ensureSeedling, verifySeedlingFile, type EnsureSeedlingOptions, type EnsureSeedlingResult } from "./ensure-seedling.js";
+export { ensureSeedling, verifySeedlingFile, READING_KEY_PREFIX, type EnsureSeedlingOptions, type EnsureSeedlingResult } from "./ensure-seedling.js";

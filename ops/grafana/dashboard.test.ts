@@ -41,6 +41,17 @@ describe("Grafana dashboard", () => {
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);
   });
 
+  it("shows every gate and canary metric's verdict, the 👍 share and the cost per answer (tokens, CPU seconds) by adapter", () => {
+    const panel = (title: string) => dashboard.panels.find((p) => p.title === title)?.targets.map((t) => t.expr).join(" ") ?? "";
+    expect(panel("Gate verdict per metric (last night)")).toBe("council_gate_metric_passed");
+    expect(panel("Canary verdict per metric (last window)")).toBe("council_canary_metric_passed");
+    expect(panel("👍 share by adapter")).toMatch(/^sum by \(adapter\) \(increase\(council_feedback_total\{[^}]*rating="up"\}\[1h\]\)\) \/ sum by \(adapter\) \(increase\(council_feedback_total/);
+    for (const [title, counter] of [["Tokens per answer by adapter", "council_tokens_generated_total"], ["CPU seconds per answer by adapter", "council_answer_cpu_seconds_total"]] as const) {
+      expect(metricNames(panel(title)), title).toEqual([counter, "council_requests_total"]);
+      expect(panel(title), title).toContain('outcome=~"success|failure"');
+    }
+  });
+
   it("detects a metric the server does not export", () => {
     expect(metricNames('rate(council_made_up_total[5m]) + council_request_duration_seconds_bucket')).toEqual(["council_made_up_total", "council_request_duration_seconds"]);
   });

@@ -29,7 +29,8 @@ if (!hasPrometheus) console.warn(`SKIPPED: ${PROMETHEUS} is missing (npm run set
 
 // 3 s windows over a 1 s scrape: `increase(...[3s])` always spans at least two samples. The latency bar is loose
 // (the scripted model answers in ms, but a loaded CI machine queues turns); the forced rollback is on success.
-const settings = { canarySteps: [10, 50, 100], canaryIntervalSeconds: 3, canaryMinRequests: 5, canaryMaxErrors: 3, canaryDeadlineSeconds: 40, rollbackMinSuccess: 0.85, rollbackMaxSuccessDrop: 0.05, rollbackMaxP95Ms: 5000 };
+// Satisfaction is judged once each side has 5 ratings (pooled over the canary's windows).
+const settings = { canarySteps: [10, 50, 100], canaryIntervalSeconds: 3, canaryMinRequests: 5, canaryMaxErrors: 3, canaryDeadlineSeconds: 40, rollbackMinSuccess: 0.85, rollbackMaxSuccessDrop: 0.05, rollbackMaxP95Ms: 5000, canaryMinRatings: 5, canaryMaxSatisfactionDrop: 0.1 };
 const PASSAGES = [{ id: "ls", title: "ls", text: "- List all files, including hidden files:\n\n`ls -a`" }];
 
 let root: string;
@@ -43,6 +44,12 @@ let watcher: AdapterWatcher | undefined;
 const router = new CanaryRouter();
 /** Flipped by the forced-rollback test: the canary slot then answers wrongly and the critic fails it. */
 let canaryAnswersWrong = false;
+/** Set by the cost test: the canary slot then answers right, but with 15 times the tokens. */
+let canaryAnswersLong = false;
+const LONG_ANSWER =
+  "Run `ls -a`. It lists every entry of the current directory, hidden files included: names that start with a dot, such as .bashrc or .ssh, which plain ls leaves out. Add -l for sizes, owners and dates, or give a path to look somewhere else.";
+/** Set by the satisfaction test: how users rate each answer, by the adapter that gave it (null: no rating). */
+let rate: (adapter: unknown) => 1 | -1 | null = () => null;
 
 /** Chat tokens whose users land in the 10 % bucket, the 10–50 % band and above 50 %: every step gets canary and stable users. */
 const tokens = (() => {
@@ -95,7 +102,14 @@ async function startTraffic(): Promise<{ stop(): Promise<void>; finals: Finals }
   const loops = clients.map(async (client, c) => {
     for (let i = 0; running; i++) {
       const { end } = await client.ask(`q-${c}-${i}`, "How do I list hidden files?", {}).catch(() => ({ end: null }));
-      if (end?.type === "final") finals.push({ token: tokens[c]!, adapter: end.adapter });
+      if (end?.type === "final") {
+        finals.push({ token: tokens[c]!, adapter: end.adapter });
+        const rating = rate(end.adapter);
+        if (rating !== null) {
+          client.send({ type: "feedback", trace_id: end.trace_id, rating });
+          await client.next((frame) => frame.type === "feedback-ack" && frame.trace_id === end.trace_id).catch(() => undefined);
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
   });
@@ -120,7 +134,7 @@ async function runCanary(version: string, afterMs = 0): Promise<{ outcome: Canar
     const outcome = await controller().run({ version });
     const mark = traffic.finals.length + tokens.length; // skip turns that were already running
     await new Promise((resolve) => setTimeout(resolve, afterMs));
-    console.log(`canary ${version}: ${outcome.status}; windows:\n${outcome.analyses.map((a) => `  ${a.weight}% ${a.verdict}: ${a.reason}`).join("\n")}`);
+    console.log(`canary ${version}: ${outcome.status}; windows:\n${outcome.analyses.map((a) => `  ${a.weight}% ${a.verdict}: ${a.reason}\n${a.metrics.map((m) => `    ${m.metric} ${m.verdict}: ${m.reason}`).join("\n")}`).join("\n")}`);
     return { outcome, finals: traffic.finals, after: traffic.finals.slice(mark) };
   } finally {
     await traffic.stop();
@@ -150,6 +164,7 @@ beforeAll(async () => {
     turns: [
       { agent: "router", text: '{"route": "files"}', times: Infinity },
       { agent: "answerer", when: (call) => canaryAnswersWrong && call.adapter === "canary", text: "Use dir.", times: Infinity },
+      { agent: "answerer", when: (call) => canaryAnswersLong && call.adapter === "canary", text: LONG_ANSWER, times: Infinity },
       { agent: "answerer", text: "Run `ls -a`.", times: Infinity },
       { agent: "critic", when: (call) => call.text.includes("Use dir."), text: '{"score": 0.1, "category": "ungrounded", "reasons": ["wrong command"]}', times: Infinity },
       { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": ["grounded"]}', times: Infinity },
@@ -266,5 +281,54 @@ describe.skipIf(!hasPrometheus)("canary analysis through a real Prometheus scrap
     expect(badOutcomes.map((labels) => labels.outcome)).toContain("failure");
     expect(badOutcomes.map((labels) => labels.outcome)).not.toContain("success");
     await until("the rollback counter scraped", async () => ((await series('council_rollbacks_total{reason="success_rate"}')).length === 1 ? true : undefined), 10_000);
+  });
+
+  it("satisfaction rollback: the canary answers pass the critic but users rate them 👎; Prometheus' 👍 share rolls it back", async () => {
+    const stable = (await registry.current())!;
+    const disliked = await publish("disliked");
+    canaryAnswersWrong = false;
+    rate = (adapter) => (adapter === disliked ? -1 : 1);
+    const { outcome } = await runCanary(disliked).finally(() => (rate = () => null));
+    expect(outcome.status).toBe("rolled-back");
+    if (outcome.status !== "rolled-back") return;
+    expect(outcome.reason).toMatch(/^satisfaction: canary 👍 0\.0% of \d+ ratings, stable 👍 100\.0% of \d+: more than 10\.0 points lower$/);
+    const failed = outcome.analyses.at(-1)!;
+    expect(failed.verdict).toBe("fail");
+    // every other metric of that window: the answers were right, as fast and as cheap as stable's
+    expect(failed.metrics.map((m) => [m.metric, m.verdict])).toEqual([["success", "pass"], ["latency", "pass"], ["satisfaction", "fail"], ["cost", "pass"]]);
+    expect(failed.stats!.canary.successRate).toBe(1);
+    expect(failed.pooled!.canary.ratings.down).toBeGreaterThanOrEqual(settings.canaryMinRatings);
+    expect(failed.pooled!.stable.ratings.up).toBeGreaterThanOrEqual(settings.canaryMinRatings);
+    // cost was judged on real series too: tokens and CPU seconds per answer, both sides
+    for (const side of [failed.pooled!.canary, failed.pooled!.stable]) {
+      expect(side.answers).toBeGreaterThan(0);
+      expect(side.tokens).toBeGreaterThan(0);
+      expect(side.cpuSeconds).toBeGreaterThan(0);
+    }
+    // the windows before it had too few ratings to judge, or a passing one: never a satisfaction pass for this canary
+    expect(outcome.analyses.slice(0, -1).every((a) => a.metrics.find((m) => m.metric === "satisfaction")?.verdict !== "pass")).toBe(true);
+    expect(await registry.current()).toBe(stable);
+    expect(router.weight()).toBe(0);
+
+    // What the controller's PromQL read: the ratings counter under each adapter label, 👎 only for the canary.
+    expect((await series(`council_feedback_total{adapter="${disliked}"}`)).map((labels) => labels.rating)).toEqual(["down"]);
+    expect((await series(`council_feedback_total{adapter="${stable}"}`)).map((labels) => labels.rating)).toContain("up");
+    await until("the satisfaction rollback scraped", async () => ((await series('council_rollbacks_total{reason="satisfaction"}')).length === 1 ? true : undefined), 10_000);
+    await until("the canary's satisfaction verdict scraped", async () => ((await source().query('council_canary_metric_passed{metric="satisfaction"} == 0')).length === 1 ? true : undefined), 10_000);
+  });
+
+  it("cost rollback: the canary answers right but with 15× the tokens per answer (45 vs 3); Prometheus' counters roll it back", async () => {
+    const stable = (await registry.current())!;
+    const costly = await publish("costly");
+    canaryAnswersLong = true;
+    const { outcome } = await runCanary(costly).finally(() => (canaryAnswersLong = false));
+    expect(outcome.status).toBe("rolled-back");
+    if (outcome.status !== "rolled-back") return;
+    expect(outcome.reason).toMatch(/^cost: canary [\d.]+ tokens and [\d.]+ CPU-s per answer, stable 3\.0 tokens and [\d.]+ CPU-s: tokens over 1\.5 × stable \+ 16/);
+    const failed = outcome.analyses.at(-1)!;
+    expect(failed.metrics.find((m) => m.metric === "success")?.verdict).toBe("pass");
+    expect(failed.pooled!.canary.tokens / failed.pooled!.canary.answers).toBeGreaterThan(2 * (failed.pooled!.stable.tokens / failed.pooled!.stable.answers));
+    expect(await registry.current()).toBe(stable);
+    await until("the cost rollback scraped", async () => ((await series('council_rollbacks_total{reason="cost"}')).length === 1 ? true : undefined), 10_000);
   });
 });

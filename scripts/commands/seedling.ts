@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { CouncilError, loadConfig, SEEDLING_PATH } from "../../core/index.js";
+import { buildReadingSeedling } from "../../council/reading/index.js";
 import { ensureSeedling } from "../../models/seedling/index.js";
 
 interface SeedlingBuildFlags {
@@ -14,6 +15,10 @@ interface SeedlingBuildFlags {
   threads: string;
   trainer?: string;
   json?: boolean;
+  full?: boolean;
+  tldr: string;
+  python: string;
+  workDir?: string;
 }
 
 export function register(program: Command): void {
@@ -30,8 +35,29 @@ export function register(program: Command): void {
     .option("--threads <n>", "trainer threads", "2")
     .option("--trainer <path>", "llama-finetune binary (default: native/build/bin/llama-finetune)")
     .option("--json", "print the result as JSON")
+    .option("--full", "the reading pre-training recipe (hours on 2 cores; needs Debian's python3-torch): builds the committed seedling from tldr pages")
+    .option("--tldr <dir>", "tldr dataset root for --full (holds pages/ and HELD-OUT.txt)", "../shared/datasets/tldr")
+    .option("--python <path>", "python with torch for --full", "/usr/bin/python3")
+    .option("--work-dir <dir>", "keep --full's token files and weights here")
     .action(async (flags: SeedlingBuildFlags) => {
       const config = loadConfig();
+      if (flags.full) {
+        const threads = Number(flags.threads);
+        const report = await buildReadingSeedling({
+          out: resolve(flags.out),
+          tldrRoot: resolve(flags.tldr),
+          kbDir: resolve(flags.corpus ?? config.kb.dir),
+          threads,
+          python: flags.python,
+          ...(flags.workDir === undefined ? {} : { workDir: resolve(flags.workDir) }),
+          onProgress: (line) => {
+            if (!flags.json) console.log(line);
+          },
+        });
+        if (flags.json) console.log(JSON.stringify({ path: resolve(flags.out), sha256: report.sha256, final: report.final, seconds: report.seconds }, null, 2));
+        else console.log(`seedling built: ${resolve(flags.out)} (sha256 ${report.sha256.slice(0, 12)}, validation loss ${report.final.valLoss.toFixed(3)}, exact ${(report.final.exact * 100).toFixed(0)} %)`);
+        return;
+      }
       const cacheDir = flags.cache ? resolve(flags.cacheDir ?? config.cacheDir ?? join(homedir(), ".cache", "council")) : undefined;
       const threads = Number(flags.threads);
       if (!Number.isInteger(threads) || threads < 1) throw new CouncilError("CONFIG_INVALID", `--threads must be a positive integer (got ${flags.threads})`);

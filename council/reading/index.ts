@@ -1,0 +1,3 @@
+export { buildReadingSeedling, FULL_READING_RECIPE, QUICK_READING_RECIPE, type ReadingRecipe, type ReadingSeedlingReport, type ReadingTrainEvent } from "./build-reading-seedling.js";
+export { buildReadingCorpus, loadAllowedPages, normaliseTldrCommand, readingAnswer, ABSENT_ANSWER, type ReadingCorpus, type ReadingExample } from "./reading-corpus.js";
+export { readingQuestion } from "./questions.js";
