@@ -164,6 +164,12 @@ export const configSchema = z
         maxPerUserPerDay: int(1).default(50).describe("Items per user per UTC day in a harvest or dataset."),
       })
       .default({}),
+    eventLog: z
+      .object({
+        enabled: bool.default(true).describe("Append every turn, feedback, vote, dataset, training run, gate verdict, approval, review decision, deploy, promotion and rollback to the append-only event log `<dataDir>/events/YYYY-MM-DD.jsonl` (fsynced before it is acknowledged; `npx council audit`)."),
+        retentionDays: int(0, 100_000).default(365).describe("Closed event-log segments older than this many days are deleted; 0 keeps them forever."),
+      })
+      .default({}),
   })
   .strict();
 
@@ -248,6 +254,8 @@ export const ENV_KEYS = {
   COUNCIL_LORA_TARGETS: "training.targets",
   COUNCIL_DATASET_MAX_USER_SHARE: "training.maxUserShare",
   COUNCIL_DATASET_MAX_PER_USER_DAY: "training.maxPerUserPerDay",
+  COUNCIL_EVENT_LOG: "eventLog.enabled",
+  COUNCIL_EVENT_LOG_RETENTION_DAYS: "eventLog.retentionDays",
 } as const;
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -347,6 +355,7 @@ export function dataPaths(config: Pick<CouncilConfig, "dataDir">) {
     checkpoints: join(root, "data", "checkpoints"),
     runs: join(root, "data", "runs"),
     logs: join(root, "logs"),
+    events: join(root, "events"),
   } as const;
 }
 

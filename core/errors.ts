@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   REVIEW_NOT_FOUND: "No review-queue item has this id, or a night has already used its decision.",
   SERVER_UNVERIFIED: "Something answers where <dataDir>/server.json says the Council server is, but it is not that server; the CLI sent it no token.",
   CHAT_TEMPLATE_INVALID: "A model's own chat template (GGUF tokenizer.chat_template) does not parse or render, or cannot split a conversation into prompt and answer.",
+  EVENT_LOG_CORRUPT: "An event-log segment (<dataDir>/events/YYYY-MM-DD.jsonl) has a line that is not an event, or its checksum does not match its contents.",
 } as const;
 
 export type CouncilErrorCode = keyof typeof ERROR_CODES;

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig, PROJECT_ROOT } from "../core/index.js";
-import { FaissMemory, memoryPaths } from "../memory/index.js";
+import { dataPaths, loadConfig, PROJECT_ROOT } from "../core/index.js";
+import { EventLog, FaissMemory, memoryPaths } from "../memory/index.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 import { createCouncilFromConfig } from "./create-council-from-config.js";
 
@@ -23,6 +23,13 @@ describe("createCouncilFromConfig (real GGUF, faiss-node memory, markdown knowle
       expect(result).toMatchObject({ route: "files", adapter: null });
       expect((await council.trace(traceId))?.model).toBe("tiny-model.gguf");
       await council.feedback({ traceId, rating: -1 });
+      // Both were in the event log before they returned.
+      const events = await (await EventLog.create({ dir: dataPaths(config).events })).events();
+      expect(events.map((event) => [event.type, event.actor, event.payload.traceId])).toEqual([
+        ["turn-recorded", "anonymous", traceId],
+        ["feedback-given", "anonymous", traceId],
+      ]);
+      expect(events[0]!.payload).toMatchObject({ question: "How do I extract a tar.gz archive?", model: "tiny-model.gguf" });
     } finally {
       await council.dispose();
     }

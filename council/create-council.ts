@@ -4,7 +4,7 @@ import { z } from "zod";
 import { DEFAULT_TOPICS, topicsFromDirectory, type CouncilChatModel, type Topic } from "../agents/index.js";
 import { createMetrics, CouncilError, isCouncilError, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { ChatGraph, loadGraphSpec, type ChatStateValue, type GraphSpec, type TurnAdapter } from "../graphs/index.js";
-import type { KnowledgeBase, MemoryStore, TurnRecord, VerifiedMemory } from "../memory/index.js";
+import { ANONYMOUS_ACTOR, type KnowledgeBase, type MemoryStore, type TurnRecord, type VerifiedMemory } from "../memory/index.js";
 import type { AdapterHost } from "../models/types.js";
 import { SessionHistory } from "./session-history.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "./types.js";
@@ -257,7 +257,7 @@ export async function createCouncil({
       metrics.feedback.inc({ rating: rating === 1 ? "up" : "down", adapter: record.adapter ?? "base" });
       // A 👎 on an answer served from verified memory takes that entry out of service at once (the turn is a failure now, so the night harvests it).
       const entry = rating === -1 ? verified?.servedBy(traceId) : undefined;
-      if (entry !== undefined) await verified!.demote({ id: entry, note: `👎 on trace ${traceId}` });
+      if (entry !== undefined) await verified!.demote({ id: entry, note: `👎 on trace ${traceId}`, actor: record.userId ?? ANONYMOUS_ACTOR });
       publishMemory();
       logger.info({ traceId, rating }, "feedback");
       return record;

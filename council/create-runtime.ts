@@ -3,7 +3,7 @@ import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } fr
 import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
 import type { ImprovePorts } from "../graphs/improve/index.js";
-import type { VerifiedMemory } from "../memory/index.js";
+import type { EventSink, VerifiedMemory } from "../memory/index.js";
 import type { AdapterHost, CouncilChatModel } from "../models/index.js";
 import { createTrainer } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
@@ -22,9 +22,9 @@ export interface CouncilRuntimeBundle {
   embeddings: EmbeddingsInterface;
 }
 
-/** The nightly loop's ports with verified memory attached (the night releases accepted answers into it). */
-function withVerified(verified: VerifiedMemory, ports: ImprovePorts): ImprovePorts {
-  return Object.assign(ports, { verified });
+/** The nightly loop's ports with verified memory (the night releases accepted answers into it) and the event log attached. */
+function withVerified(verified: VerifiedMemory, events: EventSink | null, ports: ImprovePorts): ImprovePorts {
+  return Object.assign(ports, { verified }, events ? { events } : {});
 }
 
 function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost {
@@ -38,7 +38,7 @@ function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost 
  * council, and the nightly improvement service. `council.dispose()` releases it all.
  */
 export async function createCouncilRuntime({ config, logger = silentLogger, metrics }: { config: CouncilConfig; logger?: Logger; metrics: CouncilMetrics }): Promise<CouncilRuntimeBundle> {
-  const { chatModel, embeddings, memory, knowledgeBase: kb, verified, modelName, owned } = await openCouncilParts({ config, logger, metrics });
+  const { chatModel, embeddings, memory, knowledgeBase: kb, verified, events, modelName, owned } = await openCouncilParts({ config, logger, metrics });
   try {
     const spec = loadGraphSpec(config.agents.graphSpec);
     const registry = await AdapterRegistry.create({ config, logger });
@@ -69,7 +69,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
           config,
           metrics,
           logger,
-          ports: withVerified(verified, await createImprovementPorts({
+          ports: withVerified(verified, events, await createImprovementPorts({
             config,
             chatModel,
             embeddings,

@@ -74,7 +74,7 @@ export class Improvement {
       maxCostRatio: config.improve.gateMaxCostRatio,
       channels: config.improve.channels,
       reuseThreshold: config.agents.verifiedReuseThreshold,
-      review: { queue: new ReviewQueue({ path: reviewQueuePath(config) }), score: config.improve.voteReviewScore },
+      review: { queue: new ReviewQueue({ path: reviewQueuePath(config), ...(ports.events ? { events: ports.events } : {}) }), score: config.improve.voteReviewScore },
       metrics,
       logger,
     });
@@ -90,8 +90,8 @@ export class Improvement {
   }
 
   /** Approves or rejects a run waiting at the approval step, and runs it to its end. */
-  approve({ runId, decision, reason }: { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
-    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, logger: this.#options.logger, runId, decision, ...(reason ? { reason } : {}) })).finally(() => this.#progress.clear());
+  approve({ runId, decision, reason, actor }: { runId: string; decision: "approve" | "reject"; reason?: string; actor?: string }): Promise<RunSummary> {
+    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, logger: this.#options.logger, runId, decision, ...(reason ? { reason } : {}), ...(actor ? { actor } : {}) })).finally(() => this.#progress.clear());
   }
 
   /**

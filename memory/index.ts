@@ -5,7 +5,7 @@ export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
 export { splitPassages, splitMarkdown, splitTldrPage, isTldrPage, stripMnemonics, type RawPassage, type SplitOptions } from "./markdown-passages.js";
-export { openMemory, openKnowledgeBase, openVerifiedMemory, memoryPaths, type OpenFromConfigOptions } from "./open-from-config.js";
+export { openMemory, openKnowledgeBase, openVerifiedMemory, openEventLog, memoryPaths, type OpenFromConfigOptions } from "./open-from-config.js";
 export {
   VerifiedMemory,
   verifiedEntryId,
@@ -19,3 +19,18 @@ export {
   type VerifiedVisibility,
   type VerifiedMemoryOptions,
 } from "./verified-memory.js";
+export {
+  EVENT_TYPES,
+  NIGHTLY_ACTOR,
+  ANONYMOUS_ACTOR,
+  councilEventSchema,
+  type CouncilEvent,
+  type EventInput,
+  type EventSink,
+  type EventType,
+} from "./event-log-schema.js";
+export { EventLog, segmentDay, parseSegment, type EventLogOptions, type EventSegment, type EraseReport } from "./event-log.js";
+export { withEventLog } from "./logged-memory.js";
+export { rebuildFromLog, type RebuildFromLogOptions, type RebuildResult } from "./rebuild-from-log.js";
+export { eraseUserTurns } from "./erase-user.js";
+export { auditChain, formatAudit, describeEvent, type AuditReport, type AuditExample } from "./event-audit.js";

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { CouncilError, dataPaths, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import type { EventSink } from "./event-log-schema.js";
+import { EventLog } from "./event-log.js";
 import { FaissMemory } from "./faiss-memory.js";
 import { MarkdownKnowledgeBase, type KbIndexReport } from "./markdown-knowledge-base.js";
 import { VerifiedMemory } from "./verified-memory.js";
@@ -19,8 +21,14 @@ export function memoryPaths(config: Pick<CouncilConfig, "dataDir">): { dir: stri
 }
 
 /** Verified memory of this installation (`<dataDir>/data/memory/verified.sqlite`), shared by the server and the nightly run. */
-export function openVerifiedMemory({ config, embeddings, logger = silentLogger }: OpenFromConfigOptions): Promise<VerifiedMemory> {
-  return VerifiedMemory.create({ path: memoryPaths(config).verified, embeddings, logger });
+export function openVerifiedMemory({ config, embeddings, logger = silentLogger, events }: OpenFromConfigOptions & { events?: EventSink }): Promise<VerifiedMemory> {
+  return VerifiedMemory.create({ path: memoryPaths(config).verified, embeddings, logger, ...(events ? { events } : {}) });
+}
+
+/** The event log of this installation (`<dataDir>/events`), or null when `eventLog.enabled` is off. */
+export async function openEventLog({ config, logger = silentLogger }: { config: Pick<CouncilConfig, "dataDir" | "eventLog">; logger?: Logger }): Promise<EventLog | null> {
+  if (!config.eventLog.enabled) return null;
+  return EventLog.create({ dir: dataPaths(config).events, retentionDays: config.eventLog.retentionDays, logger });
 }
 
 /** The turn memory of this installation (FaissMemory in `<dataDir>/data/memory`). */

@@ -5,6 +5,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { CouncilError, silentLogger, type Logger } from "../core/index.js";
+import { NIGHTLY_ACTOR, type EventSink } from "./event-log-schema.js";
 
 /** Where a verified answer came from: an Agent-0 rewrite, a user's correction, or an answer users rated 👍. */
 export const VERIFIED_SOURCES = ["agent0", "correction", "rated"] as const;
@@ -64,6 +65,8 @@ export interface VerifiedMemoryOptions {
   /** @default Date.now */
   now?: () => number;
   logger?: Logger;
+  /** Event log: every change is appended (`verified-added`, `verified-demoted`, `verified-release-changed`) before it is acknowledged. */
+  events?: EventSink;
 }
 
 interface EntryRow {
@@ -108,6 +111,7 @@ export class VerifiedMemory {
   readonly #embeddings: EmbeddingsInterface;
   readonly #now: () => number;
   readonly #logger: Logger;
+  readonly #events: EventSink | undefined;
   #entries: VerifiedEntry[] = [];
   readonly #vectors = new Map<string, number[]>();
   /** Vectors of texts compared by `similarity` (bounded, oldest dropped first). */
@@ -120,6 +124,7 @@ export class VerifiedMemory {
     this.#embeddings = options.embeddings;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
+    this.#events = options.events;
   }
 
   static async create(options: VerifiedMemoryOptions): Promise<VerifiedMemory> {
@@ -141,7 +146,7 @@ export class VerifiedMemory {
   }
 
   /** Adds (or re-verifies) entries; an entry with the same question and answer is updated in place. */
-  async add(inputs: readonly VerifiedEntryInput[]): Promise<VerifiedEntry[]> {
+  async add(inputs: readonly VerifiedEntryInput[], { actor = NIGHTLY_ACTOR }: { actor?: string } = {}): Promise<VerifiedEntry[]> {
     this.#alive();
     const at = this.#now();
     const parsed = inputs.map((input) => {
@@ -174,6 +179,7 @@ export class VerifiedMemory {
       );
     })();
     await this.#refresh({ force: true });
+    for (const [index, entry] of parsed.entries()) await this.#events?.append({ actor, type: "verified-added", payload: { id: ids[index], ...entry, at } });
     return ids.map((id) => this.get(id)!);
   }
 
@@ -225,10 +231,12 @@ export class VerifiedMemory {
   }
 
   /** Takes an entry out of service at once (a 👎 on an answer it served). Returns the entry, or undefined when unknown. */
-  async demote({ id, note }: { id: string; note: string }): Promise<VerifiedEntry | undefined> {
+  async demote({ id, note, actor = NIGHTLY_ACTOR }: { id: string; note: string; actor?: string }): Promise<VerifiedEntry | undefined> {
     this.#alive();
-    const changes = this.#db.prepare("UPDATE verified SET status = 'demoted', note = ?, updated_at = ? WHERE id = ?").run(note, this.#now(), id).changes;
+    const at = this.#now();
+    const changes = this.#db.prepare("UPDATE verified SET status = 'demoted', note = ?, updated_at = ? WHERE id = ?").run(note, at, id).changes;
     await this.#refresh({ force: true });
+    if (changes > 0) await this.#events?.append({ actor, type: "verified-demoted", payload: { id, note, at } });
     if (changes > 0) this.#logger.warn({ entry: id, note }, "verified entry demoted");
     return this.get(id);
   }
@@ -237,14 +245,30 @@ export class VerifiedMemory {
    * Moves a release's entries between states: `canary → active` when the release is promoted, `canary|active →
    * withdrawn` when it is rolled back. Demoted entries stay demoted. Returns how many entries changed.
    */
-  async setReleaseStatus({ release, to, note }: { release: string; to: "active" | "withdrawn"; note?: string }): Promise<number> {
+  async setReleaseStatus({ release, to, note, actor = NIGHTLY_ACTOR }: { release: string; to: "active" | "withdrawn"; note?: string; actor?: string }): Promise<number> {
     this.#alive();
     const from = to === "active" ? ["canary"] : ["canary", "active"];
+    const at = this.#now();
     const changes = this.#db
       .prepare(`UPDATE verified SET status = ?, note = ?, updated_at = ? WHERE release = ? AND status IN (${from.map(() => "?").join(", ")})`)
-      .run(to, note ?? null, this.#now(), release, ...from).changes;
+      .run(to, note ?? null, at, release, ...from).changes;
     await this.#refresh({ force: true });
+    if (changes > 0) await this.#events?.append({ actor, type: "verified-release-changed", payload: { release, to, ...(note === undefined ? {} : { note }), at, changed: changes } });
     return changes;
+  }
+
+  /** Deletes the entries made from any of these turns, and their served-by rows (a user's erasure). Returns the ids deleted. */
+  async eraseTraces(traceIds: readonly string[]): Promise<string[]> {
+    this.#alive();
+    await this.#refresh({ force: true });
+    const traces = new Set(traceIds);
+    const ids = this.#entries.filter((entry) => entry.traceIds.some((id) => traces.has(id))).map((entry) => entry.id);
+    this.#db.transaction(() => {
+      for (const id of ids) this.#db.prepare("DELETE FROM verified WHERE id = ?").run(id);
+      for (const id of traceIds) this.#db.prepare("DELETE FROM served WHERE trace_id = ?").run(id);
+    })();
+    await this.#refresh({ force: true });
+    return ids;
   }
 
   counts(): Record<VerifiedStatus, number> {

@@ -22,7 +22,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * `inject` or listen on 127.0.0.1:0). Closing the app closes every socket, cancels waiting turns,
  * waits for running ones, then disposes the runtime.
  */
-export async function buildApp({ config, runtime, metrics, logger, now = Date.now, improvement }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, runtime, metrics, logger, now = Date.now, improvement, events }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // Request URLs can carry ?token=: log method, route and status only (onResponse below).
@@ -41,7 +41,7 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
     maxWaiting: config.server.queueMax,
     onDepth: (depth) => metrics.queueDepth.set(depth),
   });
-  const services: CouncilServices = { config, runtime, metrics, logger, now, queue, auth: new AuthGuard({ config, metrics, now }) };
+  const services: CouncilServices = { config, runtime, metrics, logger, now, queue, auth: new AuthGuard({ config, metrics, now }), ...(events ? { events } : {}) };
   app.decorate("council", services);
   metrics.wsConnections.set(0);
   metrics.queueDepth.set(0);

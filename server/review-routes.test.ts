@@ -7,6 +7,7 @@ import { createMetrics, loadConfig, Registry, silentLogger } from "../core/index
 import { ReviewQueue, reviewQueuePath, type ReviewItem } from "../graphs/improve/index.js";
 import { FakeMemoryStore } from "../test/fakes/index.js";
 import { FakeCouncilRuntime } from "../test/fakes/fake-runtime.js";
+import type { EventInput, EventSink } from "../memory/index.js";
 import { buildApp } from "./build-app.js";
 
 const ADMIN = "review-admin-token";
@@ -20,7 +21,7 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function setup() {
+async function setup({ events }: { events?: EventSink } = {}) {
   dir = await mkdtemp(join(tmpdir(), "review-routes-"));
   const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: "silent", server: { host: "127.0.0.1", port: 0, adminToken: ADMIN } } });
   const queue = new ReviewQueue({ path: reviewQueuePath(config) });
@@ -30,7 +31,7 @@ async function setup() {
     decision: { itemId: `q-${name}`, accepted: false, winnerId: `q-${name}-kb`, winnerScore: 0.6, ballots: [{ candidateId: `q-${name}-kb`, voter: "grounding", score: 0.6, reason: "in the knowledge base" }], reason: "below the accept bar" },
   }));
   const queued = await queue.enqueue({ runId: "run-1", entries });
-  app = await buildApp({ config, runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), metrics: createMetrics({ registry: new Registry(), defaultMetrics: false }), logger: silentLogger, now: () => 5_000 });
+  app = await buildApp({ config, runtime: new FakeCouncilRuntime({ memory: new FakeMemoryStore() }), metrics: createMetrics({ registry: new Registry(), defaultMetrics: false }), logger: silentLogger, now: () => 5_000, ...(events ? { events } : {}) });
   return { app, queue, queued, path: reviewQueuePath(config) };
 }
 
@@ -55,6 +56,13 @@ describe("admin API of the review queue", () => {
     expect(all.items.map((item) => item.status)).toEqual(["accepted", "rejected"]);
     expect((await queue.items()).map((item) => item.ballots.at(-1)?.voter)).toEqual(["reviewer:admin", "reviewer:admin"]);
     expect((await readFile(path, "utf8")).trim().split("\n")).toHaveLength(4);
+  });
+
+  it("appends each decision to the event log given to buildApp, with actor admin", async () => {
+    const appended: EventInput[] = [];
+    const { app, queued } = await setup({ events: { append: async (event) => (appended.push(event), { id: "e", time: 0, ...event }) } });
+    await app.inject({ method: "POST", url: `/api/review/${queued[1]!.id}`, headers: auth, payload: { decision: "reject" } });
+    expect(appended).toEqual([{ actor: "admin", type: "review-decided", payload: expect.objectContaining({ reviewId: queued[1]!.id, runId: "run-1", choice: "reject", userId: "u" }) }]);
   });
 
   it("answers typed errors for bad ids, bodies and unknown items, changing nothing", async () => {

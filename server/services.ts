@@ -1,5 +1,6 @@
 import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
+import type { EventSink } from "../memory/index.js";
 import type { AuthGuard } from "./auth-guard.js";
 import type { GenerationQueue } from "./generation-queue.js";
 import type { ImprovementControl } from "./plugins/improve-routes.js";
@@ -14,6 +15,8 @@ export interface AppDeps {
   now?: () => number;
   /** The nightly loop of this process; when given, the admin API under /api/improve and /api/adapters is served. */
   improvement?: ImprovementControl;
+  /** The event log: review decisions taken through the admin API are appended to it. */
+  events?: EventSink;
 }
 
 /** Shared services, decorated on the app as `app.council`. */
@@ -27,6 +30,7 @@ export interface CouncilServices {
   queue: GenerationQueue;
   /** Token checks, rate-limited per client address on failure. */
   auth: AuthGuard;
+  events?: EventSink;
 }
 
 declare module "fastify" {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { CouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { CouncilRuntime } from "../council/types.js";
+import { openEventLog } from "../memory/index.js";
 import { buildApp } from "./build-app.js";
 import { DeferredRuntime } from "./deferred-runtime.js";
 import type { ImprovementControl } from "./plugins/improve-routes.js";
@@ -38,7 +39,9 @@ export async function startServer({ config, logger, metrics, loading, improvemen
   const runtime = new DeferredRuntime(new Promise<CouncilRuntime>((resolve) => (begin = resolve)));
   const lazy = typeof loading === "function";
   if (!lazy) begin(loading);
-  const app = await buildApp({ config, runtime, metrics, logger, ...(improvement ? { improvement } : {}) });
+  // Admin decisions (review) go to the event log; the council's own log instance records turns and nights.
+  const events = await openEventLog({ config, logger });
+  const app = await buildApp({ config, runtime, metrics, logger, ...(improvement ? { improvement } : {}), ...(events ? { events } : {}) });
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
   try {
     await app.listen({ host: config.server.host, port: config.server.port });

@@ -6,7 +6,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createMetrics, type CouncilMetrics } from "../../core/index.js";
-import { VerifiedMemory, type MemoryStore, type TurnRecord } from "../../memory/index.js";
+import { VerifiedMemory, type EventInput, type EventSink, type MemoryStore, type TurnRecord } from "../../memory/index.js";
 import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
 import { createImproveGraph, IMPROVE_NODES } from "./improve-graph.js";
 import { ImproveStore } from "./improve-store.js";
@@ -309,6 +309,39 @@ describe("improvement graph: the morning report", () => {
     expect(summary.outcome).toBe("promoted");
     expect(existsSync(join(runsDir, runId, "summary.json"))).toBe(true);
     expect(logged.join()).toContain("morning report not written");
+  });
+});
+
+describe("improvement graph → event log", () => {
+  /** Records what the graph appends (ports.events). */
+  const recorder = () => {
+    const appended: EventInput[] = [];
+    const events: EventSink = { append: async (event) => (appended.push(event), { id: `e${appended.length}`, time: 0, ...event }) };
+    return { appended, events };
+  };
+
+  it("appends ballots, the dataset's examples with their source turns, training, gate, approval, deploy and promotion", async () => {
+    const { appended, events } = recorder();
+    const { run } = await setup({ turns: failures, override: { events } });
+    const summary = await run();
+    expect(summary.outcome).toBe("promoted");
+    expect(appended.map((event) => event.type)).toEqual(["vote-cast", "vote-cast", "dataset-built", "training-finished", "gate-judged", "approval-decided", "adapter-deployed", "adapter-promoted"]);
+    expect(appended.every((event) => event.actor === "nightly")).toBe(true);
+    const votes = appended.filter((event) => event.type === "vote-cast").map((event) => event.payload);
+    expect(votes.map((vote) => [vote.traceIds, vote.accepted]).sort()).toEqual([[["t1", "t2"], true], [["t3"], true]]);
+    const dataset = appended.find((event) => event.type === "dataset-built")!.payload as { runId: string; examples: Array<{ id: string; traceIds: string[] }> };
+    expect(dataset.runId).toBe(summary.runId);
+    expect(dataset.examples.flatMap((example) => example.traceIds).sort()).toEqual(["t1", "t2", "t3"]);
+    expect(appended.find((event) => event.type === "adapter-deployed")!.payload).toMatchObject({ runId: summary.runId, version: "abc123" });
+  });
+
+  it("records the operator who approved a paused run as the approval's actor", async () => {
+    const { appended, events } = recorder();
+    const { run, makeGraph, store, runsDir } = await setup({ turns: failures, policy: "approve", override: { events } });
+    const paused = await run();
+    expect(appended.map((event) => event.type)).not.toContain("approval-decided");
+    await resolveApproval({ graph: makeGraph(), store, runsDir, runId: paused.runId, decision: "approve", reason: "looks right", actor: "dana" });
+    expect(appended.find((event) => event.type === "approval-decided")).toMatchObject({ actor: "dana", payload: { decision: "approve", reason: "looks right", policy: "approve" } });
   });
 });
 

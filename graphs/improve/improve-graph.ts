@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Annotation, END, interrupt, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../../core/index.js";
+import { NIGHTLY_ACTOR, type EventType } from "../../memory/index.js";
 import { buildDataset, type AcceptedExample, type FilterReport } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
 import { withCanaryVerdicts } from "./gate-canary.js";
@@ -75,7 +76,7 @@ export interface ImproveGraphOptions {
 
 export const IMPROVE_NODES = ["harvest", "rewrite", "vote", "verify", "dataset", "train", "gate", "approve", "deploy", "canary"] as const;
 
-const approvalSchema = z.union([z.literal("approve"), z.literal("reject"), z.object({ decision: z.enum(["approve", "reject"]), reason: z.string().optional() })]);
+const approvalSchema = z.union([z.literal("approve"), z.literal("reject"), z.object({ decision: z.enum(["approve", "reject"]), reason: z.string().optional(), actor: z.string().min(1).max(200).optional() })]);
 
 /**
  * The nightly improvement graph. Every node is idempotent, and the checkpointer stores the state after each,
@@ -100,6 +101,10 @@ export function createImproveGraph(options: ImproveGraphOptions) {
   const writeReleaseJson = async (state: ImproveState, memory: MemoryReleaseInfo, adapter: string) => {
     await mkdir(runDir(state), { recursive: true });
     await writeFile(join(runDir(state), "release.json"), JSON.stringify({ adapter, memory }, null, 2));
+  };
+  /** Appends to the event log (when the ports have one) before the node's result is checkpointed. */
+  const emit = async (type: EventType, payload: Record<string, unknown>, actor = NIGHTLY_ACTOR) => {
+    await ports.events?.append({ actor, type, payload });
   };
   const enter = async (node: string, state: ImproveState) => {
     logger.info({ runId: state.runId, node }, "improve node started");
@@ -178,6 +183,10 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     const decisions = await voteOn(state.harvested);
     const ratedDecisions = await voteOn(state.rated);
     for (const decision of [...decisions, ...ratedDecisions]) metrics?.votes.inc({ decision: decision.accepted ? "accepted" : "rejected" });
+    for (const decision of [...decisions, ...ratedDecisions]) {
+      const item = [...state.harvested, ...state.rated].find((candidate) => candidate.id === decision.itemId);
+      await emit("vote-cast", { runId: state.runId, ...decision, ...(item ? { traceIds: item.traceIds, userId: item.userId, question: item.question } : {}) });
+    }
     await mkdir(runDir(state), { recursive: true });
     await writeFile(join(runDir(state), "ballots.json"), JSON.stringify([...decisions, ...ratedDecisions], null, 2));
     await queueForReview({ review: options.review, runId: state.runId, items: state.harvested, candidates: state.candidates, decisions });
@@ -227,6 +236,10 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     const manifest = existsSync(manifestPath)
       ? (JSON.parse(await readFile(manifestPath, "utf8")) as { sha256: string; counts: { sft: number } })
       : await buildDataset({ accepted: all, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true });
+    const dropped = new Set((manifest as { filters?: FilterReport[] }).filters?.flatMap((filter) => filter.ids) ?? []);
+    // The exact examples in the files, by id, with the turns they came from (`council audit <version>` follows them).
+    const examples = all.filter((example) => !dropped.has(example.id)).map((example) => ({ id: example.id, traceIds: example.traceIds }));
+    await emit("dataset-built", { runId: state.runId, sha256: manifest.sha256, dir: outDir, examples, tonight: tonight.map((example) => example.id) });
     return { datasetInfo: { dir: outDir, sha256: manifest.sha256, examples: manifest.counts.sft } };
   };
 
@@ -243,7 +256,9 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     const { finalLoss } = await ports.train({ datasetDir: state.datasetInfo!.dir, outDir });
     end?.();
     if (finalLoss !== null) metrics?.trainingLoss.set(finalLoss);
-    return { training: { adapterDir: outDir, adapterPath, datasetSha256: state.datasetInfo!.sha256, seconds: (performance.now() - started) / 1000, finalLoss, skipped: false } };
+    const seconds = (performance.now() - started) / 1000;
+    await emit("training-finished", { runId: state.runId, datasetSha256: state.datasetInfo!.sha256, adapterDir: outDir, seconds, finalLoss });
+    return { training: { adapterDir: outDir, adapterPath, datasetSha256: state.datasetInfo!.sha256, seconds, finalLoss, skipped: false } };
   };
 
   const gate = async (state: ImproveState) => {
@@ -273,6 +288,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
       await writeFile(gatePath, JSON.stringify(report, null, 2));
     }
     for (const suite of report.suites) metrics?.evalScore.set({ suite: suite.suite }, suite.successCandidate);
+    await emit("gate-judged", { runId: state.runId, passed: report.passed, reasons: report.reasons, current: report.current, suites: report.suites.map(({ suite, total, successCandidate, successCurrent }) => ({ suite, total, successCandidate, successCurrent })), ...(report.metrics ? { metrics: report.metrics } : {}) });
     for (const verdict of report.metrics ?? []) metrics?.gateMetricPassed.set({ metric: verdict.metric }, verdict.passed === null ? -1 : verdict.passed ? 1 : 0);
     if (!report.passed) {
       const memoryRelease = await releaseMemoryOnly(state);
@@ -285,9 +301,14 @@ export function createImproveGraph(options: ImproveGraphOptions) {
 
   const approve = async (state: ImproveState) => {
     await enter("approve", state);
-    if (policy === "auto") return { approval: "approved" as const };
+    if (policy === "auto") {
+      await emit("approval-decided", { runId: state.runId, decision: "approve", policy });
+      return { approval: "approved" as const };
+    }
     const answer = approvalSchema.parse(interrupt({ runId: state.runId, question: "approve this adapter?", gate: state.gateReport }));
     const decision = typeof answer === "string" ? answer : answer.decision;
+    const reason = typeof answer === "string" ? undefined : answer.reason;
+    await emit("approval-decided", { runId: state.runId, decision, policy, ...(reason === undefined ? {} : { reason }) }, typeof answer === "string" ? "operator" : (answer.actor ?? "operator"));
     if (decision === "reject") {
       const memoryRelease = await releaseMemoryOnly(state);
       return { approval: "rejected" as const, memoryRelease, outcome: "rejected" as const, reasons: [typeof answer === "string" ? "rejected by operator" : (answer.reason ?? "rejected by operator")] };
@@ -299,6 +320,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     await enter("deploy", state);
     const { version } = await ports.publish({ adapterDir: state.training!.adapterDir, gate: state.gateReport! });
     metrics?.deployments.inc();
+    await emit("adapter-deployed", { runId: state.runId, version, datasetSha256: state.training!.datasetSha256 });
     // The release is the adapter plus its verified entries: they enter the canary together.
     const gate = state.memoryGate;
     if (!memoryChannel || gate === null) return { version };
@@ -314,6 +336,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     await enter("canary", state);
     const result = await ports.canary({ version: state.version! });
     await writeFile(join(runDir(state), "canary-result.json"), JSON.stringify({ windows: [], ...result }, null, 2));
+    await emit(result.outcome === "promoted" ? "adapter-promoted" : "adapter-rolled-back", { runId: state.runId, version: state.version!, reason: result.reason });
     // gate.json gets the canary's live verdicts (satisfaction is judged only there).
     const gatePath = join(runDir(state), "gate.json");
     if (existsSync(gatePath)) {

@@ -62,16 +62,42 @@ export class ImproveStore {
     return rows;
   }
 
+  /**
+   * Removes a user's accepted examples from every night's file (temp + fsync + rename), so no future dataset
+   * trains on them. Returns how many were removed.
+   */
+  async eraseUser(userId: string): Promise<number> {
+    if (!existsSync(this.#acceptedDir)) return 0;
+    let removed = 0;
+    for (const name of (await readdir(this.#acceptedDir)).filter((n) => n.endsWith(".jsonl"))) {
+      const path = join(this.#acceptedDir, name);
+      const lines = (await readFile(path, "utf8")).split("\n").filter((line) => line.trim() !== "");
+      const keep = lines.filter((line) => {
+        const parsed = safeParseJson(line, acceptedLineSchema, "MEMORY_CORRUPT");
+        if (!parsed.success) throw parsed.error;
+        return parsed.value.example.userId !== userId;
+      });
+      if (keep.length === lines.length) continue;
+      removed += lines.length - keep.length;
+      await writeDurably(path, keep.map((line) => line + "\n").join(""));
+    }
+    return removed;
+  }
+
   /** Writes a run's examples once, atomically (temp + fsync + rename): re-running the step changes nothing. */
   async appendAccepted(runId: string, examples: readonly AcceptedExample[]): Promise<void> {
     const path = join(this.#acceptedDir, `${runId}.jsonl`);
     if (existsSync(path)) return;
     await mkdir(this.#acceptedDir, { recursive: true });
-    const temp = `${path}.tmp-${process.pid}`;
-    await writeFile(temp, examples.map((example) => JSON.stringify({ runId, example }) + "\n").join(""));
-    const handle = await open(temp, "r+");
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
+    await writeDurably(path, examples.map((example) => JSON.stringify({ runId, example }) + "\n").join(""));
   }
+}
+
+async function writeDurably(path: string, text: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, text);
+  const handle = await open(temp, "r+");
+  await handle.sync();
+  await handle.close();
+  await rename(temp, path);
 }

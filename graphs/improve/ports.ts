@@ -1,4 +1,4 @@
-import type { MemoryStore, VerifiedMemory } from "../../memory/index.js";
+import type { EventSink, MemoryStore, VerifiedMemory } from "../../memory/index.js";
 import type { TemplateMessage } from "../../models/prompt-template.js";
 import type { TrainProgress } from "../../training/index.js";
 import type { AnswerPort } from "./gate.js";
@@ -10,6 +10,8 @@ import type { Candidate, EvalCase, GateReport, HarvestItem, VoteDecision } from 
  */
 export interface ImprovePorts {
   memory: MemoryStore;
+  /** The event log: ballots, dataset, training, gate verdict, approval, deploy, promotion and rollback are appended to it. Absent: nothing is logged. */
+  events?: EventSink;
   /** Verified memory the night releases accepted answers into (absent: the memory channel is off). */
   verified?: VerifiedMemory;
   /** Agent-0: candidate rewrites (LLM rewrite with KB context, KB-grounded answer, the user's correction). */

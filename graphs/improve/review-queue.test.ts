@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ReviewQueue, shouldQueue } from "./review-queue.js";
+import type { EventInput, EventSink } from "../../memory/index.js";
 import type { HarvestItem, VoteDecision } from "./types.js";
 
 const item: HarvestItem = { id: "q-tar", question: "How do I extract a tar", failedAnswer: "zip", traceIds: ["t3"], userId: "u", createdAt: 3_000, category: "ungrounded" };
@@ -62,6 +63,22 @@ describe("ReviewQueue", () => {
     const events = (await readFile(path, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { type: string; decision?: { actor: string } });
     expect(events.map((e) => `${e.type}${e.decision ? `:${e.decision.actor}` : ""}`)).toEqual(["review-queued", "review-decided:alice", "review-decided:bob"]);
     expect(await queue.pending()).toEqual([]);
+  });
+
+  it("appends each decision to the event log with the reviewer as actor and the item's source turns", async () => {
+    const appended: EventInput[] = [];
+    const events: EventSink = { append: async (event) => (appended.push(event), { id: "e", time: 0, ...event }) };
+    const path = join(await mkdtemp(join(tmpdir(), "review-")), "review-queue.jsonl");
+    const queue = new ReviewQueue({ path, now: () => 5, events });
+    const [queued] = await queue.enqueue({ runId: "run-1", entries: [{ item, candidates, decision: decision({}) }] });
+    await queue.decide({ id: queued!.id, actor: "alice", choice: "accept", editedText: "tar -xf archive.tar" });
+    expect(appended).toEqual([
+      {
+        actor: "alice",
+        type: "review-decided",
+        payload: { reviewId: queued!.id, runId: "run-1", itemId: "q-tar", traceIds: ["t3"], userId: "u", choice: "accept", candidateId: "c-kb", edited: true, ballot: expect.objectContaining({ voter: "reviewer:alice", score: 1 }) },
+      },
+    ]);
   });
 
   it("refuses unknown items and unknown candidates", async () => {

@@ -4,6 +4,7 @@ import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { CouncilError, dataPaths, safeParseJson, type CouncilConfig } from "../../core/index.js";
+import type { EventSink } from "../../memory/index.js";
 import type { Ballot, Candidate, HarvestItem, VoteDecision } from "./types.js";
 
 const ballotSchema = z.object({ candidateId: z.string(), voter: z.string(), score: z.number(), reason: z.string() });
@@ -102,13 +103,16 @@ const queueId = (runId: string, itemId: string) => `rv-${createHash("sha256").up
 export class ReviewQueue {
   readonly path: string;
   readonly #now: () => number;
+  readonly #events: EventSink | undefined;
 
-  constructor({ path, now = Date.now }: { path: string; now?: () => number }) {
+  /** @param events the event log: each decision is appended to it (actor = the reviewer) before `decide` resolves. */
+  constructor({ path, now = Date.now, events }: { path: string; now?: () => number; events?: EventSink }) {
     this.path = path;
     this.#now = now;
+    this.#events = events;
   }
 
-  async #events(): Promise<ReviewEvent[]> {
+  async #read(): Promise<ReviewEvent[]> {
     if (!existsSync(this.path)) return [];
     const events: ReviewEvent[] = [];
     for (const line of (await readFile(this.path, "utf8")).split("\n")) {
@@ -129,7 +133,7 @@ export class ReviewQueue {
   /** Every item, oldest first. */
   async items(): Promise<ReviewItem[]> {
     const byId = new Map<string, ReviewItem>();
-    for (const event of await this.#events()) {
+    for (const event of await this.#read()) {
       if (event.type === "review-queued") {
         if (byId.has(event.id)) continue;
         const item = event.item as HarvestItem;
@@ -185,6 +189,11 @@ export class ReviewQueue {
     const reason = choice === "reject" ? `rejected by ${actor} in review` : editedText !== undefined ? `accepted by ${actor} in review, with an edited answer` : `accepted by ${actor} in review`;
     const ballot: Ballot = { candidateId: chosen ?? item.winnerId, voter: `reviewer:${actor}`, score: choice === "accept" ? 1 : 0, reason };
     await this.#append([{ type: "review-decided", id, decision, ballot }]);
+    await this.#events?.append({
+      actor,
+      type: "review-decided",
+      payload: { reviewId: id, runId: item.runId, itemId: item.itemId, traceIds: item.item.traceIds, userId: item.item.userId, choice, ...(chosen !== undefined ? { candidateId: chosen } : {}), edited: decision.editedText !== undefined, ballot },
+    });
     return (await this.items()).find((candidate) => candidate.id === id)!;
   }
 

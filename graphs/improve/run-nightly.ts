@@ -44,11 +44,11 @@ export async function runNightly({ graph, store, runsDir, metrics, logger, now =
 }
 
 /** Resumes a run paused at the approval step with the operator's decision. */
-export async function resolveApproval({ graph, store, runsDir, metrics, logger, now = Date.now, runId, decision, reason }: NightlyOptions & { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary> {
+export async function resolveApproval({ graph, store, runsDir, metrics, logger, now = Date.now, runId, decision, reason, actor }: NightlyOptions & { runId: string; decision: "approve" | "reject"; reason?: string; actor?: string }): Promise<RunSummary> {
   const snapshot = await graph.getState(threadConfig(runId));
   if (!snapshot.values || Object.keys(snapshot.values as object).length === 0) throw new CouncilError("RUN_NOT_FOUND", `No improvement run ${runId}.`);
   if (!isWaitingForApproval(snapshot)) throw new CouncilError("RUN_NOT_FOUND", `Run ${runId} is not waiting for approval.`);
-  await graph.invoke(new Command({ resume: { decision, ...(reason ? { reason } : {}) } }), threadConfig(runId));
+  await graph.invoke(new Command({ resume: { decision, ...(reason ? { reason } : {}), ...(actor ? { actor } : {}) } }), threadConfig(runId));
   return finish({ graph, store, runsDir, metrics, logger, now, runId });
 }
 

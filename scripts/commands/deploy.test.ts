@@ -9,6 +9,7 @@ import { AdapterRegistry, type AnalysisSource, type WindowStats } from "../../de
 import { writeTestAdapter } from "../../deploy/test-adapter.js";
 import { writeLoraAdapter } from "../../models/gguf/index.js";
 import { createTinyModel, TINY_MODEL_SHAPE } from "../../test/helpers/tiny-model.js";
+import { EventLog, type EventInput, type EventSink } from "../../memory/index.js";
 import { deployCommand } from "./deploy.js";
 import { rollbackCommand } from "./rollback.js";
 import { register as registerStatus } from "./status.js";
@@ -90,6 +91,28 @@ describe("council rollback", () => {
     await registry.activate(b, { reason: "2" });
     expect(await rollbackCommand({ config, logger: silentLogger })).toMatchObject({ removed: b, restored: a });
     expect(await rollbackCommand({ config, to: b, logger: silentLogger })).toMatchObject({ removed: a, restored: b });
+  });
+});
+
+describe("deploy and rollback in the event log", () => {
+  it("appends the switch, the canary's outcome and the rollback with the operator as actor", async () => {
+    const appended: EventInput[] = [];
+    const events: EventSink = { append: async (event) => (appended.push(event), { id: "e", time: 0, ...event }) };
+    const [a, b] = [await publish("a"), await publish("b")];
+    await deployCommand({ config, version: a, now: true, logger: silentLogger, events, actor: "ops" });
+    await deployCommand({ config, version: b, source: fakeSource(healthy), logger: silentLogger, events, actor: "ops" });
+    await rollbackCommand({ config, logger: silentLogger, events, actor: "root" });
+    expect(appended.map((event) => [event.type, event.actor, event.payload.version])).toEqual([
+      ["adapter-promoted", "ops", a],
+      ["adapter-deployed", "ops", b],
+      ["adapter-promoted", "ops", b],
+      ["adapter-rolled-back", "root", b],
+    ]);
+    expect(appended.at(-1)!.payload).toMatchObject({ restored: a, mode: "manual" });
+    // the real log takes the same events
+    const log = await EventLog.create({ dir: join(root, "events") });
+    for (const event of appended) await log.append(event);
+    expect((await log.events()).map((event) => event.type)).toHaveLength(4);
   });
 });
 

@@ -4,6 +4,8 @@ import { CouncilError, createLogger, createMetrics, loadConfig, modelPath, type 
 import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
 import { AdapterRegistry, CanaryController, checkLoraGgufHeader, PrometheusSource, type AdapterFileValidator, type AnalysisSource, type CanaryOutcome } from "../../deploy/index.js";
 import { validateAdapterForBase } from "../../models/gguf/index.js";
+import { openEventLog, type EventSink } from "../../memory/index.js";
+import { cliActor } from "./cli-actor.js";
 
 /**
  * The CLI's adapter check: the registry's LoRA header check, then — when the configured base model is a local
@@ -28,6 +30,10 @@ export interface DeployCommandOptions {
   logger?: Logger;
   /** @default cliAdapterValidator(config) */
   validateAdapter?: AdapterFileValidator;
+  /** The event log: the switch (or the canary's outcome) is appended with `actor`. */
+  events?: EventSink;
+  /** @default cliActor() */
+  actor?: string;
 }
 
 export type DeployResult = { mode: "now"; from: string | null; to: string } | { mode: "canary"; outcome: CanaryOutcome };
@@ -37,11 +43,12 @@ export type DeployResult = { mode: "now"; from: string | null; to: string } | { 
  * the canary to its end under the nightly run lock. A canary from the CLI reads traffic from Prometheus:
  * the chat metrics live in the server process, so this process's own registry would see none.
  */
-export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config), validateAdapter = cliAdapterValidator(config) }: DeployCommandOptions): Promise<DeployResult> {
+export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config), validateAdapter = cliAdapterValidator(config), events, actor = cliActor() }: DeployCommandOptions): Promise<DeployResult> {
   const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
   await registry.get(version);
   if (now) {
     const switched = await registry.activate(version, { reason: "council deploy --now" });
+    await events?.append({ actor, type: "adapter-promoted", payload: { version, from: switched.from, mode: "now" } });
     return { mode: "now", ...switched };
   }
   const analysis = source ?? (config.improve.prometheusUrl ? new PrometheusSource({ url: config.improve.prometheusUrl }) : undefined);
@@ -55,7 +62,10 @@ export async function deployCommand({ config, version, now = false, source, sign
   const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: `deploy ${version}`, logger });
   try {
     const controller = new CanaryController({ registry, source: analysis, settings: config.improve, metrics: createMetrics({ defaultMetrics: false }), logger });
-    return { mode: "canary", outcome: await controller.run({ version, ...(signal ? { signal } : {}) }) };
+    await events?.append({ actor, type: "adapter-deployed", payload: { version, mode: "canary" } });
+    const outcome = await controller.run({ version, ...(signal ? { signal } : {}) });
+    await events?.append({ actor, type: outcome.status === "promoted" ? "adapter-promoted" : "adapter-rolled-back", payload: { version, mode: "canary", ...(outcome.status === "promoted" ? {} : { reason: outcome.reason }) } });
+    return { mode: "canary", outcome };
   } finally {
     await lock.release();
   }
@@ -73,7 +83,9 @@ export function register(program: Command): void {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       try {
-        const result = await deployCommand({ config: loadConfig(), version, now: options.now === true, signal: abort.signal });
+        const config = loadConfig();
+        const events = await openEventLog({ config });
+        const result = await deployCommand({ config, version, now: options.now === true, signal: abort.signal, ...(events ? { events } : {}) });
         if (options.json) console.log(JSON.stringify(result, null, 2));
         else if (result.mode === "now") console.log(`current: ${result.from ?? "(base model)"} → ${result.to}`);
         else if (result.outcome.status === "promoted") console.log(`canary ${version} promoted: loras/current → ${version}`);

@@ -16,6 +16,7 @@ import { register as config } from "./config.js";
 import { register as report } from "./report.js";
 import { register as verified } from "./verified.js";
 import { register as review } from "./review.js";
+import { register as audit } from "./audit.js";
 
 /**
  * Each command lives in its own file and exports `register(program)`.
@@ -39,6 +40,7 @@ const commands: Array<(program: Command) => void> = [
   report,
   verified,
   review,
+  audit,
 ];
 
 export function registerCommands(program: Command): void {

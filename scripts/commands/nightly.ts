@@ -5,6 +5,7 @@ import { createCouncilRuntime, readRunProgress, type Improvement, type RunSummar
 import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
 import { resolveRunTarget, type RunTarget } from "./local-server.js";
 import { ProgressWatcher } from "./run-progress-view.js";
+import { cliActor } from "./cli-actor.js";
 
 const POLL_MS = 2000;
 
@@ -147,7 +148,7 @@ export function register(program: Command): void {
         const target = await resolveTarget(config);
         return target.kind === "server"
           ? viaServer(target, { path: `/api/improve/runs/${encodeURIComponent(runId)}/approve`, body })
-          : inProcess(config, (improvement) => improvement.approve({ runId, decision, ...(options.reason ? { reason: options.reason } : {}) }));
+          : inProcess(config, (improvement) => improvement.approve({ runId, decision, actor: cliActor(), ...(options.reason ? { reason: options.reason } : {}) }));
       });
     });
 

@@ -1,10 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { CouncilError, editorCommand, loadConfig } from "../../core/index.js";
 import { ReviewQueue, reviewQueuePath, type ReviewItem } from "../../graphs/improve/index.js";
+import { openEventLog } from "../../memory/index.js";
+import { cliActor } from "./cli-actor.js";
 import { orderedCandidates, renderReviewItem, reviewKeyAction } from "./review-view.js";
 
 interface ReviewOptions {
@@ -17,13 +19,6 @@ interface ReviewOptions {
   actor?: string;
 }
 
-const defaultActor = (): string => {
-  try {
-    return userInfo().username;
-  } catch {
-    return "cli";
-  }
-};
 
 export function register(program: Command): void {
   program
@@ -37,8 +32,10 @@ export function register(program: Command): void {
     .option("--text <answer>", "with --decide accept: an edited answer to train on instead of the candidate's text")
     .option("--actor <name>", "who decides (recorded on the event and the ballot); default: your OS user name")
     .action(async (options: ReviewOptions) => {
-      const queue = new ReviewQueue({ path: reviewQueuePath(loadConfig()) });
-      const actor = options.actor ?? defaultActor();
+      const config = loadConfig();
+      const events = await openEventLog({ config });
+      const queue = new ReviewQueue({ path: reviewQueuePath(config), ...(events ? { events } : {}) });
+      const actor = options.actor ?? cliActor();
       if (options.decide !== undefined) return decide({ queue, actor, options });
       if (options.list) {
         const items = options.all ? await queue.items() : await queue.pending();

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { createLogger, createMetrics, loadConfig, type CouncilConfig, type Logger } from "../../core/index.js";
 import { AdapterRegistry, rollbackDeployment, type AdapterFileValidator, type RollbackSummary } from "../../deploy/index.js";
+import { openEventLog, type EventSink } from "../../memory/index.js";
+import { cliActor } from "./cli-actor.js";
 import { cliAdapterValidator } from "./deploy.js";
 
 /**
@@ -13,6 +15,8 @@ export async function rollbackCommand({
   reason = "manual: council rollback",
   logger = createLogger(config),
   validateAdapter = cliAdapterValidator(config),
+  events,
+  actor = cliActor(),
 }: {
   config: CouncilConfig;
   to?: string;
@@ -20,9 +24,13 @@ export async function rollbackCommand({
   logger?: Logger;
   /** @default cliAdapterValidator(config) */
   validateAdapter?: AdapterFileValidator;
+  /** The event log: the rollback is appended with `actor`. */
+  events?: EventSink;
+  /** @default cliActor() */
+  actor?: string;
 }): Promise<RollbackSummary> {
   const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
-  return rollbackDeployment({
+  const summary = await rollbackDeployment({
     registry,
     reason,
     logger,
@@ -30,6 +38,8 @@ export async function rollbackCommand({
     ...(to === undefined ? {} : { to }),
     ...(config.improve.webhookUrl === undefined ? {} : { webhookUrl: config.improve.webhookUrl }),
   });
+  await events?.append({ actor, type: "adapter-rolled-back", payload: { version: summary.removed, restored: summary.restored, reason: summary.reason, mode: "manual" } });
+  return summary;
 }
 
 export function register(program: Command): void {
@@ -40,7 +50,9 @@ export function register(program: Command): void {
     .option("--reason <text>", "why (goes into rollback_summary.json and the webhook)")
     .option("--json", "print the rollback summary as JSON")
     .action(async (options: { to?: string; reason?: string; json?: boolean }) => {
-      const summary = await rollbackCommand({ config: loadConfig(), ...(options.to ? { to: options.to } : {}), ...(options.reason ? { reason: `manual: ${options.reason}` } : {}) });
+      const config = loadConfig();
+      const events = await openEventLog({ config });
+      const summary = await rollbackCommand({ config, ...(events ? { events } : {}), ...(options.to ? { to: options.to } : {}), ...(options.reason ? { reason: `manual: ${options.reason}` } : {}) });
       if (options.json) console.log(JSON.stringify(summary, null, 2));
       else console.log(`rolled back: ${summary.removed ?? "(none)"} → ${summary.restored ?? "(base model)"}; webhook ${summary.webhook}`);
     });

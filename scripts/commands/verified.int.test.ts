@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { VerifiedMemory } from "../../memory/index.js";
+import { EventLog, VerifiedMemory } from "../../memory/index.js";
 import { HashEmbeddings } from "../../models/index.js";
 import { runCli } from "../../test/helpers/run-cli.js";
 
@@ -35,6 +35,14 @@ describe("council verified (real CLI on a data dir's verified memory)", () => {
     const after = JSON.parse((await runCli(["verified", "--json"], env)).stdout) as Array<{ id: string; status: string; note: string | null }>;
     expect(after.find((entry) => entry.id === a!.id)).toMatchObject({ status: "demoted", note: "wrong for our servers" });
     expect(after.find((entry) => entry.id === b!.id)).toMatchObject({ status: "withdrawn" });
+
+    // Both operator changes are in the event log, with the OS user as actor.
+    const logged = await (await EventLog.create({ dir: join(dir, "events") })).events();
+    expect(logged.map((event) => [event.type, event.payload.id ?? event.payload.release])).toEqual([
+      ["verified-demoted", a!.id],
+      ["verified-release-changed", "abc123"],
+    ]);
+    expect(logged[0]!.actor).not.toBe("nightly");
 
     const plain = await runCli(["verified"], env);
     expect(plain.stdout.split("\n")[0]).toBe("canary 0 · active 0 · demoted 1 · withdrawn 1");

@@ -1,13 +1,16 @@
 import type { Command } from "commander";
 import { CouncilError, loadConfig, silentLogger } from "../../core/index.js";
-import { openVerifiedMemory, VERIFIED_STATUSES, type VerifiedEntry, type VerifiedMemory } from "../../memory/index.js";
+import { openEventLog, openVerifiedMemory, VERIFIED_STATUSES, type VerifiedEntry, type VerifiedMemory } from "../../memory/index.js";
 import { createEmbeddings } from "../../models/index.js";
+import { cliActor } from "./cli-actor.js";
 
 /** Opens this data dir's verified memory (SQLite WAL: safe beside a running server, which sees changes on its next turn). */
 async function withVerified<T>(work: (verified: VerifiedMemory) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const embeddings = await createEmbeddings({ config, logger: silentLogger });
-  const verified = await openVerifiedMemory({ config, embeddings });
+  // Changes go to the event log too (actor: the OS user, passed per call).
+  const events = await openEventLog({ config });
+  const verified = await openVerifiedMemory({ config, embeddings, ...(events ? { events } : {}) });
   try {
     return await work(verified);
   } finally {
@@ -46,7 +49,7 @@ export function register(program: Command): void {
     .argument("<id>", "entry id (v-…)")
     .option("--note <text>", "why", "demoted by an operator")
     .action(async (id: string, options: { note: string }) => {
-      const entry = await withVerified((memory) => memory.demote({ id, note: options.note }));
+      const entry = await withVerified((memory) => memory.demote({ id, note: options.note, actor: cliActor() }));
       if (entry === undefined) throw new CouncilError("NOT_FOUND", `No verified entry ${id}; see \`npx council verified list\`.`);
       console.log(formatEntry(entry));
     });
@@ -56,7 +59,7 @@ export function register(program: Command): void {
     .requiredOption("--release <release>", "adapter version, or memory:<runId>")
     .option("--note <text>", "why", "withdrawn by an operator")
     .action(async (options: { release: string; note: string }) => {
-      const changed = await withVerified((memory) => memory.setReleaseStatus({ release: options.release, to: "withdrawn", note: options.note }));
+      const changed = await withVerified((memory) => memory.setReleaseStatus({ release: options.release, to: "withdrawn", note: options.note, actor: cliActor() }));
       console.log(`withdrew ${changed} entr${changed === 1 ? "y" : "ies"} of release ${options.release}`);
     });
 }

@@ -6,7 +6,7 @@ import type { RunSummary } from "../../council/index.js";
 /** What the admin API drives: the nightly loop and the adapter watcher of this server process. */
 export interface ImprovementControl {
   runOnce(): Promise<RunSummary>;
-  approve(options: { runId: string; decision: "approve" | "reject"; reason?: string }): Promise<RunSummary>;
+  approve(options: { runId: string; decision: "approve" | "reject"; reason?: string; actor?: string }): Promise<RunSummary>;
   runs(limit?: number): Promise<RunSummary[]>;
   reloadAdapters(): Promise<{ version: string | null; changed: boolean }>;
 }
@@ -58,7 +58,7 @@ export const improveRoutesPlugin: FastifyPluginAsync<{ improvement: ImprovementC
     if (!runId.success) throw new CouncilError("FRAME_INVALID", `Invalid run id: ${runId.error.issues[0]?.message}`);
     const body = approveBodySchema.safeParse(request.body ?? {});
     if (!body.success) throw new CouncilError("FRAME_INVALID", `Invalid ${body.error.issues[0]?.path.join(".") || "(root)"}: ${body.error.issues[0]?.message}`);
-    const started = await start("approve", () => improvement.approve({ runId: runId.data, decision: body.data.decision, ...(body.data.reason ? { reason: body.data.reason } : {}) }));
+    const started = await start("approve", () => improvement.approve({ runId: runId.data, decision: body.data.decision, actor: "admin", ...(body.data.reason ? { reason: body.data.reason } : {}) }));
     return reply.code(202).send({ running: started.running, summary: started.summary, error: started.error });
   });
 

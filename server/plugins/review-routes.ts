@@ -23,8 +23,8 @@ export const ADMIN_ACTOR = "admin";
  * `{ decision: "accept" | "reject", candidateId?, text? }`. The decision is recorded with actor `admin`.
  */
 export const reviewRoutesPlugin: FastifyPluginAsync = async (app) => {
-  const { auth, config, now } = app.council;
-  const queue = new ReviewQueue({ path: reviewQueuePath(config), now });
+  const { auth, config, now, events } = app.council;
+  const queue = new ReviewQueue({ path: reviewQueuePath(config), now, ...(events ? { events } : {}) });
 
   app.get<{ Querystring: { all?: string } }>("/api/review", async (request) => {
     auth.admin(request);
