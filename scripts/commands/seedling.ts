@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { CouncilError, loadConfig, SEEDLING_PATH } from "../../core/index.js";
-import { buildReadingSeedling } from "../../council/reading/index.js";
+import { buildReadingSeedling, FULL_READING_RECIPE } from "../../council/reading/index.js";
 import { ensureSeedling } from "../../models/seedling/index.js";
 
 interface SeedlingBuildFlags {
@@ -19,6 +19,7 @@ interface SeedlingBuildFlags {
   tldr: string;
   python: string;
   workDir?: string;
+  steps?: string;
 }
 
 export function register(program: Command): void {
@@ -39,11 +40,16 @@ export function register(program: Command): void {
     .option("--tldr <dir>", "tldr dataset root for --full (holds pages/ and HELD-OUT.txt)", "../shared/datasets/tldr")
     .option("--python <path>", "python with torch for --full", "/usr/bin/python3")
     .option("--work-dir <dir>", "keep --full's token files and weights here")
+    .option("--steps <n>", "--full: train exactly this many steps (no wall-clock budget), e.g. the committed model's recorded steps")
     .action(async (flags: SeedlingBuildFlags) => {
       const config = loadConfig();
       if (flags.full) {
         const threads = Number(flags.threads);
+        const steps = flags.steps === undefined ? undefined : Number(flags.steps);
+        if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new CouncilError("CONFIG_INVALID", `--steps must be a positive integer (got ${flags.steps})`);
+        const recipe = steps === undefined ? FULL_READING_RECIPE : { ...FULL_READING_RECIPE, train: { ...FULL_READING_RECIPE.train, steps, maxMinutes: undefined } };
         const report = await buildReadingSeedling({
+          recipe,
           out: resolve(flags.out),
           tldrRoot: resolve(flags.tldr),
           kbDir: resolve(flags.corpus ?? config.kb.dir),
