@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../core/index.js";
-import { readGguf } from "../gguf/index.js";
+import { readGguf, readTensorF32, writeGguf } from "../gguf/index.js";
 import { ensureSeedling, seedlingReportPath, type SeedlingRecipe } from "./index.js";
 
 /**
@@ -127,5 +127,26 @@ describe("ensureSeedling (with a fake trainer)", () => {
     }
     expect((await readFile(out)).equals(before)).toBe(true);
     await expect(ensure({ force: true, binary: join(dir, "missing") })).rejects.toMatchObject({ code: "NATIVE_MISSING" });
+  });
+
+  it("keeps the committed reading seedling (key reading-…) instead of rebuilding it with the quick recipe, and refuses it when its bytes no longer match its report", async () => {
+    const readingDir = join(dir, "reading");
+    const readingOut = join(readingDir, "seedling.gguf");
+    // Any valid GGUF stands in for the reading seedling: build one with the quick recipe, then give it a reading key.
+    const built = join(readingDir, "built.gguf");
+    await ensureSeedling({ out: built, corpusDir, recipe: RECIPE, binary, threads: 1 });
+    const file = readGguf(built);
+    const kv = file.kv.map((entry) => (entry.key === "council.seedling.key" ? { ...entry, value: "reading-0123456789abcdef" } : entry));
+    await writeGguf({ path: readingOut, kv, tensors: file.tensors.map((tensor) => ({ name: tensor.name, dims: tensor.dims, data: () => readTensorF32(file, tensor.name) })) });
+    const { createHash } = await import("node:crypto");
+    const sha = createHash("sha256").update(await readFile(readingOut)).digest("hex");
+    await writeFile(seedlingReportPath(readingOut), JSON.stringify({ name: "council-seedling", key: "reading-0123456789abcdef", sha256: sha }));
+    // Another quick recipe would rebuild any other file; the reading seedling is kept.
+    const kept = await ensureSeedling({ out: readingOut, corpusDir, recipe: { ...RECIPE, epochs: 3 }, binary, threads: 1 });
+    expect(kept.source).toBe("existing");
+    expect(kept.key).toBe("reading-0123456789abcdef");
+    expect(createHash("sha256").update(await readFile(readingOut)).digest("hex")).toBe(sha);
+    await writeFile(readingOut, Buffer.concat([await readFile(readingOut), Buffer.from("tampered")]));
+    await expect(ensureSeedling({ out: readingOut, corpusDir, recipe: RECIPE, binary, threads: 1, ifMissing: true })).rejects.toMatchObject({ code: "MODEL_INVALID" });
   });
 });

@@ -35,11 +35,14 @@ describe("the seedling (models/seedling.gguf, built by npm run setup)", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("was pre-trained: validation loss went down, and the chat template tokenizes into learned pieces", () => {
+  it("was pre-trained (the committed reading seedling: validation loss fell along its recorded curve), and the chat template tokenizes into learned pieces", async () => {
     const file = readGguf(SEEDLING_PATH);
-    const before = file.metadata.get("council.seedling.val_loss_before") as number;
-    const after = file.metadata.get("council.seedling.val_loss_after") as number;
-    expect(after).toBeLessThan(before);
+    const { report } = await verifySeedlingFile(SEEDLING_PATH);
+    expect(file.metadata.get("council.seedling.key")).toBe(report?.key);
+    const curve = ((report as unknown as { log?: Array<{ event: string; val_loss?: number }> }).log ?? []).filter((event) => event.event === "eval").map((event) => event.val_loss!);
+    expect(curve.length).toBeGreaterThan(2);
+    expect(curve[curve.length - 1]!).toBeLessThan(curve[0]! / 4);
+    expect(file.metadata.get("council.seedling.val_loss")).toBeCloseTo(curve[curve.length - 1]!, 4);
     const tokens = model.tokenize(PROMPT);
     // A subword vocabulary: well under one token per character.
     expect(tokens.length).toBeLessThan(PROMPT.length / 2.5);
