@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../core/index.js";
-import { readGguf, readTensorF32, writeGguf } from "../gguf/index.js";
+import { readGguf, readTensorF32, writeGguf, type GgufKv } from "../gguf/index.js";
 import { ensureSeedling, seedlingReportPath, type SeedlingRecipe } from "./index.js";
 
 /**
@@ -136,7 +136,7 @@ describe("ensureSeedling (with a fake trainer)", () => {
     const built = join(readingDir, "built.gguf");
     await ensureSeedling({ out: built, corpusDir, recipe: RECIPE, binary, threads: 1 });
     const file = readGguf(built);
-    const kv = file.kv.map((entry) => (entry.key === "council.seedling.key" ? { ...entry, value: "reading-0123456789abcdef" } : entry));
+    const kv = file.kv.map((entry): GgufKv => (entry.key === "council.seedling.key" ? { key: entry.key, type: "string", value: "reading-0123456789abcdef" } : entry));
     await writeGguf({ path: readingOut, kv, tensors: file.tensors.map((tensor) => ({ name: tensor.name, dims: tensor.dims, data: () => readTensorF32(file, tensor.name) })) });
     const { createHash } = await import("node:crypto");
     const sha = createHash("sha256").update(await readFile(readingOut)).digest("hex");
