@@ -2,6 +2,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { FAILURE_CATEGORIES, type FailureCategory, type MemoryHit, type PassageHit } from "../memory/types.js";
+import { commandGroundingCheck } from "./command-grounding.js";
 import { hardChecks } from "./critic-checks.js";
 import { FallbackBreaker, invokeStructured, runWithMode } from "./structured-output.js";
 import { contentWords, cosine, overlap } from "./text.js";
@@ -52,6 +53,11 @@ export interface CriticOptions {
   threshold?: number;
   systemPrompt?: string;
   weights?: Partial<CriticHeuristicWeights>;
+  /**
+   * Fail an answer whose command the retrieved notes do not teach (unknown tool or option, a dropped subcommand or
+   * argument), in every mode, when the notes quote commands. @default true
+   */
+  groundCommands?: boolean;
 }
 
 export const CRITIC_SYSTEM_PROMPT =
@@ -82,8 +88,10 @@ export class Critic {
   readonly #systemPrompt: string;
   readonly #weights: CriticHeuristicWeights;
   readonly #breaker = new FallbackBreaker();
+  readonly #groundCommands: boolean;
 
-  constructor({ model, embeddings, mode = "auto", threshold = 0.5, systemPrompt = CRITIC_SYSTEM_PROMPT, weights }: CriticOptions) {
+  constructor({ model, embeddings, mode = "auto", threshold = 0.5, systemPrompt = CRITIC_SYSTEM_PROMPT, weights, groundCommands = true }: CriticOptions) {
+    this.#groundCommands = groundCommands;
     this.#model = model;
     this.#embeddings = embeddings;
     this.#mode = mode;
@@ -94,6 +102,8 @@ export class Critic {
 
   async critique(input: CritiqueInput): Promise<AgentOutcome<Critique>> {
     const checks = hardChecks({ answer: input.answer, truncated: input.truncated, runaway: input.runaway });
+    const grounding = this.#groundCommands ? commandGroundingCheck(input) : undefined;
+    if (grounding !== undefined) checks.push(grounding);
     if (checks.some((check) => check.cap === 0)) {
       // Nothing a reviewer says can rescue an empty or dangerous answer: skip the model.
       const outcome = await runWithMode({ agent: "critic", mode: "heuristic", llm: never, heuristic: () => this.heuristic(input) });

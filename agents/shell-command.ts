@@ -202,7 +202,7 @@ export function sameCommand(a: string, b: string): number {
 }
 
 /** `tar xzf` → flags x, z, f (a first word of letters only, directly after tar-like tools, is an option cluster). */
-function oldStyle(shape: CommandShape): { flags: Set<string>; words: string[] } {
+export function oldStyle(shape: CommandShape): { flags: Set<string>; words: string[] } {
   const [first, ...rest] = shape.words;
   if (first !== undefined && ["tar", "ps", "ar"].includes(shape.tool) && /^[A-Za-z]+$/.test(first)) return { flags: new Set([...shape.flags, ...first]), words: rest };
   return { flags: shape.flags, words: shape.words };

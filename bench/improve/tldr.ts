@@ -249,3 +249,12 @@ export function withoutEvalExamples(markdown: string): string {
   }
   return out.join("\n");
 }
+
+/** Traffic asked in eval wording: each traffic item's description, rephrased as {@link rephraseQuestion} does. */
+export function paraphrasedTraffic(items: readonly TldrItem[], root: string): TldrItem[] {
+  return items.map((item) => {
+    const examples = parseTldrPage({ page: item.page, markdown: readFileSync(findTldrPage({ root, page: item.page })!, "utf8") });
+    const index = Number(item.id.slice(item.id.lastIndexOf("-") + 1));
+    return { ...item, id: `${item.id}-para`, question: rephraseQuestion({ description: examples[index]!.description, name: item.page.replace(/-/g, " "), index }) };
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * Critic benchmark: does the critic pass the answers that are right and fail the ones that are wrong? The seedling
+ * (model alone: no adapter, no verified memory) answers through the runtime's parts — knowledge base (kb/ + the tldr
+ * bench pages, hash embeddings, top-3 passages), the answerer's prompt and stops — and the heuristic critic scores
+ * each answer twice, side by side: with the command-grounding check (`groundCommands`, the default) and without it.
+ * Ground truth is the bench's accept regexes (tldr sets) or, for the kb/ questions and answers, the kb answer's
+ * command with its options (same derivation as the tldr regexes).
+ *
+ * Sets: kb (every `Q:` of kb/ whose `A:` quotes a command, asked verbatim: what a newcomer gets on a fresh data dir),
+ * traffic, eval and paraphrased traffic of the default tldr bench.
+ * Reported per set and critic: answers delivered right (the council's answer when the critic passes it, else the
+ * knowledge-base fallback the user gets instead — the number that matters), right answers passed, right answers failed (false rejects: the user gets the fallback
+ * instead), wrong answers passed (false accepts: the user gets garbage), wrong answers failed.
+ *
+ *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--limit N]
+ *
+ * Writes bench/results/critic-grounding-<date>.json.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Answerer, commandsIn, Critic, fallbackAnswer } from "../agents/index.js";
+import { PROJECT_ROOT } from "../core/index.js";
+import { MarkdownKnowledgeBase } from "../memory/index.js";
+import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
+import { compileAccept, judgeAnswer, type BenchItem } from "./improve/items.js";
+import { buildTldrBench, deriveAccept, paraphrasedTraffic } from "./improve/tldr.js";
+
+const { values } = parseArgs({
+  options: {
+    model: { type: "string", default: join(PROJECT_ROOT, "models", "seedling.gguf") },
+    root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
+    limit: { type: "string" },
+    out: { type: "string" },
+  },
+});
+
+/** The kb/ questions whose answer quotes a command, judged by that command's tool and options. */
+function kbItems(dir: string): BenchItem[] {
+  const items: BenchItem[] = [];
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".md")).sort()) {
+    const lines = readFileSync(join(dir, file), "utf8").split("\n");
+    lines.forEach((line, index) => {
+      const question = /^Q:\s*(.+)$/.exec(line)?.[1];
+      const answer = /^A:\s*(.+)$/.exec(lines[index + 1] ?? "")?.[1];
+      const command = answer === undefined ? undefined : commandsIn(answer)[0];
+      const tool = command?.replace(/^sudo\s+/, "").split(/\s+/)[0];
+      const accept = command === undefined || tool === undefined ? undefined : deriveAccept({ page: tool, command });
+      if (question !== undefined && accept !== undefined) items.push({ id: `${file}:${index + 1}`, question, accept: [accept] });
+    });
+  }
+  return items;
+}
+
+interface Sample {
+  question: string;
+  answer: string;
+  reasons: string[];
+}
+
+interface Confusion {
+  /** Delivered answers that are right: the council's when the critic passes it, else the knowledge-base fallback. */
+  deliveredRight: number;
+  rightPassed: number;
+  rightFailed: number;
+  wrongPassed: number;
+  wrongFailed: number;
+}
+
+const empty = (): Confusion => ({ deliveredRight: 0, rightPassed: 0, rightFailed: 0, wrongPassed: 0, wrongFailed: 0 });
+
+function tally(confusion: Confusion, right: boolean, passed: boolean): void {
+  if (right) confusion[passed ? "rightPassed" : "rightFailed"]++;
+  else confusion[passed ? "wrongPassed" : "wrongFailed"]++;
+}
+
+async function main() {
+  const started = Date.now();
+  const load = loadavg();
+  const limit = values.limit === undefined ? Infinity : Number(values.limit);
+  const bench = buildTldrBench({ root: values.root });
+  const sets: Record<string, BenchItem[]> = {
+    kb: kbItems(join(PROJECT_ROOT, "kb")).slice(0, limit),
+    traffic: bench.traffic.slice(0, limit),
+    eval: bench.eval.slice(0, limit),
+    paraphrasedTraffic: paraphrasedTraffic(bench.traffic, values.root).slice(0, limit),
+  };
+  const scratch = join(PROJECT_ROOT, "bench", "scratch", `critic-grounding-${process.pid}`);
+  await rm(scratch, { recursive: true, force: true });
+  await mkdir(join(scratch, "tldr"), { recursive: true });
+  for (const { page, markdown } of bench.kbPages) await writeFile(join(scratch, "tldr", `${page}.md`), markdown);
+  const embeddings = new HashEmbeddings({ dimensions: 384 });
+  const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings });
+  const model = await LlamaChatModel.create({ modelPath: resolve(values.model!), maxTokens: 160, parallel: 1 });
+  const answerer = new Answerer({ model, maxTokens: 160 });
+  const critics = {
+    grounded: new Critic({ model, embeddings, mode: "heuristic" }),
+    wordsOnly: new Critic({ model, embeddings, mode: "heuristic", groundCommands: false }),
+  };
+  const results: Record<string, { items: number; right: number; fallbackRight: number; critics: Record<keyof typeof critics, Confusion>; falseAccepts: Sample[]; falseRejects: Sample[] }> = {};
+  try {
+    await knowledgeBase.index(join(PROJECT_ROOT, "kb"));
+    await knowledgeBase.index(join(scratch, "tldr"));
+    for (const [name, items] of Object.entries(sets)) {
+      const result = { items: items.length, right: 0, fallbackRight: 0, critics: { grounded: empty(), wordsOnly: empty() }, falseAccepts: [] as Sample[], falseRejects: [] as Sample[] };
+      for (const item of items) {
+        const passages = await knowledgeBase.search(item.question, { k: 3 });
+        const answer = await answerer.answer({ question: item.question, passages, adapter: null });
+        const right = judgeAnswer({ answer: answer.answer, accept: compileAccept(item) });
+        if (right) result.right++;
+        const fallbackRight = judgeAnswer({ answer: fallbackAnswer(item.question, passages).answer, accept: compileAccept(item) });
+        if (fallbackRight) result.fallbackRight++;
+        for (const [critic, instance] of Object.entries(critics) as Array<[keyof typeof critics, Critic]>) {
+          const { value } = await instance.critique({ question: item.question, answer: answer.answer, passages, truncated: answer.truncated, runaway: answer.runaway });
+          const passed = value.score >= instance.threshold;
+          tally(result.critics[critic], right, passed);
+          if (passed ? right : fallbackRight) result.critics[critic].deliveredRight++;
+          const sample = { question: item.question, answer: answer.answer, reasons: value.reasons };
+          if (critic === "grounded" && passed && !right && result.falseAccepts.length < 20) result.falseAccepts.push(sample);
+          if (critic === "grounded" && !passed && right && result.falseRejects.length < 30) result.falseRejects.push(sample);
+        }
+      }
+      results[name] = result;
+      const line = (c: Confusion) => `delivered right ${c.deliveredRight}, right passed ${c.rightPassed}, right failed ${c.rightFailed}, wrong passed ${c.wrongPassed}, wrong failed ${c.wrongFailed}`;
+      console.log(`${name} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right): grounded: ${line(result.critics.grounded)} | words only: ${line(result.critics.wordsOnly)}`);
+    }
+  } finally {
+    await model.dispose();
+    await knowledgeBase.dispose();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const out = values.out ?? join(PROJECT_ROOT, "bench", "results", `critic-grounding-${date}.json`);
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() };
+  await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), machine, model: values.model, seconds: (Date.now() - started) / 1000, results }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+await main();
