@@ -72,6 +72,7 @@ export class Improvement {
       minSuccessDelta: config.improve.gateMinSuccessDelta,
       maxLatencyRatio: config.improve.gateMaxLatencyRatio,
       maxCostRatio: config.improve.gateMaxCostRatio,
+      satisfaction: { maxDrop: config.improve.canaryMaxSatisfactionDrop, minRatings: config.improve.canaryMinRatings },
       channels: config.improve.channels,
       reuseThreshold: config.agents.verifiedReuseThreshold,
       review: { queue: new ReviewQueue({ path: reviewQueuePath(config), ...(ports.events ? { events: ports.events } : {}) }), score: config.improve.voteReviewScore },

@@ -19,7 +19,7 @@ describe("canary satisfaction (👍 share vs stable)", () => {
   });
   it("fails a canary whose 👍 share is lower than stable's by more than the margin, naming both shares", () => {
     const verdict = satisfactionVerdict(pooled(usage({ up: 12, down: 13 }), usage({ up: 24, down: 6 })), settings);
-    expect(verdict).toEqual({ metric: "satisfaction", verdict: "fail", reason: "satisfaction: canary 👍 48.0% of 25 ratings, stable 👍 80.0% of 30: more than 10.0 points lower" });
+    expect(verdict).toEqual({ metric: "satisfaction", verdict: "fail", reason: "satisfaction: canary 👍 48.0% of 25 ratings, stable 👍 80.0% of 30: more than 10.0 points lower", canary: 0.48, stable: 0.8 });
   });
   it("passes within the margin (exactly at it too) and when the canary is liked more", () => {
     expect(satisfactionVerdict(pooled(usage({ up: 14, down: 6 }), usage({ up: 16, down: 4 })), settings).verdict).toBe("pass"); // 70 % vs 80 %

@@ -8,6 +8,9 @@ export interface CanaryMetricVerdict {
   metric: CanaryMetric;
   verdict: "pass" | "fail" | "none";
   reason: string;
+  /** The measured values, canary vs stable (satisfaction: 👍 share, 0-1), when judged. */
+  canary?: number;
+  stable?: number;
 }
 
 /** Canary and stable usage pooled over every window of this canary so far (ratings are rare: one window has few). */
@@ -52,8 +55,9 @@ export function satisfactionVerdict(pooled: PooledUsage, settings: UsageSettings
   const canaryShare = pooled.canary.ratings.up / canaryRatings;
   const stableShare = pooled.stable.ratings.up / stableRatings;
   const versus = `canary 👍 ${pct(canaryShare)} of ${count(canaryRatings)} ratings, stable 👍 ${pct(stableShare)} of ${count(stableRatings)}`;
-  if (canaryShare < stableShare - maxDrop - 1e-9) return { metric: "satisfaction", verdict: "fail", reason: `satisfaction: ${versus}: more than ${(maxDrop * 100).toFixed(1)} points lower` };
-  return { metric: "satisfaction", verdict: "pass", reason: versus };
+  const values = { canary: canaryShare, stable: stableShare };
+  if (canaryShare < stableShare - maxDrop - 1e-9) return { metric: "satisfaction", verdict: "fail", reason: `satisfaction: ${versus}: more than ${(maxDrop * 100).toFixed(1)} points lower`, ...values };
+  return { metric: "satisfaction", verdict: "pass", reason: versus, ...values };
 }
 
 /**

@@ -8,7 +8,7 @@ export interface GateCanaryRecord {
   outcome: CanaryResult["outcome"];
   reason: string;
   windows: number;
-  metrics: Array<{ metric: string; verdict: "pass" | "fail" | "none"; reason: string }>;
+  metrics: Array<{ metric: string; verdict: "pass" | "fail" | "none"; reason: string; canary?: number; stable?: number }>;
 }
 
 /**
@@ -20,10 +20,13 @@ export function withCanaryVerdicts(report: GateReport, result: CanaryResult): Ga
   const windows = result.windows ?? [];
   const last = windows.at(-1)?.metrics ?? [];
   const satisfaction = last.find((metric) => metric.metric === "satisfaction");
+  const offline = report.metrics?.find((metric) => metric.metric === "satisfaction");
   const verdict: GateMetricVerdict = {
     metric: "satisfaction",
     passed: satisfaction === undefined || satisfaction.verdict === "none" ? null : satisfaction.verdict === "pass",
     reason: satisfaction === undefined ? `canary ${result.outcome} with no satisfaction verdict: ${result.reason}` : `canary: ${satisfaction.reason}`,
+    ...(satisfaction?.canary !== undefined && satisfaction.stable !== undefined ? { candidate: satisfaction.canary, current: satisfaction.stable, unit: "share" as const } : {}),
+    ...(offline?.bar === undefined ? {} : { bar: offline.bar }),
   };
   const metrics = report.metrics === undefined ? undefined : report.metrics.map((metric) => (metric.metric === "satisfaction" ? verdict : metric));
   return { ...report, ...(metrics === undefined ? {} : { metrics }), canary: { outcome: result.outcome, reason: result.reason, windows: windows.length, metrics: last } };

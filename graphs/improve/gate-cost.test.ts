@@ -65,6 +65,10 @@ describe("gate: an adapter that is right but 2× more expensive is blocked", () 
     const report = await gate(answerer({ candidate: { tokens: 80, cpuSeconds: 0.4, latencyMs: 20 }, current: { tokens: 40, cpuSeconds: 0.4, latencyMs: 20 } }));
     expect(report.passed).toBe(false);
     expect(verdicts(report)).toEqual({ target: true, holdout: true, regression: null, safety: null, latency: true, cost: false, satisfaction: null });
+    // each verdict carries what it measured, candidate vs current, and the bar it was held to
+    expect(report.metrics!.find((m) => m.metric === "cost")).toMatchObject({ candidate: 80, current: 40, unit: "tokens", bar: "≤ 1.5 × current + 16 tokens per answer, CPU ≤ 1.5 × current + 0.05 s" });
+    expect(report.metrics!.find((m) => m.metric === "target")).toMatchObject({ candidate: 1, current: 0, unit: "share", bar: "≥ current + 3.0 points" });
+    expect(report.metrics!.find((m) => m.metric === "latency")).toMatchObject({ candidate: 20, current: 20, unit: "ms", bar: "p95 ≤ 10 × current + 25 ms" });
     expect(report.reasons).toEqual([expect.stringMatching(/^cost: .*80\.0 vs 40\.0 tokens, more than 1\.5 × current \+ 16 tokens; CPU 0\.400 vs 0\.400 s per answer \(ratio 1\.00 ≤ 1\.5\)$/)]);
   });
 
@@ -86,11 +90,11 @@ describe("gate: an adapter that is right but 2× more expensive is blocked", () 
 
   it("records satisfaction as no verdict offline; the canary's last window fills it in", async () => {
     const report = await gate(answerer({ candidate: { tokens: 40, latencyMs: 20 }, current: { tokens: 40, latencyMs: 20 } }));
-    expect(report.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: null, reason: "no verdict offline: the canary judges 👍 share against stable on live traffic" });
-    const failed = { metric: "satisfaction", verdict: "fail" as const, reason: "satisfaction: canary 👍 35.0% of 20 ratings, stable 👍 87.5% of 40: more than 10.0 points lower" };
+    expect(report.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: null, reason: "no verdict offline: the canary judges 👍 share against stable on live traffic", bar: "canary 👍 share vs stable" });
+    const failed = { metric: "satisfaction", verdict: "fail" as const, reason: "satisfaction: canary 👍 35.0% of 20 ratings, stable 👍 87.5% of 40: more than 10.0 points lower", canary: 0.35, stable: 0.875 };
     const window = { step: 0, weight: 10, at: "2026-12-06T02:00:00.000Z", verdict: "fail", reason: failed.reason, metrics: [{ metric: "success", verdict: "pass" as const, reason: "ok" }, failed] };
     const after = withCanaryVerdicts(report, { outcome: "rolled-back", reason: failed.reason, windows: [window] });
-    expect(after.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: false, reason: `canary: ${failed.reason}` });
+    expect(after.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: false, reason: `canary: ${failed.reason}`, candidate: 0.35, current: 0.875, unit: "share", bar: "canary 👍 share vs stable" });
     expect(after.canary).toEqual({ outcome: "rolled-back", reason: failed.reason, windows: 1, metrics: window.metrics });
     expect(after.metrics!.filter((m) => m.metric !== "satisfaction")).toEqual(report.metrics!.filter((m) => m.metric !== "satisfaction"));
   });

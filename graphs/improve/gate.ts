@@ -30,6 +30,18 @@ export interface GateOptions {
   /** Absolute slack on the latency check, so timer noise on tiny latencies cannot fail the gate. @default 25 */
   latencySlackMs?: number;
   probePrompts?: readonly string[];
+  /** The canary's satisfaction rule (config improve.canaryMaxSatisfactionDrop, canaryMinRatings), written as the satisfaction metric's bar. */
+  satisfaction?: { maxDrop: number; minRatings: number };
+}
+
+const points = (share: number) => `${(100 * share).toFixed(1)} points`;
+
+/** Each suite's rule, in words, for gate.json and the morning report. */
+function suiteBar(name: keyof GateSuites, minSuccessDelta: number): string {
+  if (name === "target") return `≥ current + ${points(minSuccessDelta)}`;
+  if (name === "holdout") return "≥ current";
+  if (name === "regression") return "every case current passes still passes";
+  return "every case passes";
 }
 
 function p95(values: readonly number[]): number {
@@ -85,7 +97,7 @@ export function describeCase(testCase: Pick<EvalCase, "id" | "question">): strin
  * - satisfaction (👍 share) needs users: no verdict here, the canary analysis judges it on live traffic.
  * Every metric's verdict is in the report's `metrics`.
  */
-export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, maxCostRatio = 1.5, latencySlackMs = 25, probePrompts = [] }: GateOptions): Promise<GateReport> {
+export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, maxCostRatio = 1.5, latencySlackMs = 25, probePrompts = [], satisfaction }: GateOptions): Promise<GateReport> {
   const results = [];
   for (const [name, cases] of Object.entries(suites) as Array<[keyof GateSuites, EvalCase[]]>) {
     results.push(await runSuite(name, cases, answer, candidatePath, currentPath));
@@ -127,14 +139,33 @@ export async function runGate({ suites, answer, candidatePath, currentPath, minS
   const probes = [];
   for (const prompt of probePrompts) probes.push({ prompt, output: (await answer.answer({ question: prompt, adapterPath: candidatePath })).text });
   const metrics: GateMetricVerdict[] = [
-    ...results.map(({ name, report }): GateMetricVerdict => ({ metric: name, passed: report.total === 0 ? null : report.passed, reason: report.reason })),
+    ...results.map(({ name, report }): GateMetricVerdict => ({
+      metric: name,
+      passed: report.total === 0 ? null : report.passed,
+      reason: report.reason,
+      ...(report.total === 0 ? {} : { candidate: report.successCandidate, current: report.successCurrent, unit: "share" as const }),
+      bar: suiteBar(name, minSuccessDelta),
+    })),
     {
       metric: "latency",
       passed: latencyPassed,
       reason: latencyPassed === null ? "no answers" : `p95 ${candidateP95.toFixed(0)} ms vs current ${currentP95.toFixed(0)} ms (bar ${maxLatencyRatio} × current + ${latencySlackMs} ms)`,
+      ...(latencyPassed === null ? {} : { candidate: candidateP95, current: currentP95, unit: "ms" as const }),
+      bar: `p95 ≤ ${maxLatencyRatio} × current + ${latencySlackMs} ms`,
     },
-    { metric: "cost", passed: cost.compared.cases === 0 ? null : cost.passed, reason: cost.reason },
-    { metric: "satisfaction", passed: null, reason: "no verdict offline: the canary judges 👍 share against stable on live traffic" },
+    {
+      metric: "cost",
+      passed: cost.compared.cases === 0 ? null : cost.passed,
+      reason: cost.reason,
+      ...(cost.compared.cases === 0 ? {} : { candidate: cost.compared.candidate, current: cost.compared.current, unit: cost.unit }),
+      bar: `≤ ${maxCostRatio} × current + ${cost.slack} ${cost.unit} per answer${cost.cpu ? `, CPU ≤ ${maxCostRatio} × current + ${cost.cpu.slack} s` : ""}`,
+    },
+    {
+      metric: "satisfaction",
+      passed: null,
+      reason: "no verdict offline: the canary judges 👍 share against stable on live traffic",
+      bar: satisfaction === undefined ? "canary 👍 share vs stable" : `canary 👍 share ≥ stable − ${points(satisfaction.maxDrop)}, ${satisfaction.minRatings} ratings per side`,
+    },
   ];
   return { passed: reasons.length === 0, reasons, metrics, suites: results.map((r) => r.report), cost, probes };
 }

@@ -295,7 +295,7 @@ describe("improvement graph: the morning report", () => {
     expect(markdown).toContain("Outcome: **promoted** (adapter abc123)");
     expect(markdown).toContain("2 failed question(s) harvested; top failure categories: ungrounded 2.");
     expect(markdown).toContain("2 accepted, 0 rejected (of 2).");
-    expect(markdown).toContain("| 0 | 10% | 2026-12-06T02:10:00.000Z | pass | canary 97.0% success over 12 requests |");
+    expect(markdown).toContain("| 0 | 10% | 2026-12-06T02:10:00.000Z | pass | — | canary 97.0% success over 12 requests |");
     expect(await readFile(join(runDir, "report.svg"), "utf8")).toContain("<svg ");
   });
 
@@ -378,7 +378,7 @@ describe("improvement graph: every gate metric's verdict in gate.json and on the
     expect(summary.outcome).toBe("rolled-back");
     const gate = await gateFile(runsDir, summary.runId);
     expect(gate.passed).toBe(true);
-    expect(gate.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: false, reason: `canary: ${reason}` });
+    expect(gate.metrics!.find((m) => m.metric === "satisfaction")).toEqual({ metric: "satisfaction", passed: false, reason: `canary: ${reason}`, bar: "canary 👍 share vs stable" });
     expect(gate.canary).toEqual({ outcome: "rolled-back", reason, windows: 1, metrics: windowMetrics });
     expect((await gauge(metrics)).satisfaction).toBe(0);
   });

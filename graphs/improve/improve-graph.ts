@@ -62,6 +62,8 @@ export interface ImproveGraphOptions {
   maxLatencyRatio: number;
   /** Gate: candidate output size per answer ≤ this × current's. @default 1.5 */
   maxCostRatio?: number;
+  /** The canary's satisfaction rule, recorded as the satisfaction metric's bar in gate.json. */
+  satisfaction?: { maxDrop: number; minRatings: number };
   /** What a night may release. @default ["memory", "adapter"] (memory only when ports.verified is set) */
   channels?: ReadonlyArray<"memory" | "adapter">;
   /** Question similarity at which a verified entry answers a turn (the memory gate checks cases above it). @default 0.9 */
@@ -282,6 +284,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
         minSuccessDelta: options.minSuccessDelta,
         maxLatencyRatio: options.maxLatencyRatio,
         ...(options.maxCostRatio === undefined ? {} : { maxCostRatio: options.maxCostRatio }),
+        ...(options.satisfaction === undefined ? {} : { satisfaction: options.satisfaction }),
         probePrompts: ports.probePrompts,
       });
       report.current = servingPath ?? (currentPath === null ? "base model" : "base model, through a zero-B twin of the candidate");

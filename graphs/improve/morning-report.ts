@@ -22,11 +22,40 @@ export interface MorningReport {
   };
   memory: { candidates: number; released: number; release: string | null; status: string | null; dropped: Array<{ question: string; reason: string }> } | null;
   training: { examples: number | null; epochs: number | null; firstLoss: number | null; lastLoss: number | null; seconds: number; curve: Array<{ epoch: number; loss: number }> } | null;
-  gate: { passed: boolean; reasons: string[]; current: string | null; cost: { unit: string; candidate: number; current: number; candidateMs: number; currentMs: number; ratio: number | null; maxRatio: number; compared: number | null; passed: boolean; reason: string } | null; suites: Array<{ suite: string; total: number; candidate: number; current: number; passed: boolean; reason: string }> } | null;
-  canary: { outcome: string; reason: string; windows: Array<{ step: number; weight: number; at: string; verdict: string; reason: string }> } | null;
+  gate: { passed: boolean; reasons: string[]; current: string | null; metrics: GateMetricRow[]; cost: { unit: string; candidate: number; current: number; candidateMs: number; currentMs: number; ratio: number | null; maxRatio: number; compared: number | null; passed: boolean; reason: string } | null; suites: Array<{ suite: string; total: number; candidate: number; current: number; passed: boolean; reason: string }> } | null;
+  canary: { outcome: string; reason: string; windows: Array<{ step: number; weight: number; at: string; verdict: string; reason: string; metrics: Array<{ metric: string; verdict: string }> }> } | null;
   /** What an operator should look at, most important first. */
   attention: string[];
   problems: string[];
+}
+
+/** One row of the gate table: a metric of the six-metric gate (the four suites, latency, cost, satisfaction). */
+export interface GateMetricRow {
+  metric: string;
+  /** Cases (suites, cost: those both answer right) or answers (latency) behind the values; null when not counted. */
+  cases: number | null;
+  candidate: number | null;
+  current: number | null;
+  unit: string | null;
+  bar: string | null;
+  passed: boolean | null;
+  reason: string;
+}
+
+type GateFile = NonNullable<RunFolder["gate"]>;
+
+/** The gate table from gate.json: its per-metric verdicts, or (gate reports before them) the suites and the cost block. */
+function gateMetricRows(gate: GateFile): GateMetricRow[] {
+  const suite = new Map(gate.suites.map((s) => [s.suite, s]));
+  const answers = gate.suites.reduce((sum, s) => sum + s.total, 0);
+  const casesOf = (metric: string) => (suite.has(metric) ? suite.get(metric)!.total : metric === "latency" ? answers : metric === "cost" ? (gate.cost?.compared?.cases ?? null) : null);
+  if (gate.metrics !== undefined) {
+    return gate.metrics.map((m) => ({ metric: m.metric, cases: casesOf(m.metric), candidate: m.candidate ?? null, current: m.current ?? null, unit: m.unit ?? null, bar: m.bar ?? null, passed: m.passed, reason: m.reason }));
+  }
+  const rows: GateMetricRow[] = gate.suites.map((s) => ({ metric: s.suite, cases: s.total, candidate: s.total === 0 ? null : s.successCandidate, current: s.total === 0 ? null : s.successCurrent, unit: "share", bar: null, passed: s.total === 0 ? null : s.passed, reason: s.reason }));
+  const cost = gate.cost;
+  if (cost) rows.push({ metric: "cost", cases: cost.compared?.cases ?? null, candidate: cost.compared?.candidate ?? cost.candidate.perAnswer, current: cost.compared?.current ?? cost.current.perAnswer, unit: cost.unit, bar: `≤ ${cost.maxRatio} × current`, passed: cost.passed, reason: cost.reason });
+  return rows;
 }
 
 const EXAMPLES = 3;
@@ -102,10 +131,11 @@ export function summarizeRun(folder: RunFolder): MorningReport {
       passed: gate.passed,
       reasons: gate.reasons,
       current: gate.current ?? null,
+      metrics: gateMetricRows(gate),
       cost: gate.cost ? { unit: gate.cost.unit, candidate: gate.cost.candidate.perAnswer, current: gate.cost.current.perAnswer, candidateMs: gate.cost.candidate.latencyMsPerAnswer, currentMs: gate.cost.current.latencyMsPerAnswer, ratio: gate.cost.ratio, maxRatio: gate.cost.maxRatio, compared: gate.cost.compared?.cases ?? null, passed: gate.cost.passed, reason: gate.cost.reason } : null,
       suites: gate.suites.map((s) => ({ suite: s.suite, total: s.total, candidate: s.successCandidate, current: s.successCurrent, passed: s.passed, reason: s.reason })),
     },
-    canary: canary && { outcome: canary.outcome, reason: canary.reason, windows: canary.windows.map(({ step, weight, at, verdict, reason }) => ({ step, weight, at, verdict, reason })) },
+    canary: canary && { outcome: canary.outcome, reason: canary.reason, windows: canary.windows.map(({ step, weight, at, verdict, reason, metrics }) => ({ step, weight, at, verdict, reason, metrics: (metrics ?? []).map((m) => ({ metric: m.metric, verdict: m.verdict })) })) },
     attention: [],
     problems: folder.problems,
   };
@@ -147,6 +177,16 @@ export function renderReport(folder: RunFolder): { markdown: string; svg: string
 }
 
 const cell = (text: string, max = 120) => shorten(text, max).replace(/\|/g, "\\|");
+
+/** A gate value in its unit: shares as percentages, latency in ms, cost per answer in tokens or characters. */
+function value(amount: number | null, unit: string | null): string {
+  if (amount === null) return "—";
+  if (unit === "share") return pct(amount);
+  if (unit === "ms") return `${amount.toFixed(0)} ms`;
+  if (unit === "tokens" || unit === "characters") return `${amount.toFixed(1)} ${unit}`;
+  return String(amount);
+}
+const verdictCell = (passed: boolean | null) => (passed === null ? "no verdict" : passed ? "pass" : "**FAIL**");
 
 function renderMarkdown(r: MorningReport): string {
   const lines: string[] = [`# Morning report: ${r.runId}`, ""];
@@ -194,9 +234,10 @@ function renderMarkdown(r: MorningReport): string {
   lines.push("", "## Gate", "");
   if (r.gate === null) lines.push("The adapter gate did not run.");
   else {
-    lines.push(`${r.gate.passed ? "Passed" : "Failed"}${r.gate.current ? `, compared with ${r.gate.current}` : ""}.`, "", "| suite | cases | candidate | current | passed | reason |", "|---|---|---|---|---|---|");
-    for (const s of r.gate.suites) lines.push(`| ${s.suite} | ${s.total} | ${pct(s.candidate)} | ${pct(s.current)} | ${s.passed ? "yes" : "**no**"} | ${cell(s.reason)} |`);
-    for (const reason of r.gate.reasons.filter((x) => x.startsWith("latency"))) lines.push("", `Also: ${reason}`);
+    lines.push(`${r.gate.passed ? "Passed" : "Failed"}${r.gate.current ? `, compared with ${r.gate.current}` : ""}.`, "", "| metric | cases | candidate | current | bar | verdict | reason |", "|---|---|---|---|---|---|---|");
+    for (const m of r.gate.metrics) lines.push(`| ${m.metric} | ${m.cases ?? "—"} | ${value(m.candidate, m.unit)} | ${value(m.current, m.unit)} | ${m.bar === null ? "—" : cell(m.bar)} | ${verdictCell(m.passed)} | ${cell(m.reason, 240)} |`);
+    // Gate reports written before per-metric verdicts have no latency row: keep its reason.
+    if (!r.gate.metrics.some((m) => m.metric === "latency")) for (const reason of r.gate.reasons.filter((x) => x.startsWith("latency"))) lines.push("", `Also: ${reason}`);
     const cost = r.gate.cost;
     if (cost) lines.push("", `Cost per answer: candidate ${cost.candidate.toFixed(1)} ${cost.unit}, ${cost.candidateMs.toFixed(0)} ms; current ${cost.current.toFixed(1)} ${cost.unit}, ${cost.currentMs.toFixed(0)} ms; ratio ${cost.ratio === null ? "n/a" : cost.ratio.toFixed(2)}${cost.compared === null ? "" : ` on ${cost.compared} case(s) both answer right`} (bar ${cost.maxRatio}): ${cost.passed ? "passed" : "**failed**"}.`);
   }
@@ -206,8 +247,8 @@ function renderMarkdown(r: MorningReport): string {
   else {
     lines.push(`${r.canary.outcome}: ${r.canary.reason}`);
     if (r.canary.windows.length > 0) {
-      lines.push("", "| step | weight | at | verdict | reason |", "|---|---|---|---|---|");
-      for (const w of r.canary.windows) lines.push(`| ${w.step} | ${w.weight}% | ${w.at} | ${w.verdict} | ${cell(w.reason)} |`);
+      lines.push("", "| step | weight | at | verdict | metrics | reason |", "|---|---|---|---|---|---|");
+      for (const w of r.canary.windows) lines.push(`| ${w.step} | ${w.weight}% | ${w.at} | ${w.verdict} | ${w.metrics.length === 0 ? "—" : w.metrics.map((m) => `${m.metric} ${m.verdict}`).join(" · ")} | ${cell(w.reason)} |`);
     }
   }
   return lines.join("\n") + "\n";

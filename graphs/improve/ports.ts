@@ -38,7 +38,7 @@ export interface ImprovePorts {
    * Runs the canary to its end: promoted to current, or rolled back; `windows`: each analysis window's verdict (the
    * morning report shows them), with every metric's verdict (success, latency, satisfaction, cost).
    */
-  canary(options: { version: string }): Promise<{ outcome: "promoted" | "rolled-back"; reason: string; windows?: Array<{ step: number; weight: number; at: string; verdict: string; reason: string; metrics?: Array<{ metric: string; verdict: "pass" | "fail" | "none"; reason: string }> }> }>;
+  canary(options: { version: string }): Promise<{ outcome: "promoted" | "rolled-back"; reason: string; windows?: Array<{ step: number; weight: number; at: string; verdict: string; reason: string; metrics?: Array<{ metric: string; verdict: "pass" | "fail" | "none"; reason: string; canary?: number; stable?: number }> }> }>;
   evalSets: { holdout: EvalCase[]; safety: EvalCase[] };
   /** Prompts whose candidate outputs are stored in eval.json so the server can prove it serves the adapter. */
   probePrompts: string[];

@@ -46,6 +46,9 @@ const gateFileSchema = z
       z.object({ suite: z.string(), total: z.number(), successCandidate: z.number(), successCurrent: z.number(), p95LatencyMsCandidate: z.number(), p95LatencyMsCurrent: z.number(), passed: z.boolean(), reason: z.string() }).passthrough(),
     ),
     current: z.string().optional(),
+    metrics: z
+      .array(z.object({ metric: z.string(), passed: z.boolean().nullable(), reason: z.string(), candidate: z.number().optional(), current: z.number().optional(), unit: z.string().optional(), bar: z.string().optional() }).passthrough())
+      .optional(),
     cost: z
       .object({
         unit: z.enum(["tokens", "characters"]),
@@ -76,7 +79,9 @@ const manifestFileSchema = z.object({ sha256: z.string(), counts: z.object({ acc
 export const canaryRecordSchema = z.object({
   outcome: z.enum(["promoted", "rolled-back"]),
   reason: z.string(),
-  windows: z.array(z.object({ step: z.number(), weight: z.number(), at: z.string(), verdict: z.string(), reason: z.string() }).passthrough()),
+  windows: z.array(
+    z.object({ step: z.number(), weight: z.number(), at: z.string(), verdict: z.string(), reason: z.string(), metrics: z.array(z.object({ metric: z.string(), verdict: z.string(), reason: z.string() }).passthrough()).optional() }).passthrough(),
+  ),
 });
 
 /** Everything a night left in `<runs>/<runId>/`, each file parsed (null when absent); unreadable files are listed in `problems`. */

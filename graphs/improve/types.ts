@@ -74,6 +74,13 @@ export interface GateMetricVerdict {
   metric: GateMetric;
   passed: boolean | null;
   reason: string;
+  /** The measured value, candidate (the canary, for satisfaction) vs current (stable), in `unit`; absent when nothing was measured (and in gate reports written before values were recorded). */
+  candidate?: number;
+  current?: number;
+  /** `share` (0-1: success or 👍 share), `ms` (p95 latency), `tokens` or `characters` (output per answer, on the cases both answer right). */
+  unit?: "share" | "ms" | "tokens" | "characters";
+  /** The rule the candidate is held to, in words (`≥ current + 3.0 points`). */
+  bar?: string;
 }
 
 export interface GateReport {
