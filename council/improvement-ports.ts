@@ -60,7 +60,7 @@ const NIGHT_PASSAGES = (spec: GraphSpec) => Math.max(5, spec.recall.passages);
 export async function createImprovementPorts(options: ImprovementPortsOptions): Promise<ImprovePorts> {
   const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger, cpuSeconds = processCpuSeconds } = options;
   const agent0 = new Agent0({ model: chatModel, knowledgeBase, mode: config.agents.agent0, k: spec.recall.passages || 3, maxTokens: config.model.maxTokens, ...(spec.prompts.agent0 ? { systemPrompt: spec.prompts.agent0 } : {}) });
-  const critic = new Critic({ model: chatModel, embeddings, mode: config.agents.critic, threshold: config.agents.criticThreshold, ...(spec.prompts.critic ? { systemPrompt: spec.prompts.critic } : {}) });
+  const critic = new Critic({ model: chatModel, embeddings, mode: config.agents.critic, threshold: config.agents.criticThreshold, groundCommands: spec.groundCommands, ...(spec.prompts.critic ? { systemPrompt: spec.prompts.critic } : {}) });
   const probe = createProbeAnswerer({ chatModel, knowledgeBase, spec, config });
 
   const holdout: EvalCase[] = config.improve.holdoutFile ? (await loadEvalSet(config.improve.holdoutFile)).items.map((item) => ({ id: item.id, question: item.question, ...(item.accept ? { accept: item.accept } : {}) })) : [];

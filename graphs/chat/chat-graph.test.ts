@@ -141,6 +141,20 @@ describe("chat graph", () => {
     expect(await memory.get("t-1")).toMatchObject({ success: true });
   });
 
+  it("the critic checks the draft's command against the notes unless the spec turns it off", async () => {
+    const draft = "`sudo Listing hidden files` — list hidden files.";
+    const run = async (spec: Record<string, unknown>) => {
+      const { graph, memory } = await testGraph({ modes: { router: "heuristic", critic: "heuristic" }, spec: { maxRevisions: 0, ...spec }, turns: [{ agent: "answerer", text: draft }] });
+      const state = await graph.run(turnInput("How do I list hidden files?"));
+      return { state, record: await memory.get("t-1") };
+    };
+    const grounded = await run({});
+    expect(grounded.record).toMatchObject({ success: false, category: "ungrounded" });
+    expect(grounded.state.critique!.reasons.at(-1)).toMatch(/`Listing` is not a command the retrieved notes use/);
+    const wordsOnly = await run({ groundCommands: false });
+    expect(wordsOnly.record).toMatchObject({ success: true });
+  });
+
   it("an aborted turn stops and records nothing", async () => {
     const { graph, memory } = await testGraph({ turns: [route("files"), { agent: "answerer", text: "a b c" }, review(0.9)] });
     const controller = new AbortController();

@@ -88,7 +88,7 @@ export class ChatGraph {
   static async create({ model, embeddings, topics, modes, maxTokens, spec = defaultGraphSpec(), ...rest }: CreateChatGraphOptions): Promise<ChatGraph> {
     const router = await Router.create({ model, embeddings, topics, mode: modes.router, systemPrompt: spec.prompts.router });
     const answerer = new Answerer({ model, maxTokens, system: spec.prompts.answerer });
-    const critic = new Critic({ model, embeddings, mode: modes.critic, threshold: spec.criticThreshold ?? rest.threshold, systemPrompt: spec.prompts.critic });
+    const critic = new Critic({ model, embeddings, mode: modes.critic, threshold: spec.criticThreshold ?? rest.threshold, systemPrompt: spec.prompts.critic, groundCommands: spec.groundCommands });
     return new ChatGraph({ ...rest, spec, router, answerer, critic });
   }
 

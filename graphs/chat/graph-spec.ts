@@ -82,6 +82,11 @@ export const graphSpecSchema = z
     maxRevisions: z.number().int().min(0).max(5).optional(),
     /** Overrides config.agents.criticThreshold. */
     criticThreshold: z.number().min(0).max(1).optional(),
+    /**
+     * The critic fails an answer whose command the retrieved notes do not teach (unknown tool or option, a dropped
+     * subcommand or argument, another task's command); `false` judges the words only (for comparing variants).
+     */
+    groundCommands: z.boolean().default(true),
   })
   .strict();
 
