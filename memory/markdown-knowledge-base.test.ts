@@ -84,3 +84,41 @@ describe("MarkdownKnowledgeBase", () => {
     }
   });
 });
+
+describe("MarkdownKnowledgeBase title boost (a question that names a page gets that page's passages)", () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "council-kb-title-"));
+    mkdirSync(join(root, "tldr"));
+    writeFileSync(join(root, "tldr", "mv.md"), "# mv\n\n> Move or rename files and directories.\n\n- Move files in [v]erbose mode, showing files after they are moved:\n\n`mv {{[-v|--verbose]}} {{path/to/source}} {{path/to/target}}`\n\n- Do not overwrite existing files at the target:\n\n`mv {{[-n|--no-clobber]}} {{path/to/source}} {{path/to/target}}`\n");
+    writeFileSync(join(root, "tldr", "cp.md"), "# cp\n\n> Copy files and directories.\n\n- Copy a file to another location:\n\n`cp {{path/to/source_file}} {{path/to/target_file}}`\n\n- Copy a directory recursively:\n\n`cp {{[-r|--recursive]}} {{path/to/source_directory}} {{path/to/target_directory}}`\n");
+    writeFileSync(join(root, "tldr", "ssh.md"), "# ssh\n\n> Secure Shell client.\n\n- Connect to a remote server with a specific identity (private key):\n\n`ssh {{username}}@{{remote_host}} -i {{path/to/key_file}}`\n");
+    writeFileSync(join(root, "tldr", "ssh-keygen.md"), "# ssh-keygen\n\n> Generate ssh keys.\n\n- Generate a key interactively:\n\n`ssh-keygen`\n\n- Change the password of a key:\n\n`ssh-keygen -f {{~/.ssh/filename}} -p`\n");
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const titlesOf = async (kb: MarkdownKnowledgeBase, question: string) => (await kb.search(question, { k: 3 })).map((hit) => hit.passage.title);
+
+  it("plain cosine puts another page first; the default boost puts the named page's passages first", async () => {
+    const plain = await MarkdownKnowledgeBase.create({ storePath: join(root, "plain.sqlite"), titleBoost: 0 });
+    const boosted = await MarkdownKnowledgeBase.create({ storePath: join(root, "boosted.sqlite") });
+    try {
+      await plain.index(join(root, "tldr"));
+      await boosted.index(join(root, "tldr"));
+      const question = "What cp command would copy a folder recursively, in verbose mode (shows files as they are copied)?";
+      expect((await titlesOf(plain, question))[0]).toBe("mv");
+      expect(await titlesOf(boosted, question)).toEqual(["cp", "cp", "cp"]);
+      // "ssh keygen" names ssh-keygen, not ssh (the longest named title wins).
+      expect((await titlesOf(boosted, "Show me the ssh keygen command to use a private key file."))[0]).toBe("ssh-keygen");
+      // A question that names no page ranks by cosine alone.
+      expect(await boosted.search("move files verbosely", { k: 2 })).toEqual(await plain.search("move files verbosely", { k: 2 }));
+    } finally {
+      await plain.dispose();
+      await boosted.dispose();
+    }
+  });
+
+  it("refuses a negative boost", async () => {
+    await expect(MarkdownKnowledgeBase.create({ storePath: join(root, "bad.sqlite"), titleBoost: -1 })).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+  });
+});

@@ -7,6 +7,7 @@ import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { splitPassages, type SplitOptions } from "./markdown-passages.js";
+import { namedTitles, titleWords } from "./title-match.js";
 import { checkVector, parseQueryText } from "./turn-schema.js";
 import type { KnowledgeBase, Passage, PassageHit } from "./types.js";
 
@@ -19,7 +20,15 @@ export interface MarkdownKnowledgeBaseOptions extends SplitOptions {
   dimensions?: number;
   /** @default silentLogger */
   logger?: Logger;
+  /**
+   * Added to the score of every passage whose page title the query names as words in a row ("What cp command…",
+   * "…using ssh-keygen?"; see {@link namedTitles}); 0 = plain cosine. @default DEFAULT_TITLE_BOOST
+   */
+  titleBoost?: number;
 }
+
+/** Measured on the reading seedling's tldr bench (bench/seedling-reading.ts): 0.3 puts the named page first. */
+export const DEFAULT_TITLE_BOOST = 0.3;
 
 export interface KbIndexReport {
   root: string;
@@ -61,19 +70,25 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
   readonly #dimensions: number;
   readonly #logger: Logger;
   readonly #split: SplitOptions;
+  readonly #titleBoost: number;
   #passages: Passage[] = [];
   #matrix = new Float32Array(0);
+  /** Distinct titles as words, and each passage's index into them. */
+  #titles: string[][] = [];
+  #titleOf = new Int32Array(0);
   #disposed = false;
 
-  private constructor(db: Database.Database, options: Required<Pick<MarkdownKnowledgeBaseOptions, "embeddings" | "dimensions" | "logger">> & SplitOptions) {
+  private constructor(db: Database.Database, options: Required<Pick<MarkdownKnowledgeBaseOptions, "embeddings" | "dimensions" | "logger" | "titleBoost">> & SplitOptions) {
     this.#db = db;
+    this.#titleBoost = options.titleBoost;
     this.#embeddings = options.embeddings;
     this.#dimensions = options.dimensions;
     this.#logger = options.logger;
     this.#split = { maxChars: options.maxChars, minChars: options.minChars };
   }
 
-  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
+  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
+    if (!Number.isFinite(titleBoost) || titleBoost < 0) throw new CouncilError("CONFIG_INVALID", `titleBoost must be a number >= 0, got ${titleBoost}`);
     const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     let db: Database.Database | undefined;
     try {
@@ -96,7 +111,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
       })();
       if (stored !== undefined) logger.warn({ stored, fingerprint }, "knowledge base: embeddings changed, passages dropped; re-index the folders");
     }
-    const kb = new MarkdownKnowledgeBase(db, { embeddings, dimensions, logger, ...split });
+    const kb = new MarkdownKnowledgeBase(db, { embeddings, dimensions, logger, titleBoost, ...split });
     kb.#load();
     return kb;
   }
@@ -183,6 +198,8 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     const passages = this.#passages;
     const matrix = this.#matrix;
     const dims = this.#dimensions;
+    const named = this.#titleBoost > 0 ? namedTitles(text, this.#titles) : new Set<number>();
+    const titleOf = this.#titleOf;
     const best: Array<{ i: number; score: number }> = [];
     let floor = -Infinity;
     for (let start = 0; start < passages.length; start += SCAN_CHUNK) {
@@ -191,6 +208,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
         let score = 0;
         const offset = i * dims;
         for (let d = 0; d < dims; d++) score += vector[d]! * matrix[offset + d]!;
+        if (named.size > 0 && named.has(titleOf[i]!)) score += this.#titleBoost;
         if (best.length < k || score > floor) {
           best.push({ i, score });
           if (best.length > k * 4) {
@@ -225,6 +243,12 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     });
     this.#passages = rows.map(({ id, source, title, text }) => ({ id, source, title, text }));
     this.#matrix = matrix;
+    const titleIndex = new Map<string, number>();
+    this.#titleOf = Int32Array.from(rows, ({ title }) => {
+      if (!titleIndex.has(title)) titleIndex.set(title, titleIndex.size);
+      return titleIndex.get(title)!;
+    });
+    this.#titles = [...titleIndex.keys()].map(titleWords);
   }
 
   #alive(): void {

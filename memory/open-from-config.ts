@@ -47,7 +47,7 @@ export async function openKnowledgeBase({
   logger = silentLogger,
   indexConfigured = true,
 }: OpenFromConfigOptions & { indexConfigured?: boolean }): Promise<{ kb: MarkdownKnowledgeBase; reports: KbIndexReport[] }> {
-  const kb = await MarkdownKnowledgeBase.create({ storePath: memoryPaths(config).kbStore, embeddings, logger });
+  const kb = await MarkdownKnowledgeBase.create({ storePath: memoryPaths(config).kbStore, embeddings, logger, titleBoost: config.kb.titleBoost });
   const reports: KbIndexReport[] = [];
   if (!indexConfigured) return { kb, reports };
   try {

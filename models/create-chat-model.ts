@@ -35,6 +35,7 @@ export async function createChatModel({ config, logger = silentLogger, validateA
         parallel: model.parallel,
         maxTokens: model.maxTokens,
         temperature: model.temperature,
+        ...(model.loopBan ? {} : { loopBan: false }),
         ...(validateAdapter === undefined ? {} : { validateAdapter }),
         logger: logger.child({ component: "llama" }),
       });

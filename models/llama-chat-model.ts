@@ -16,12 +16,14 @@ import {
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
+  type Token,
 } from "node-llama-cpp";
 import { CouncilError, isCouncilError, silentLogger, type Logger } from "../core/index.js";
 import { toTemplateMessages } from "./langchain-messages.js";
 import { readAdapterBaseInfo, validateAdapterForBase, type AdapterBaseInfo } from "./gguf/index.js";
 import { resolveModelSource } from "./llama-model-source.js";
 import { renderPrompt, TEMPLATE_MARKERS } from "./prompt-template.js";
+import { LOOP_BAN_DEFAULTS, loopBannedTokens, type LoopBanOptions } from "./loop-ban.js";
 import { SequencePool } from "./sequence-pool.js";
 import type { AdapterHost, AdapterLease, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
 import { collectStream } from "./collect-stream.js";
@@ -61,6 +63,11 @@ export interface LlamaChatModelOptions {
   maxTokens?: number;
   /** 0 = greedy. @default 0 */
   temperature?: number;
+  /**
+   * Ban the token that would continue a short cycle of generated tokens (see {@link loopBannedTokens}); false = off.
+   * Measured on the reading seedling (bench/seedling-reading.ts). @default LOOP_BAN_DEFAULTS
+   */
+  loopBan?: LoopBanOptions | false;
   /** Checks adapters before loading. @default validateLoraAdapter (models/gguf validateAdapterForBase) */
   validateAdapter?: AdapterValidator;
   /** Share one llama.cpp binding between models (e.g. with LlamaEmbeddings). @default a CPU-only instance */
@@ -92,7 +99,7 @@ interface Internals {
   modelPath: string;
   chatWrapper: ChatWrapper | null;
   base: SlotContext;
-  options: Required<Pick<LlamaChatModelOptions, "parallel" | "contextSize" | "maxTokens" | "temperature" | "validateAdapter">> & {
+  options: Required<Pick<LlamaChatModelOptions, "parallel" | "contextSize" | "maxTokens" | "temperature" | "validateAdapter" | "loopBan">> & {
     threads: number | undefined;
   };
   logger: Logger;
@@ -141,6 +148,7 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
     parallel = 2,
     maxTokens = 160,
     temperature = 0,
+    loopBan = LOOP_BAN_DEFAULTS,
     validateAdapter = validateLoraAdapter,
     llama,
     logger = silentLogger,
@@ -155,7 +163,7 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
       if (ownsLlama) await binding.dispose();
       throw new CouncilError("MODEL_INVALID", `llama.cpp could not load ${path}: ${(cause as Error).message}`, { cause, details: { path } });
     }
-    const options = { parallel, contextSize, maxTokens, temperature, validateAdapter, threads: threads ?? defaultThreads(model.size) };
+    const options = { parallel, contextSize, maxTokens, temperature, loopBan, validateAdapter, threads: threads ?? defaultThreads(model.size) };
     try {
       const hasTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
       const chatWrapper = hasTemplate ? resolveChatWrapper(model) : null;
@@ -278,16 +286,19 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
       const queue = new ChunkQueue();
       let outputTokens = 0;
       const ignoreEos = options.ignoreEos === true;
+      const generated: Token[] = [];
+      const loopBan = defaults.loopBan;
       const generation = lane.completion
         .generateCompletionWithMeta(input, {
           maxTokens: options.maxTokens ?? defaults.maxTokens,
           temperature: options.temperature ?? defaults.temperature,
           ...(options.seed === undefined ? {} : { seed: options.seed }),
           customStopTriggers: ignoreEos ? [] : [...stops, ...(options.stop ?? [])],
-          ...(ignoreEos ? { tokenBias: eosBan(model, chatWrapper) } : {}),
+          ...(ignoreEos ? { tokenBias: eosBan(model, chatWrapper) } : loopBan === false ? {} : { tokenBias: () => loopBias(model, generated, loopBan) }),
           signal,
           onToken: (tokens) => {
             outputTokens += tokens.length;
+            if (loopBan !== false) generated.push(...tokens);
           },
           onTextChunk: (text) => queue.push(text),
         })
@@ -444,6 +455,13 @@ async function createSlotContext({
     lanes.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
   }
   return { context, info: adapter, lanes, pool: new SequencePool(lanes), active: 0, retired: false };
+}
+
+/** The {@link loopBannedTokens} of the tokens generated so far, as a bias (re-evaluated before every token). */
+function loopBias(model: LlamaModel, generated: readonly Token[], options: LoopBanOptions): TokenBias {
+  const bias = new TokenBias(model.tokenizer);
+  for (const token of loopBannedTokens(generated, options)) bias.set(token as Token, "never");
+  return bias;
 }
 
 function eosBan(model: LlamaModel, chatWrapper: ChatWrapper | null): TokenBias {

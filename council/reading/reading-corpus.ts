@@ -173,7 +173,9 @@ export async function buildReadingCorpus(options: ReadingCorpusOptions): Promise
       const dir = join(work, `group-${groupIndex}`);
       await mkdir(dir, { recursive: true });
       for (const page of group) await writeFile(join(dir, `${page.page}.md`), page.markdown);
-      const kb = await MarkdownKnowledgeBase.create({ storePath: join(work, `group-${groupIndex}.sqlite`) });
+      // Plain cosine, as when the committed seedling was built (its corpus sha256 is in models/seedling.json);
+      // serving boosts named pages since (kb.titleBoost), which a new recipe version may train with.
+      const kb = await MarkdownKnowledgeBase.create({ storePath: join(work, `group-${groupIndex}.sqlite`), titleBoost: 0 });
       try {
         await kb.index(dir);
         if (kbDir !== undefined) await kb.index(kbDir);
