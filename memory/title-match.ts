@@ -10,9 +10,17 @@ export function titleWords(text: string): string[] {
   return text.toLowerCase().split(/[^\p{L}\p{N}+#]+/u).filter(Boolean);
 }
 
+/** Words before a title that name it as the tool to use ("using tar", "with git", "via rsync"). */
+const TOOL_BEFORE = new Set(["using", "with", "via"]);
+/** Words after a title that name it as a tool ("the cp command", "tar commands"). */
+const TOOL_AFTER = new Set(["command", "commands", "tool", "utility"]);
+
 /**
- * Indexes (into `titles`) of the titles whose words appear in a row in the query's words. A title inside a longer
- * named title does not count (`ssh` is not named by "ssh keygen" when `ssh-keygen` is a title too).
+ * Indexes (into `titles`) of the titles the query names *as a tool*: their words appear in a row, right after
+ * "using"/"with"/"via" or right before "command"/"tool" ("What cp command…", "…using ssh-keygen?", "With tar, …").
+ * A title that is only a word of the question does not count ("How do I *find* my IP address" does not name the
+ * `find` page, "…the history of a *file*" not the `file` page), nor does a title inside a longer named title (`ssh`
+ * is not named by "ssh keygen command" when `ssh-keygen` is a title too).
  */
 export function namedTitles(query: string, titles: ReadonlyArray<readonly string[]>): Set<number> {
   const words = titleWords(query);
@@ -20,7 +28,8 @@ export function namedTitles(query: string, titles: ReadonlyArray<readonly string
   titles.forEach((title, index) => {
     if (title.length === 0 || title.length > words.length) return;
     for (let start = 0; start + title.length <= words.length; start++) {
-      if (title.every((word, offset) => words[start + offset] === word)) {
+      const named = TOOL_BEFORE.has(words[start - 1] ?? "") || TOOL_AFTER.has(words[start + title.length] ?? "");
+      if (named && title.every((word, offset) => words[start + offset] === word)) {
         hits.push({ index, start, length: title.length });
         return;
       }
