@@ -15,7 +15,9 @@ import { councilVote } from "./voting/index.js";
 
 export interface ImprovementPortsOptions {
   config: CouncilConfig;
-  chatModel: CouncilChatModel & AdapterHost;
+  chatModel: CouncilChatModel;
+  /** Where gate candidates are loaded for evaluation (the serving target's adapter host). */
+  adapterHost: AdapterHost;
   embeddings: EmbeddingsInterface;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
@@ -55,7 +57,7 @@ const NIGHT_PASSAGES = (spec: GraphSpec) => Math.max(5, spec.recall.passages);
  * peers from other sources, and the model critic when it judged), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
  */
 export async function createImprovementPorts(options: ImprovementPortsOptions): Promise<ImprovePorts> {
-  const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger } = options;
+  const { config, chatModel, adapterHost, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger } = options;
   const agent0 = new Agent0({ model: chatModel, knowledgeBase, mode: config.agents.agent0, k: spec.recall.passages || 3, maxTokens: config.model.maxTokens, ...(spec.prompts.agent0 ? { systemPrompt: spec.prompts.agent0 } : {}) });
   const critic = new Critic({ model: chatModel, embeddings, mode: config.agents.critic, threshold: config.agents.criticThreshold, ...(spec.prompts.critic ? { systemPrompt: spec.prompts.critic } : {}) });
   const probe = createProbeAnswerer({ chatModel, knowledgeBase, spec, config });
@@ -72,7 +74,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     if (entry === undefined) {
       entry = evalSlots.reduce((oldest, candidate) => (candidate.used < oldest.used ? candidate : oldest));
       entry.path = null;
-      await chatModel.setAdapter({ slot: entry.slot, path: adapterPath, version: entry.slot });
+      await adapterHost.setAdapter({ slot: entry.slot, path: adapterPath, version: entry.slot });
       entry.path = adapterPath;
     }
     entry.used = ++uses;
@@ -151,7 +153,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async publish({ adapterDir, gate }) {
       for (const entry of evalSlots) {
         if (entry.path === null) continue;
-        await chatModel.removeAdapter(entry.slot);
+        await adapterHost.removeAdapter(entry.slot);
         entry.path = null;
       }
       const { version } = await registry.publishDir({ adapterDir, evaluation: { ...gate, probes: gate.probes } });

@@ -6,13 +6,16 @@ import { createEmbeddings } from "../../models/index.js";
 /** Opens this data dir's verified memory (SQLite WAL: safe beside a running server, which sees changes on its next turn). */
 async function withVerified<T>(work: (verified: VerifiedMemory) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const embeddings = await createEmbeddings({ config, logger: silentLogger });
-  const verified = await openVerifiedMemory({ config, embeddings });
+  const opened = await createEmbeddings({ config, logger: silentLogger });
   try {
-    return await work(verified);
+    const verified = await openVerifiedMemory({ config, embeddings: opened.embeddings });
+    try {
+      return await work(verified);
+    } finally {
+      await verified.dispose();
+    }
   } finally {
-    await verified.dispose();
-    if ("dispose" in embeddings && typeof embeddings.dispose === "function") await (embeddings.dispose as () => Promise<void>)();
+    await opened.dispose();
   }
 }
 
