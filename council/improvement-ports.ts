@@ -1,6 +1,4 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } from "../agents/index.js";
 import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
@@ -10,7 +8,7 @@ import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type 
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
 import type { Trainer } from "../training/index.js";
-import { loadEvalSet } from "../training/datasets/index.js";
+import { loadEvalSet, nightlyEpochs } from "../training/datasets/index.js";
 import { councilVote } from "./voting/index.js";
 
 export interface ImprovementPortsOptions {
@@ -118,13 +116,12 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       return { itemId: item.id, accepted: vote.accepted, winnerId: vote.winnerId, winnerScore: vote.winnerScore, ballots: vote.ballots, reason: vote.reason };
     },
     promptMessages: probe.promptMessages,
-    async train({ datasetDir, outDir, signal, onProgress }) {
+    async train({ dataset, outDir, signal, onProgress }) {
       // Small nights need many epochs to learn their few answers; big ones get there in fewer.
-      const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { counts: { sft: number } };
-      const epochs = Math.min(config.training.maxEpochs, Math.max(config.training.epochs, Math.ceil(config.training.minSteps / Math.max(1, manifest.counts.sft))));
-      logger.info({ examples: manifest.counts.sft, epochs }, "training the nightly adapter");
+      const epochs = nightlyEpochs(config.training, dataset.examples);
+      logger.info({ examples: dataset.examples, epochs }, "training the nightly adapter");
       const result = await trainer.train({
-        dataset: datasetDir,
+        dataset: dataset.dir,
         base: modelPath(config),
         out: outDir,
         rank: config.training.rank,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Annotation, END, interrupt, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../../core/index.js";
-import { buildDataset, type AcceptedExample, type FilterReport } from "../../training/datasets/index.js";
+import { buildDataset, nightlyDataset, readNightlyDataset, type AcceptedExample, type FilterReport, type NightlyDataset } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
 import { harvestFailures } from "./harvest.js";
 import { regressionCases } from "./regression-cases.js";
@@ -32,7 +32,8 @@ export const ImproveStateAnnotation = Annotation.Root({
   ratedDecisions: replace<VoteDecision[]>(() => []),
   memoryGate: replace<MemoryGateReport | null>(() => null),
   memoryRelease: replace<MemoryReleaseInfo | null>(() => null),
-  datasetInfo: replace<{ dir: string; sha256: string; examples: number } | null>(() => null),
+  /** The dataset handoff: built or read once in the dataset step, then carried to training and the summary. */
+  datasetInfo: replace<NightlyDataset | null>(() => null),
   training: replace<TrainingResult | null>(() => null),
   gateReport: replace<GateReport | null>(() => null),
   approval: replace<"approved" | "rejected" | null>(() => null),
@@ -222,11 +223,11 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     // Cumulative: every night's accepted examples, newest answer winning for a repeated question.
     const all = (await store.accepted()).map((row) => row.example).reverse();
     const outDir = join(runDir(state), "dataset");
-    const manifestPath = join(outDir, "manifest.json");
-    const manifest = existsSync(manifestPath)
-      ? (JSON.parse(await readFile(manifestPath, "utf8")) as { sha256: string; counts: { sft: number } })
-      : await buildDataset({ accepted: all, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true });
-    return { datasetInfo: { dir: outDir, sha256: manifest.sha256, examples: manifest.counts.sft } };
+    // A resumed night finds its dataset already built: read once, with the one manifest schema.
+    const datasetInfo = existsSync(join(outDir, "manifest.json"))
+      ? await readNightlyDataset(outDir)
+      : nightlyDataset(outDir, await buildDataset({ accepted: all, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true }));
+    return { datasetInfo };
   };
 
   const train = async (state: ImproveState) => {
@@ -239,7 +240,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     }
     const started = performance.now();
     const end = metrics?.trainingDuration.startTimer();
-    const { finalLoss } = await ports.train({ datasetDir: state.datasetInfo!.dir, outDir });
+    const { finalLoss } = await ports.train({ dataset: state.datasetInfo!, outDir });
     end?.();
     if (finalLoss !== null) metrics?.trainingLoss.set(finalLoss);
     return { training: { adapterDir: outDir, adapterPath, datasetSha256: state.datasetInfo!.sha256, seconds: (performance.now() - started) / 1000, finalLoss, skipped: false } };
