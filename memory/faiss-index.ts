@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { CouncilError, type Logger } from "../core/index.js";
-import { FAISS_WORKER_SOURCE, type WorkerBoot, type WorkerError, type WorkerIndexConfig, type WorkerReply } from "./faiss-worker.js";
+import type { WorkerBoot, WorkerError, WorkerIndexConfig, WorkerReply } from "./faiss-worker-protocol.js";
+import { FAISS_WORKER_SOURCE } from "./faiss-worker.js";
 
 /** When and how the index becomes approximate (IVF with an HNSW coarse quantizer). */
 export interface ApproxOptions {

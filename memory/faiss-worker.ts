@@ -1,77 +1,18 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type * as Faiss from "faiss-node";
+import type { WorkerBoot, WorkerError, WorkerErrorCode, WorkerIndexConfig, WorkerIndexMeta, WorkerReply, WorkerRequest, WorkerStats } from "./faiss-worker-protocol.js";
 
 // The code that owns FAISS indexes, kept off the event loop (faiss-node calls are synchronous: a big search or an
 // index build must never run on the main thread). It runs in two forms:
 //
 // - host (a worker thread, one per process, shared by every FaissMemory): holds any number of indexes, keyed by
-//   handle, and answers each {@link WorkerRequest} with a {@link WorkerReply}, in order.
+//   handle, and answers each WorkerRequest with a WorkerReply (faiss-worker-protocol.ts), in order.
 // - builder (a child *process*: `node -e FAISS_WORKER_SOURCE <json>`): builds one index from SQLite, saves it,
 //   prints its stats and exits. The host then reloads the file. It is a process, not a second thread, because
 //   faiss-node keeps its class constructors in static references overwritten by each thread that loads it: a
 //   second thread loading faiss-node (and exiting) crashes the first on Index.read/fromBuffer.
 //
 // Labels are dense: FAISS label L holds the vector of SQLite row id L + 1 (rows are never deleted).
-
-/** Error codes the worker answers with (the host turns them into CouncilErrors of the same code). */
-export type WorkerErrorCode = "VECTOR_INVALID" | "MEMORY_CORRUPT" | "INTERNAL";
-
-/** A failure as the worker reports it. */
-export interface WorkerError {
-  code: WorkerErrorCode;
-  message: string;
-}
-
-/** Approximate-search settings with every default filled in (see faiss-index.ts `ApproxOptions`). */
-export interface WorkerApprox {
-  threshold: number;
-  nlist: number;
-  nprobe: number;
-  scanBudget: number;
-  trainPerList: number;
-}
-
-/** One index: its vector length, files, the SQLite database it follows, and when it becomes approximate. */
-export interface WorkerIndexConfig {
-  dims: number;
-  indexPath: string;
-  metaPath: string;
-  dbPath: string;
-  dbUuid: string;
-  approx: WorkerApprox;
-}
-
-/** What the worker thread (workerData) or the builder process (last argv) starts with. */
-export interface WorkerBoot {
-  blasLibraries: string[];
-  faissPath: string;
-  sqlitePath: string;
-  /** The builder's one index. */
-  config?: WorkerIndexConfig;
-}
-
-export interface WorkerStats {
-  rows: number;
-  kind: "flat" | "ivf";
-  nlist: number;
-  nprobe: number;
-  blas: boolean;
-  savedRows: number;
-  builtRows: number;
-}
-
-/** Requests the host sends, one per index operation. */
-export type WorkerRequest = { id: number; handle: number } & (
-  | { type: "open"; config: WorkerIndexConfig }
-  | { type: "reload" }
-  | { type: "add"; firstLabel: number; vectors: Float32Array }
-  | { type: "catchUp" }
-  | { type: "search"; vector: Float32Array; k: number }
-  | { type: "save" }
-  | { type: "close" }
-);
-
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerError };
 
 /**
  * The whole worker, as one self-contained function: it is serialised with `toString()` into
@@ -102,19 +43,6 @@ export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
     savedRows: number;
     builtRows: number;
   }
-  interface IndexMeta {
-    version: number;
-    dbUuid: string;
-    dims: number;
-    rows: number;
-    builtRows: number;
-    kind: Kind;
-    nlist: number;
-    nprobe: number;
-    bytes: number;
-    sha256: string;
-  }
-
   /** A failure with its code, caught by the message loop and answered as `{ code, message }`. */
   const failure = (code: WorkerErrorCode, message: string): Error & WorkerError => Object.assign(new Error(message), { code });
   const toWorkerError = (error: unknown): WorkerError => {
@@ -272,7 +200,7 @@ export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
     fs.rmSync(tmpIndex, { force: true });
     index.write(tmpIndex);
     fsyncPath(tmpIndex);
-    const meta: IndexMeta = { version: META_VERSION, dbUuid: s.dbUuid, dims: s.dims, rows, builtRows: s.builtRows, kind: s.kind, nlist: s.nlist, nprobe: s.nprobe, bytes: fs.statSync(tmpIndex).size, sha256: sha256File(tmpIndex) };
+    const meta: WorkerIndexMeta = { version: META_VERSION, dbUuid: s.dbUuid, dims: s.dims, rows, builtRows: s.builtRows, kind: s.kind, nlist: s.nlist, nprobe: s.nprobe, bytes: fs.statSync(tmpIndex).size, sha256: sha256File(tmpIndex) };
     fs.writeFileSync(tmpMeta, JSON.stringify(meta));
     fsyncPath(tmpMeta);
     // Index first, meta second: a crash in between leaves a new index with the old checksum -> rebuilt, never trusted.
@@ -293,7 +221,7 @@ export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
    * its checksum can still be another index type or dimension, or a format this libfaiss reads differently,
    * and faiss-node aborts the whole process on some input it does not expect. Returns why not, else null.
    */
-  function headerProblem(s: IndexState, meta: IndexMeta): string | null {
+  function headerProblem(s: IndexState, meta: WorkerIndexMeta): string | null {
     const expected = (FOURCC as Record<string, string | undefined>)[meta.kind];
     if (expected === undefined) return `index metadata names an unknown kind ${JSON.stringify(meta.kind)}`;
     const head = Buffer.alloc(HEADER_BYTES);
@@ -317,9 +245,9 @@ export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
   /** Loads the saved index when it is whole, current and of the right kind; returns why not otherwise. */
   function tryLoad(s: IndexState): string | null {
     if (!fs.existsSync(s.indexPath) || !fs.existsSync(s.metaPath)) return "no saved index";
-    let meta: IndexMeta | null;
+    let meta: WorkerIndexMeta | null;
     try {
-      meta = JSON.parse(fs.readFileSync(s.metaPath, "utf8")) as IndexMeta | null;
+      meta = JSON.parse(fs.readFileSync(s.metaPath, "utf8")) as WorkerIndexMeta | null;
     } catch {
       return "index metadata unreadable";
     }
