@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: "The model file or URI does not exist.",
   MODEL_INVALID: "The model file is not a loadable GGUF (corrupt, truncated, or wrong architecture).",
   MODEL_DOWNLOAD_OFFLINE: "An hf: model URI needs a download, and the network is unreachable.",
-  BACKEND_UNKNOWN: "The configured chat or embedding backend does not exist.",
+  BACKEND_UNKNOWN: "The configured backend (chat, embeddings, memory store, trainer, serving target) is not registered; the message lists the registered names.",
   BACKEND_UNAVAILABLE: "The backend (server, model, native binary) is not reachable or not loaded.",
   GGUF_INVALID: "A GGUF file could not be read or written: bad magic, version, or tensor data.",
   ADAPTER_INVALID: "A LoRA adapter file is corrupt or not a LoRA adapter GGUF.",
@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   PORT_IN_USE: "The server's host:port is already taken (another `council serve`?); stop that process or pick another COUNCIL_PORT / --port.",
   REVIEW_NOT_FOUND: "No review-queue item has this id, or a night has already used its decision.",
   SERVER_UNVERIFIED: "Something answers where <dataDir>/server.json says the Council server is, but it is not that server; the CLI sent it no token.",
+  BACKEND_DUPLICATE: "Two backends were registered under one name in the same registry (chat, embeddings, memory store, trainer, serving target).",
   CHAT_TEMPLATE_INVALID: "A model's own chat template (GGUF tokenizer.chat_template) does not parse or render, or cannot split a conversation into prompt and answer.",
   EVENT_LOG_CORRUPT: "An event-log segment (<dataDir>/events/YYYY-MM-DD.jsonl) has a line that is not an event, or its checksum does not match its contents.",
 } as const;
