@@ -21,17 +21,17 @@ describe("configuration docs are generated from the schema (npx council config d
 
   it("shows the schema's real defaults, including the ones the hand-written table had wrong", () => {
     const byKey = Object.fromEntries(configDocRows().map((row) => [row.envKey, row.defaultValue]));
-    expect(byKey.COUNCIL_TRAIN_LR).toBe("`0.0007`");
+    expect(byKey.COUNCIL_TRAIN_LR).toBe("`0.0001`");
     expect(byKey.COUNCIL_LORA_TARGETS).toContain("output.weight");
-    expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe("`1200`");
+    expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe("`200`");
     expect(byKey.COUNCIL_TRAIN_MAX_EPOCHS).toBe("`200`");
     expect(byKey.COUNCIL_DATA_DIR).toBe("`<project>`");
-    expect(configTable()).toContain("| `COUNCIL_TRAIN_MIN_STEPS` | `training.minSteps` | `1200` |");
+    expect(configTable()).toContain("| `COUNCIL_TRAIN_MIN_STEPS` | `training.minSteps` | `200` |");
   });
 
   it("detects drift: a README with a stale row is rewritten", () => {
     const readme = read("README.md");
-    const stale = readme.replace("| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.0007` |", "| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.001` |");
+    const stale = readme.replace("| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.0001` |", "| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.001` |");
     expect(stale).not.toBe(readme);
     expect(withConfigTable(stale)).toBe(readme);
   });
