@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isCouncilError, NATIVE_BUILD_DIR, SEEDLING_PATH } from "../core/index.js";
+import { isCouncilError, NATIVE_BUILD_DIR } from "../core/index.js";
 import { createTinyModel } from "../test/helpers/tiny-model.js";
 import { chatModelContract } from "./chat-model.contract.js";
 import { writeLoraAdapter } from "./gguf/index.js";
@@ -28,7 +28,9 @@ interface Fixture {
 /** A real llama-server (native/build/bin) on the seedling or a tiny GGUF, with two LoRA adapters preloaded. */
 async function startFixture(parallel: number): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), "council-llama-server-"));
-  const base = existsSync(SEEDLING_PATH) ? SEEDLING_PATH : await createTinyModel({ dir, seed: 1 });
+  // A tiny random model: the contract is about the backend, and the reading seedling answers a context-free question
+  // in another system prompt with an immediate end of turn (an empty answer).
+  const base = await createTinyModel({ dir, seed: 1 });
   const adapterA = join(dir, "a.gguf");
   const adapterB = join(dir, "b.gguf");
   await writeLoraAdapter({ base, out: adapterA, rank: 4, alpha: 8, targets: ["attn_q", "attn_v", "ffn_up"], init: "random", seed: 7, randomScale: 2 });
@@ -117,7 +119,7 @@ describe.skipIf(!haveServer)("LlamaServerChatModel (real llama-server; needs nat
 
   it("refuses an adapter the server did not preload, and a removed slot, with ADAPTER_NOT_FOUND", async () => {
     const other = join(fixture.dir, "other.gguf");
-    await writeLoraAdapter({ base: existsSync(SEEDLING_PATH) ? SEEDLING_PATH : join(fixture.dir, "tiny-model.gguf"), out: other, rank: 2, alpha: 4, targets: ["attn_q"] });
+    await writeLoraAdapter({ base: join(fixture.dir, "tiny-model.gguf"), out: other, rank: 2, alpha: 4, targets: ["attn_q"] });
     const error = await model.setAdapter({ slot: "x", path: other, version: "x" }).catch((caught: unknown) => caught);
     expect(isCouncilError(error, "ADAPTER_NOT_FOUND")).toBe(true);
     await model.setAdapter({ slot: "gone", path: fixture.adapterA, version: "a1" });

@@ -75,7 +75,7 @@ it.runIf(existsSync(TLDR))(
     expect(readFileSync(join(outDir, "chart.svg"), "utf8")).toContain("<svg");
 
     const details = JSON.parse(await readFile(join(outDir, "details.json"), "utf8")) as { days: Array<{ traffic: Array<{ passed: boolean; rated: number }> }>; nights: Array<{ summary: { outcome: string; harvested: number } }> };
-    expect(["promoted", "rolled-back", "gate-failed", "nothing-to-do"]).toContain(details.nights[0]!.summary.outcome);
+    expect(["promoted", "rolled-back", "gate-failed", "memory-only", "nothing-to-do"]).toContain(details.nights[0]!.summary.outcome);
     // Every traffic answer was rated by the simulated user: 👍 on pass, 👎 on fail.
     for (const asked of details.days[0]!.traffic) expect(asked.rated).toBe(asked.passed ? 1 : -1);
     const baselineFailures = details.days[0]!.traffic.filter((asked) => !asked.passed).length;

@@ -63,7 +63,9 @@ export const graphSpecSchema = z
     verified: z
       .object({
         reuse: z.boolean().default(true),
-        hint: z.boolean().default(true),
+        // Off by default: the reading seedling was not trained with worked examples in its prompt, and one made it answer
+        // a question it knew wrong (e2e closed loop, 2026-12-06). A model that handles them can turn hints on in the spec.
+        hint: z.boolean().default(false),
         reuseThreshold: z.number().min(0).max(1).optional(),
         hintThreshold: z.number().min(0).max(1).optional(),
         k: z.number().int().min(1).max(10).default(3),

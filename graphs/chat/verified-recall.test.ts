@@ -100,7 +100,7 @@ describe("recall that answers from verified memory", () => {
     const verified = await verifiedWith([entry()]);
     const { graph, model } = await testGraph({
       verified,
-      spec: { verified: { reuseThreshold: 0.999, hintThreshold: 0.3 } },
+      spec: { verified: { hint: true, reuseThreshold: 0.999, hintThreshold: 0.3 } },
       turns: [route("files"), { agent: "answerer", text: "Run `ls -a`." }, review(0.9)],
     });
     const state = await graph.run(turnInput("which command lists the hidden files in a folder?"));

@@ -61,6 +61,9 @@ export function isHeldOutPage(heldOut: HeldOutPages, page: string): boolean {
  */
 export function findHeldOutLeaks({ heldOut, texts }: { heldOut: HeldOutPages; texts: ReadonlyArray<{ source: string; text: string }> }): Array<{ source: string; line: string }> {
   const needles = new Set<string>();
+  // Commands count only as a whole command line (what follows is its end: a quote, a newline, the end of the text):
+  // another page's pipeline that *uses* a held-out command (`cat {{file}} | aspell list`) is not that page's example.
+  const commands = new Set<string>();
   for (const line of heldOut.lines) {
     if (line.startsWith("- ")) {
       const description = line.slice(2).replace(/:$/, "").trim();
@@ -69,24 +72,35 @@ export function findHeldOutLeaks({ heldOut, texts }: { heldOut: HeldOutPages; te
     } else {
       const command = line.slice(1, -1);
       // A command with tldr placeholders is the page's own text; a short literal one ("sudo apt update") is common knowledge.
-      if (command.includes("{{") || command.length >= 24) needles.add(command.toLowerCase());
+      if (command.includes("{{") || command.length >= 24) commands.add(command.toLowerCase());
       const rendered = command.replace(/\{\{\[([^|\]]*)\|[^\]]*\]\}\}/g, "$1").replace(/\{\{([^}]*)\}\}/g, "$1");
       // Rendered short commands ("sudo apt update") are common knowledge, not a copy of the page.
-      if (rendered !== command && rendered.length >= 30) needles.add(rendered.toLowerCase());
+      if (rendered !== command && rendered.length >= 30) commands.add(rendered.toLowerCase());
     }
   }
   const leaks: Array<{ source: string; line: string }> = [];
   for (const { source, text } of texts) {
     const haystack = text.toLowerCase();
-    for (const needle of needles) if (containsAtWordStart(haystack, needle)) leaks.push({ source, line: needle });
+    for (const needle of needles) if (containsAtWordStart(haystack, needle, false)) leaks.push({ source, line: needle });
+    for (const command of commands) if (containsAtWordStart(haystack, command, true)) leaks.push({ source, line: command });
   }
   return leaks;
 }
 
-/** Whether `needle` occurs where a word starts: `cat {{file}}` is in "run `cat {{file}}`" but not in "`mcat {{file}}`" (another command). */
-function containsAtWordStart(haystack: string, needle: string): boolean {
+/**
+ * Whether `needle` occurs as a whole line's text: it starts the text, a line, a list item ("- ") or a quoted span, and
+ * ends the text, a line, a quoted span or (descriptions) a sentence. `cat {{file}}` is in "run `cat {{file}}`" but not in
+ * "`mcat {{file}}`", "`dalfox file {{file}}`" or "`cat {{file}} | aspell list`"; "Set an environment variable" is not in
+ * "Set an environment variable for a container".
+ */
+function containsAtWordStart(haystack: string, needle: string, wholeCommand: boolean): boolean {
   for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + 1)) {
-    if (at === 0 || !/[\w-]/.test(haystack[at - 1]!)) return true;
+    const before = haystack[at - 1];
+    // A command in single quotes is another command's argument (`smbclient -c 'put {{file}}'`), not a command line.
+    const starts = before === undefined || (wholeCommand ? /[`"\n\r]/ : /[`"'\n\r]/).test(before) || (before === " " && haystack[at - 2] === "-" && (at < 3 || haystack[at - 3] === "\n"));
+    const after = haystack[at + needle.length];
+    const ends = after === undefined || (wholeCommand ? /[`"\n\r]/ : /[`"'\n\r:.?!]/).test(after);
+    if (starts && ends) return true;
   }
   return false;
 }
