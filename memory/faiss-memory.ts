@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import Database from "better-sqlite3";
 import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
-import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { FaissIndex, type ApproxOptions, type IndexStats } from "./faiss-index.js";
 import { COLUMNS, filterSql, fromRow, openDatabase, prepareMeta, toRow, type TurnRow } from "./faiss-memory-sql.js";

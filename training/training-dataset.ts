@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CouncilError } from "../core/index.js";
-import type { ExampleRenderer } from "../models/chat-template.js";
+import type { ExampleRenderer } from "../models/index.js";
 import { parseDatasetLine, type DatasetLine } from "./dataset-line.js";
 import { DATASET_FILES, datasetManifestSchema } from "./datasets/index.js";
 

@@ -1,5 +1,5 @@
 import type { EventSink, MemoryStore, VerifiedMemory } from "../../memory/index.js";
-import type { TemplateMessage } from "../../models/prompt-template.js";
+import type { TemplateMessage } from "../../models/index.js";
 import type { TrainProgress } from "../../training/index.js";
 import type { NightlyDataset } from "../../training/datasets/index.js";
 import type { AnswerPort } from "./gate.js";
