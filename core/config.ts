@@ -107,7 +107,8 @@ export const configSchema = z
       .default({}),
     memory: z
       .object({
-        store: z.string().min(1).default("sqlite").describe("Turn memory store by registered name: `sqlite` (SQLite under the data dir, with a FAISS index cache) or `in-memory` (nothing persists; tests and demos)."),
+        store: z.string().min(1).default("sqlite").describe("Turn memory store by registered name: `sqlite` (SQLite under the data dir, with a FAISS index cache), `postgres` (Postgres at `COUNCIL_DATABASE_URL`, shared by replicas) or `in-memory` (nothing persists; tests and demos)."),
+        databaseUrl: z.string().optional().describe("Postgres URL of the `postgres` memory store (`postgres://user:password@host:5432/council`); its migrations are applied at start."),
       })
       .default({}),
     kb: z
@@ -218,6 +219,7 @@ export const ENV_KEYS = {
   COUNCIL_MAX_REVISIONS: "agents.maxRevisions",
   COUNCIL_GRAPH_SPEC: "agents.graphSpec",
   COUNCIL_STORE: "memory.store",
+  COUNCIL_DATABASE_URL: "memory.databaseUrl",
   COUNCIL_KB_DIR: "kb.dir",
   COUNCIL_KB_EXTRA_DIRS: "kb.extraDirs",
   COUNCIL_IMPROVE_POLICY: "improve.policy",

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   TRACE_NOT_FOUND: "No recorded turn has this trace id.",
   TRACE_DUPLICATE: "A turn with this trace id is already recorded; trace ids are unique.",
   MEMORY_QUERY_INVALID: "A memory or knowledge-base query has an invalid k, limit, time range or filter.",
+  MEMORY_SCHEMA_NEWER: "The memory database was migrated by a newer Council than this one; upgrade this replica before it opens the database.",
   FRAME_INVALID: "A WebSocket frame or HTTP body is not valid JSON or does not match the schema.",
   FRAME_TOO_LARGE: "A WebSocket frame or HTTP body exceeds the configured size limit.",
   RATE_LIMITED: "Too many messages on this connection, or too many failed token checks from this address; slow down.",

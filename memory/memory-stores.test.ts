@@ -6,7 +6,7 @@ import { z } from "zod";
 import { BackendRegistry, defineBackend, isCouncilError, loadConfig } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { InMemoryStore } from "./in-memory-store.js";
-import { inMemoryStore, memoryStores, sqliteMemoryStore, type MemoryStoreBackend } from "./memory-stores.js";
+import { inMemoryStore, memoryStores, postgresMemoryStore, sqliteMemoryStore, type MemoryStoreBackend } from "./memory-stores.js";
 import { openMemory } from "./open-from-config.js";
 
 const embeddings = new HashEmbeddings({ dimensions: 32 });
@@ -31,10 +31,20 @@ describe("memory store registry", () => {
   });
 
   it("refuses an unknown store with BACKEND_UNKNOWN listing the registered ones", async () => {
-    const config = loadConfig({ env: { COUNCIL_STORE: "postgres" } });
+    const config = loadConfig({ env: { COUNCIL_STORE: "pgvector" } });
     const error = await openMemory({ config, embeddings }).catch((caught: unknown) => caught);
     expect(isCouncilError(error, "BACKEND_UNKNOWN")).toBe(true);
-    expect((error as Error).message).toBe('Unknown memory store "postgres". Set COUNCIL_STORE (config key "memory.store") to one of: sqlite, in-memory.');
+    expect((error as Error).message).toBe('Unknown memory store "pgvector". Set COUNCIL_STORE (config key "memory.store") to one of: sqlite, in-memory, postgres.');
+  });
+
+  it("COUNCIL_STORE=postgres needs COUNCIL_DATABASE_URL, a postgres:// URL (CONFIG_INVALID naming the variable, before any connection)", async () => {
+    expect(memoryStores.get("postgres")).toBe(postgresMemoryStore);
+    const missing = await openMemory({ config: loadConfig({ env: { COUNCIL_STORE: "postgres" } }), embeddings }).catch((caught: unknown) => caught);
+    expect(isCouncilError(missing, "CONFIG_INVALID")).toBe(true);
+    expect((missing as Error).message).toBe('The postgres backend needs COUNCIL_DATABASE_URL (config key "memory.databaseUrl").');
+    const wrong = await openMemory({ config: loadConfig({ env: { COUNCIL_STORE: "postgres", COUNCIL_DATABASE_URL: "mysql://db/council" } }), embeddings }).catch((caught: unknown) => caught);
+    expect(isCouncilError(wrong, "CONFIG_INVALID")).toBe(true);
+    expect((wrong as Error).message).toContain("COUNCIL_DATABASE_URL");
   });
 
   it("a new store is one definition plus one registration, picked by name with its own config slice", async () => {
@@ -61,5 +71,6 @@ describe("memory store registry", () => {
   it("declares typed capabilities", () => {
     expect(sqliteMemoryStore.capabilities).toEqual({ persistent: true, sharedAcrossReplicas: false });
     expect(inMemoryStore.capabilities).toEqual({ persistent: false, sharedAcrossReplicas: false });
+    expect(postgresMemoryStore.capabilities).toEqual({ persistent: true, sharedAcrossReplicas: true });
   });
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { BackendRegistry, dataPaths, defineBackend, type Backend, type CouncilMetrics, type Logger } from "../core/index.js";
 import { FaissMemory } from "./faiss-memory.js";
 import { InMemoryStore } from "./in-memory-store.js";
+import { PostgresMemory } from "./postgres-memory.js";
 import type { MemoryStore } from "./types.js";
 
 /** Typed capabilities of a memory store. */
@@ -40,7 +41,17 @@ export const inMemoryStore: MemoryStoreBackend = defineBackend({
   open: (_settings, { embeddings, metrics }) => InMemoryStore.create({ embeddings, ...(metrics ? { metrics } : {}) }),
 });
 
+/** `postgres`: Postgres at `memory.databaseUrl` (COUNCIL_DATABASE_URL) is the truth; each replica's search cache follows it. */
+export const postgresMemoryStore: MemoryStoreBackend = defineBackend({
+  name: "postgres",
+  description: "Postgres at COUNCIL_DATABASE_URL, shared by every replica (migrations applied at start)",
+  configSchema: z.object({ memory: z.object({ databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL") }) }),
+  capabilities: { persistent: true, sharedAcrossReplicas: true },
+  open: ({ memory }, { embeddings, logger, metrics }) => PostgresMemory.create({ url: memory.databaseUrl, embeddings, logger, ...(metrics ? { metrics } : {}) }),
+});
+
 /** Memory stores by name; `memory.store` (COUNCIL_STORE) picks one. A new store is one file plus one `.register` here. */
 export const memoryStores = new BackendRegistry<MemoryStoreBackend>({ kind: "memory store", configKey: "memory.store" })
   .register(sqliteMemoryStore)
-  .register(inMemoryStore);
+  .register(inMemoryStore)
+  .register(postgresMemoryStore);

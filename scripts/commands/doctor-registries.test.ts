@@ -15,19 +15,19 @@ describe("council doctor: registered backends", () => {
       "llama selected (model.backend); registered: llama [adapterHost, dispose, servingTarget=in-process]; openai [servingTarget=openai-compatible]; llama-server [adapterHost, servingTarget=llama-server]",
     );
     expect(checks["serving target"]?.detail).toMatch(/^in-process selected \(model\.backend\); registered: in-process \[adapterHost, adapterLoading=runtime-file\]/);
-    expect(checks["memory store"]?.detail).toBe("sqlite selected (memory.store); registered: sqlite [persistent]; in-memory []");
+    expect(checks["memory store"]?.detail).toBe("sqlite selected (memory.store); registered: sqlite [persistent]; in-memory []; postgres [persistent, sharedAcrossReplicas]");
     expect(checks["trainer"]?.detail).toContain("llamacpp-lora selected (training.trainer)");
   });
 
   it("fails a configured name that is not registered, and the fix lists the registered ones", async () => {
-    const checks = await byName(loadConfig({ env: { COUNCIL_STORE: "postgres", COUNCIL_BACKEND: "vllm" } }));
-    expect(checks["memory store"]).toMatchObject({ status: "fail", fix: "set memory.store to one of: sqlite, in-memory" });
-    expect(checks["memory store"]?.detail).toMatch(/^"postgres" is not registered \(memory\.store\)/);
+    const checks = await byName(loadConfig({ env: { COUNCIL_STORE: "pgvector", COUNCIL_BACKEND: "vllm" } }));
+    expect(checks["memory store"]).toMatchObject({ status: "fail", fix: "set memory.store to one of: sqlite, in-memory, postgres" });
+    expect(checks["memory store"]?.detail).toMatch(/^"pgvector" is not registered \(memory\.store\)/);
     expect(checks["chat backend"]).toMatchObject({ status: "fail", fix: "set model.backend to one of: llama, openai, llama-server" });
     expect(checks["serving target"]?.status).toBe("fail");
-    const report = await runDoctor({ probes: registryProbes({ config: loadConfig({ env: { COUNCIL_STORE: "postgres" } }) }) });
+    const report = await runDoctor({ probes: registryProbes({ config: loadConfig({ env: { COUNCIL_STORE: "pgvector" } }) }) });
     expect(report.ok).toBe(false);
-    expect(formatReport(report)).toContain("fix: set memory.store to one of: sqlite, in-memory");
+    expect(formatReport(report)).toContain("fix: set memory.store to one of: sqlite, in-memory, postgres");
   });
 
   it("still lists what is registered when the config did not load", async () => {
