@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { importBoundaryPlugin } from "./lint/import-boundary.js";
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "dist/**", "native/build/**", "bench/scratch/**", "coverage/**", "bench/results/**"] },
@@ -12,5 +13,6 @@ export default tseslint.config(
       "no-restricted-syntax": ["error", { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration through core/config only." }],
     },
   },
+  { files: ["**/*.ts"], plugins: { council: importBoundaryPlugin }, rules: { "council/import-boundary": "error" } },
   { files: ["core/config.ts", "scripts/setup/**", "test/**", "**/*.test.ts", "bench/**", "vitest.config.ts"], rules: { "no-restricted-syntax": "off" } },
 );

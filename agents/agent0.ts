@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { z } from "zod";
-import type { KnowledgeBase, PassageHit } from "../memory/types.js";
+import type { KnowledgeBase, PassageHit } from "../memory/index.js";
 import { groundedAnswers } from "./grounded-answer.js";
 import { invokeStructured } from "./structured-output.js";
 import type { AgentMode, AgentStep, CouncilChatModel } from "./types.js";

@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
-import type { PassageHit } from "../memory/types.js";
-import { renderPrompt, TEMPLATE_MARKERS, type TemplateMessage } from "../models/prompt-template.js";
+import type { PassageHit } from "../memory/index.js";
+import { renderPrompt, TEMPLATE_MARKERS, type TemplateMessage } from "../models/index.js";
 import type { CouncilChatModel } from "./types.js";
 
 /** One earlier exchange of the session. */

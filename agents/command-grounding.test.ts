@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PassageHit } from "../memory/types.js";
+import type { PassageHit } from "../memory/index.js";
 import { commandGroundingCheck, noteCommands } from "./command-grounding.js";
 import { Critic } from "./critic.js";
 import { fixtureEmbeddings } from "./test-fixtures.js";

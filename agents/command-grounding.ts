@@ -1,4 +1,4 @@
-import type { PassageHit } from "../memory/types.js";
+import type { PassageHit } from "../memory/index.js";
 import type { HardCheck } from "./critic-checks.js";
 import { rankUnits, type RankedUnit } from "./grounded-answer.js";
 import { commandShape, commandsIn, oldStyle, renderTldrCommand, sameCommand, type CommandShape } from "./shell-command.js";

@@ -1,4 +1,4 @@
-import type { FailureCategory } from "../memory/types.js";
+import type { FailureCategory } from "../memory/index.js";
 import { words } from "./text.js";
 
 /** A deterministic check that caps the score whatever else the critic thinks. */

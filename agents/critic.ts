@@ -1,7 +1,7 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { z } from "zod";
-import { FAILURE_CATEGORIES, type FailureCategory, type MemoryHit, type PassageHit } from "../memory/types.js";
+import { FAILURE_CATEGORIES, type FailureCategory, type MemoryHit, type PassageHit } from "../memory/index.js";
 import { commandGroundingCheck } from "./command-grounding.js";
 import { hardChecks } from "./critic-checks.js";
 import { FallbackBreaker, invokeStructured, runWithMode } from "./structured-output.js";

@@ -1,4 +1,4 @@
-import type { PassageHit } from "../memory/types.js";
+import type { PassageHit } from "../memory/index.js";
 import { groundedAnswer } from "./grounded-answer.js";
 
 export interface FallbackAnswer {

@@ -1,4 +1,4 @@
-import type { PassageHit } from "../memory/types.js";
+import type { PassageHit } from "../memory/index.js";
 import { fitWords, parseQuestion, taskFit, type Fit } from "./question-fit.js";
 import { checkShellCommand, commandShape, commandsIn, renderTldrCommand } from "./shell-command.js";
 import { contentWords, overlap } from "./text.js";

@@ -1,5 +1,5 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { CouncilCallOptions } from "../models/types.js";
+import type { CouncilCallOptions } from "../models/index.js";
 
 /** How an agent decides: ask the model (`llm`), use its deterministic fallback (`heuristic`), or try the model first (`auto`). */
 export type AgentMode = "llm" | "heuristic" | "auto";

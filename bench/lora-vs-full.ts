@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { NATIVE_BUILD_DIR, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
-import { renderExample } from "../models/prompt-template.js";
+import { renderExample } from "../models/index.js";
 import { llamaParameterCount, writeLlamaModel, type LlamaShape } from "../models/seedling/index.js";
 import { buildSpmVocab, SPM_SPACE } from "../models/tokenizer/index.js";
 import { LORA_TRAINER_BINARY } from "../training/index.js";

@@ -23,7 +23,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../core/index.js";
 import { FaissMemory, type TurnRecord } from "../memory/index.js";
-import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { HashEmbeddings } from "../models/index.js";
 
 const { values } = parseArgs({
   options: {

@@ -19,7 +19,7 @@ describe("loadConfig", () => {
   });
 
   it("refuses bad values, naming the variable", () => {
-    for (const [key, value] of [["COUNCIL_PORT", "eighty"], ["COUNCIL_BACKEND", "gpt"], ["COUNCIL_CANARY_STEPS", "10,0"], ["COUNCIL_PROMETHEUS_URL", "not a url"]] as const) {
+    for (const [key, value] of [["COUNCIL_PORT", "eighty"], ["COUNCIL_TEMPERATURE", "hot"], ["COUNCIL_CANARY_STEPS", "10,0"], ["COUNCIL_PROMETHEUS_URL", "not a url"]] as const) {
       try {
         loadConfig({ env: { [key]: value } });
         expect.unreachable(`${key}=${value} was accepted`);

@@ -50,8 +50,8 @@ export const configSchema = z
     cacheDir: z.string().optional().describe("Built artefacts (the seedling) cached by recipe and corpus hash; `npm run setup` caches native builds under `$COUNCIL_SETUP_CACHE`. Unset: `${XDG_CACHE_HOME:-~/.cache}/council`."),
     model: z
       .object({
-        /** `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`. */
-        backend: z.enum(["llama", "openai", "llama-server"]).default("llama").describe("`llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`."),
+        /** A registered chat backend: `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`. */
+        backend: z.string().min(1).default("llama").describe("Chat backend by registered name: `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`; `council doctor` lists what is registered."),
         /** Path or `hf:` URI of a GGUF. @default the seedling, models/seedling.gguf */
         path: z.string().optional().describe("Path or `hf:` URI of the base GGUF. Unset: the seedling, `<project>/models/seedling.gguf`."),
         threads: int(1, 256).optional().describe("CPU threads for generation. Unset: node-llama-cpp picks."),
@@ -69,7 +69,7 @@ export const configSchema = z
       .default({}),
     embeddings: z
       .object({
-        backend: z.enum(["hash", "llama", "openai"]).default("hash").describe("Memory embeddings: `hash` (no model), `llama`, `openai`."),
+        backend: z.string().min(1).default("hash").describe("Memory embeddings by registered name: `hash` (no model), `llama`, `openai`."),
         dimensions: int(16, 8192).default(384).describe("Embedding size (hash backend)."),
         model: z.string().optional().describe("Embedding model (llama: a GGUF path; openai: a model name)."),
       })
@@ -104,6 +104,12 @@ export const configSchema = z
         graphSpec: z.string().optional().describe("Path of a JSON graph spec that swaps nodes and prompts."),
         verifiedReuseThreshold: num(0, 1).default(0.9).describe("Question similarity (cosine) at which a verified memory entry answers the turn itself (the graph spec may override)."),
         verifiedHintThreshold: num(0, 1).default(0.6).describe("Question similarity at which a verified entry goes into the answerer's prompt as a worked example."),
+      })
+      .default({}),
+    memory: z
+      .object({
+        store: z.string().min(1).default("sqlite").describe("Turn memory store by registered name: `sqlite` (SQLite under the data dir, with a FAISS index cache), `postgres` (Postgres at `COUNCIL_DATABASE_URL`, shared by replicas) or `in-memory` (nothing persists; tests and demos)."),
+        databaseUrl: z.string().optional().describe("Postgres URL of the `postgres` memory store (`postgres://user:password@host:5432/council`); its migrations are applied at start."),
       })
       .default({}),
     kb: z
@@ -151,7 +157,7 @@ export const configSchema = z
       .default({}),
     training: z
       .object({
-        trainer: z.enum(["llamacpp-lora", "qlora"]).default("llamacpp-lora").describe("`llamacpp-lora` (CPU, native) or `qlora` (GPU, Python)."),
+        trainer: z.string().min(1).default("llamacpp-lora").describe("Trainer by registered name: `llamacpp-lora` (CPU, native) or `qlora` (GPU, Python)."),
         rank: int(1, 1024).default(16).describe("LoRA rank."),
         alpha: num(0.01, 4096).default(32).describe("LoRA alpha."),
         epochs: int(1, 1000).default(8).describe("Epochs of `npx council train`. The nightly loop trains max(epochs, ⌈minSteps / examples⌉) epochs, at most maxEpochs, and prints the number."),
@@ -215,6 +221,8 @@ export const ENV_KEYS = {
   COUNCIL_MAX_REVISIONS: "agents.maxRevisions",
   COUNCIL_GRAPH_SPEC: "agents.graphSpec",
   COUNCIL_LOOP_BAN: "model.loopBan",
+  COUNCIL_STORE: "memory.store",
+  COUNCIL_DATABASE_URL: "memory.databaseUrl",
   COUNCIL_KB_DIR: "kb.dir",
   COUNCIL_KB_EXTRA_DIRS: "kb.extraDirs",
   COUNCIL_KB_TITLE_BOOST: "kb.titleBoost",
@@ -273,7 +281,8 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1]!] = value;
 }
 
-function envKeyFor(path: string): string | undefined {
+/** The `COUNCIL_*` variable that sets a config path, if any. */
+export function envKeyFor(path: string): string | undefined {
   return Object.entries(ENV_KEYS).find(([, p]) => p === path)?.[0];
 }
 

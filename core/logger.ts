@@ -4,7 +4,7 @@ import type { CouncilConfig } from "./config.js";
 export type { Logger };
 
 /** Redacted wherever they appear in a log object. */
-const REDACT = ["token", "*.token", "adminToken", "*.adminToken", "apiKey", "*.apiKey", "openaiApiKey", "*.openaiApiKey", "authorization", "*.authorization", "headers.authorization", "chatTokens", "*.chatTokens"];
+const REDACT = ["token", "*.token", "adminToken", "*.adminToken", "apiKey", "*.apiKey", "openaiApiKey", "*.openaiApiKey", "authorization", "*.authorization", "headers.authorization", "chatTokens", "*.chatTokens", "databaseUrl", "*.databaseUrl"];
 
 /**
  * The root logger. Use `logger.child({ traceId, runId, agent })` for context.

@@ -8,8 +8,6 @@ import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
 import type { Candidate, ImprovePorts, VoteDecision } from "../graphs/improve/index.js";
 import type { TurnRecord } from "../memory/index.js";
-import type { AdapterHost } from "../models/index.js";
-import type { CouncilChatModel } from "../agents/index.js";
 import { createTrainer } from "../training/index.js";
 import { Improvement } from "./improvement.js";
 import { createImprovementPorts } from "./improvement-ports.js";
@@ -50,12 +48,13 @@ it.runIf(existsSync(SEEDLING_PATH))(
     cleanups.push(async () => {
       for (const resource of parts.owned) await resource.dispose();
     });
-    const chatModel = parts.chatModel as CouncilChatModel & AdapterHost;
-    expect(typeof chatModel.setAdapter).toBe("function");
+    const adapterHost = parts.adapterHost;
+    if (adapterHost === null) throw new Error("the llama backend's in-process serving target must host adapters");
     const registry = await AdapterRegistry.create({ config, logger: silentLogger });
     const real = await createImprovementPorts({
       config,
-      chatModel,
+      chatModel: parts.chatModel,
+      adapterHost,
       embeddings: parts.embeddings,
       memory: parts.memory,
       knowledgeBase: parts.knowledgeBase,

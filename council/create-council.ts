@@ -5,7 +5,7 @@ import { DEFAULT_TOPICS, topicsFromDirectory, type CouncilChatModel, type Topic 
 import { createMetrics, CouncilError, isCouncilError, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { ChatGraph, loadGraphSpec, type ChatStateValue, type GraphSpec, type TurnAdapter } from "../graphs/index.js";
 import { ANONYMOUS_ACTOR, type KnowledgeBase, type MemoryStore, type TurnRecord, type VerifiedMemory } from "../memory/index.js";
-import type { AdapterHost } from "../models/types.js";
+import type { AdapterHost } from "../models/index.js";
 import { SessionHistory } from "./session-history.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "./types.js";
 

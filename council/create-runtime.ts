@@ -4,7 +4,7 @@ import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
 import type { ImprovePorts } from "../graphs/improve/index.js";
 import type { EventSink, VerifiedMemory } from "../memory/index.js";
-import type { AdapterHost, CouncilChatModel } from "../models/index.js";
+import type { CouncilChatModel } from "../models/index.js";
 import { createTrainer } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
 import { createCouncil, type Council } from "./create-council.js";
@@ -27,27 +27,22 @@ function withVerified(verified: VerifiedMemory, events: EventSink | null, ports:
   return Object.assign(ports, { verified }, events ? { events } : {});
 }
 
-function isAdapterHost(model: unknown): model is CouncilChatModel & AdapterHost {
-  const host = model as Partial<AdapterHost>;
-  return typeof host.setAdapter === "function" && typeof host.removeAdapter === "function" && typeof host.adapters === "function";
-}
-
 /**
  * Builds everything one Council process runs from config: chat model, embeddings, FAISS memory, the
  * knowledge base, the adapter registry and serving (stable/canary slots that follow loras/), the chat
  * council, and the nightly improvement service. `council.dispose()` releases it all.
  */
 export async function createCouncilRuntime({ config, logger = silentLogger, metrics }: { config: CouncilConfig; logger?: Logger; metrics: CouncilMetrics }): Promise<CouncilRuntimeBundle> {
-  const { chatModel, embeddings, memory, knowledgeBase: kb, verified, events, modelName, owned } = await openCouncilParts({ config, logger, metrics });
+  const { chatModel, adapterHost, servingTarget, embeddings, memory, knowledgeBase: kb, verified, events, modelName, owned } = await openCouncilParts({ config, logger, metrics });
   try {
     const spec = loadGraphSpec(config.agents.graphSpec);
     const registry = await AdapterRegistry.create({ config, logger });
     const base = modelName;
 
     let serving: AdapterServing | null = null;
-    if (isAdapterHost(chatModel)) {
+    if (adapterHost !== null) {
       const probe = createProbeAnswerer({ chatModel, knowledgeBase: kb, spec, config });
-      serving = await startAdapterServing({ registry, host: chatModel, generate: async (prompt, slot) => (await probe.answer(prompt, slot)).answer, metrics, logger, base });
+      serving = await startAdapterServing({ registry, host: adapterHost, generate: async (prompt, slot) => (await probe.answer(prompt, slot)).answer, metrics, logger, base });
       owned.unshift(serving);
     }
     const council = await createCouncil({
@@ -64,7 +59,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
       modelName,
       ...(serving ? { selectAdapter: serving.selectAdapter } : {}),
     });
-    const improvement = isAdapterHost(chatModel)
+    const improvement = adapterHost !== null
       ? new Improvement({
           config,
           metrics,
@@ -72,6 +67,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
           ports: withVerified(verified, events, await createImprovementPorts({
             config,
             chatModel,
+            adapterHost,
             embeddings,
             memory,
             knowledgeBase: kb,
@@ -84,7 +80,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
           })),
         })
       : null;
-    if (improvement === null) logger.warn({ backend: config.model.backend }, "this backend cannot load LoRA adapters in slots: the nightly loop is off");
+    if (improvement === null) logger.warn({ backend: config.model.backend, servingTarget: servingTarget.name }, "this serving target takes no LoRA adapters from Council: the nightly loop is off");
     await improvement?.publishLastRun();
     return { council, improvement, serving, chatModel, embeddings };
   } catch (error) {

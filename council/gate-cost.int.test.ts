@@ -6,8 +6,6 @@ import { afterAll, expect, it } from "vitest";
 import { createMetrics, loadConfig, SEEDLING_PATH, silentLogger } from "../core/index.js";
 import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
-import type { AdapterHost } from "../models/index.js";
-import type { CouncilChatModel } from "../agents/index.js";
 import { createTrainer } from "../training/index.js";
 import { createImprovementPorts } from "./improvement-ports.js";
 import { openCouncilParts } from "./open-parts.js";
@@ -33,7 +31,8 @@ it.runIf(existsSync(SEEDLING_PATH))("the gate's answer port measures tokens and 
     try {
       const ports = await createImprovementPorts({
         config,
-        chatModel: parts.chatModel as CouncilChatModel & AdapterHost,
+        chatModel: parts.chatModel,
+        adapterHost: parts.adapterHost!,
         embeddings: parts.embeddings,
         memory: parts.memory,
         knowledgeBase: parts.knowledgeBase,

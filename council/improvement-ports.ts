@@ -1,6 +1,4 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } from "../agents/index.js";
 import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
@@ -10,13 +8,15 @@ import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type 
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
 import type { Trainer } from "../training/index.js";
-import { loadEvalSet } from "../training/datasets/index.js";
+import { loadEvalSet, nightlyEpochs } from "../training/datasets/index.js";
 import { processCpuSeconds } from "./create-council.js";
 import { councilVote } from "./voting/index.js";
 
 export interface ImprovementPortsOptions {
   config: CouncilConfig;
-  chatModel: CouncilChatModel & AdapterHost;
+  chatModel: CouncilChatModel;
+  /** Where gate candidates are loaded for evaluation (the serving target's adapter host). */
+  adapterHost: AdapterHost;
   embeddings: EmbeddingsInterface;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
@@ -58,7 +58,7 @@ const NIGHT_PASSAGES = (spec: GraphSpec) => Math.max(5, spec.recall.passages);
  * peers from other sources, and the model critic when it judged), the trainer, the gate's answerer on adapter slots, the registry, and the canary controller.
  */
 export async function createImprovementPorts(options: ImprovementPortsOptions): Promise<ImprovePorts> {
-  const { config, chatModel, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger, cpuSeconds = processCpuSeconds } = options;
+  const { config, chatModel, adapterHost, embeddings, memory, knowledgeBase, registry, trainer, spec, metrics, logger, cpuSeconds = processCpuSeconds } = options;
   const agent0 = new Agent0({ model: chatModel, knowledgeBase, mode: config.agents.agent0, k: spec.recall.passages || 3, maxTokens: config.model.maxTokens, ...(spec.prompts.agent0 ? { systemPrompt: spec.prompts.agent0 } : {}) });
   const critic = new Critic({ model: chatModel, embeddings, mode: config.agents.critic, threshold: config.agents.criticThreshold, groundCommands: spec.groundCommands, ...(spec.prompts.critic ? { systemPrompt: spec.prompts.critic } : {}) });
   const probe = createProbeAnswerer({ chatModel, knowledgeBase, spec, config });
@@ -75,7 +75,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     if (entry === undefined) {
       entry = evalSlots.reduce((oldest, candidate) => (candidate.used < oldest.used ? candidate : oldest));
       entry.path = null;
-      await chatModel.setAdapter({ slot: entry.slot, path: adapterPath, version: entry.slot });
+      await adapterHost.setAdapter({ slot: entry.slot, path: adapterPath, version: entry.slot });
       entry.path = adapterPath;
     }
     entry.used = ++uses;
@@ -120,13 +120,12 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       return { itemId: item.id, accepted: vote.accepted, winnerId: vote.winnerId, winnerScore: vote.winnerScore, ballots: vote.ballots, reason: vote.reason };
     },
     promptMessages: probe.promptMessages,
-    async train({ datasetDir, outDir, signal, onProgress }) {
+    async train({ dataset, outDir, signal, onProgress }) {
       // Small nights need many epochs to learn their few answers; big ones get there in fewer.
-      const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { counts: { sft: number } };
-      const epochs = Math.min(config.training.maxEpochs, Math.max(config.training.epochs, Math.ceil(config.training.minSteps / Math.max(1, manifest.counts.sft))));
-      logger.info({ examples: manifest.counts.sft, epochs }, "training the nightly adapter");
+      const epochs = nightlyEpochs(config.training, dataset.examples);
+      logger.info({ examples: dataset.examples, epochs }, "training the nightly adapter");
       const result = await trainer.train({
-        dataset: datasetDir,
+        dataset: dataset.dir,
         base: modelPath(config),
         out: outDir,
         rank: config.training.rank,
@@ -155,7 +154,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async publish({ adapterDir, gate }) {
       for (const entry of evalSlots) {
         if (entry.path === null) continue;
-        await chatModel.removeAdapter(entry.slot);
+        await adapterHost.removeAdapter(entry.slot);
         entry.path = null;
       }
       const { version } = await registry.publishDir({ adapterDir, evaluation: { ...gate, probes: gate.probes } });

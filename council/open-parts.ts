@@ -1,12 +1,15 @@
-import { basename } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
 import { openEventLog, openKnowledgeBase, openMemory, openVerifiedMemory, withEventLog, type EventLog, type KnowledgeBase, type MemoryStore, type VerifiedMemory } from "../memory/index.js";
-import { createChatModel, createEmbeddings, type CouncilChatModel } from "../models/index.js";
+import { createChatModel, createEmbeddings, resolveServing, type AdapterHost, type CouncilChatModel, type ServingTarget } from "../models/index.js";
 import type { Disposable } from "./create-council.js";
 
 export interface CouncilParts {
   chatModel: CouncilChatModel;
+  /** The adapter host of the configured serving target; null when Council cannot load adapters there (chat runs on the base model, no nightly loop). */
+  adapterHost: AdapterHost | null;
+  /** The serving target of the configured chat backend. */
+  servingTarget: ServingTarget;
   embeddings: EmbeddingsInterface;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
@@ -21,17 +24,20 @@ export interface CouncilParts {
 }
 
 /**
- * Opens the parts every council process needs from config: the configured chat backend (the seedling by
- * default), embeddings, FAISS memory under the data dir, and the knowledge base (kb.dir + kb.extraDirs,
- * indexed at start). On failure, whatever was opened is released before the error propagates.
+ * Opens the parts every council process needs from config, each from its registry: the chat backend
+ * (`model.backend`, the seedling by default) and its serving target, the embeddings (`embeddings.backend`), the
+ * memory store (`memory.store`, SQLite + FAISS under the data dir by default), and the knowledge base (kb.dir +
+ * kb.extraDirs, indexed at start). On failure, whatever was opened is released before the error propagates.
  */
 export async function openCouncilParts({ config, logger, metrics }: { config: CouncilConfig; logger: Logger; metrics: CouncilMetrics }): Promise<CouncilParts> {
   const owned: Disposable[] = [];
   try {
-    const chatModel = await createChatModel({ config, logger });
-    if ("dispose" in chatModel) owned.push(chatModel as unknown as Disposable);
-    const embeddings = await createEmbeddings({ config, logger });
-    if ("dispose" in embeddings) owned.push(embeddings as unknown as Disposable);
+    const chat = await createChatModel({ config, logger });
+    owned.push(chat);
+    const { target, host } = resolveServing({ config, chat });
+    const opened = await createEmbeddings({ config, logger });
+    owned.push(opened);
+    const embeddings = opened.embeddings;
     const events = await openEventLog({ config, logger });
     if (events) owned.push(events);
     const turns = await openMemory({ config, embeddings, logger, metrics });
@@ -42,8 +48,7 @@ export async function openCouncilParts({ config, logger, metrics }: { config: Co
     owned.unshift(kb);
     const verified = await openVerifiedMemory({ config, embeddings, logger, ...(events ? { events } : {}) });
     owned.unshift(verified);
-    const modelName = config.model.backend === "openai" ? (config.model.openaiModel ?? "openai") : basename(modelPath(config));
-    return { chatModel, embeddings, memory, knowledgeBase: kb, verified, events, modelName, owned };
+    return { chatModel: chat.model, adapterHost: host, servingTarget: target, embeddings, memory, knowledgeBase: kb, verified, events, modelName: chat.modelName, owned };
   } catch (error) {
     for (const resource of owned) await resource.dispose();
     throw error;

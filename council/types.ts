@@ -1,4 +1,4 @@
-import type { FailureCategory, Feedback, TurnRecord } from "../memory/types.js";
+import type { FailureCategory, Feedback, TurnRecord } from "../memory/index.js";
 
 export interface TurnRequest {
   /** Client-chosen request id, echoed in frames. */

@@ -1,5 +1,5 @@
 import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
-import type { AdapterHost, AdapterSlotInfo } from "../models/types.js";
+import type { AdapterHost, AdapterSlotInfo } from "../models/index.js";
 import type { Probe } from "./adapter-registry.js";
 
 /** Generates greedily with the adapter in `adapterSlot` (null = base model). Any backend fits. */

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { CouncilError, type Logger } from "../core/index.js";
-import { FAISS_WORKER_SOURCE } from "./faiss-worker-source.js";
+import type { WorkerBoot, WorkerError, WorkerIndexConfig, WorkerReply } from "./faiss-worker-protocol.js";
+import { FAISS_WORKER_SOURCE } from "./faiss-worker.js";
 
 /** When and how the index becomes approximate (IVF with an HNSW coarse quantizer). */
 export interface ApproxOptions {
@@ -54,18 +55,14 @@ function resolveNative(name: string): string {
   }
 }
 
-function errorFromWorker(text: string): CouncilError {
-  const match = /^([A-Z_]+): (.*)$/s.exec(text);
-  const code = match?.[1];
-  if (code === "VECTOR_INVALID" || code === "MEMORY_CORRUPT") return new CouncilError(code, match![2]!);
-  return new CouncilError("INTERNAL", `FAISS worker: ${text}`);
+/** The worker's `{ code, message }` as a CouncilError of the same code. */
+export function errorFromWorker({ code, message }: WorkerError): CouncilError {
+  return code === "INTERNAL" ? new CouncilError("INTERNAL", `FAISS worker: ${message}`) : new CouncilError(code, message);
 }
-
-type Reply = { id: number; ok: boolean; value?: unknown; error?: string };
 
 /**
  * The one worker thread per process that loads faiss-node and holds every open index (faiss-node must
- * not be loaded by two threads: see faiss-worker-source.ts). Started on first use, stopped when the
+ * not be loaded by two threads: see faiss-worker.ts). Started on first use, stopped when the
  * last index is disposed. Requests are answered in order.
  */
 class FaissHost {
@@ -82,12 +79,12 @@ class FaissHost {
     // eslint-disable-next-line no-restricted-syntax
     if (process.env.OMP_NUM_THREADS === undefined) process.env.OMP_NUM_THREADS = "1";
     this.#worker = new Worker(FAISS_WORKER_SOURCE, { eval: true, workerData: bootData(), resourceLimits: { stackSizeMb: 64 } });
-    this.#worker.on("message", (reply: Reply) => {
+    this.#worker.on("message", (reply: WorkerReply) => {
       const waiter = this.#pending.get(reply.id);
       if (!waiter) return;
       this.#pending.delete(reply.id);
       if (reply.ok) waiter.resolve(reply.value);
-      else waiter.reject(errorFromWorker(reply.error ?? "unknown error"));
+      else waiter.reject(errorFromWorker(reply.error));
     });
     const broken = (cause: unknown) => {
       this.#failure = new CouncilError("BACKEND_UNAVAILABLE", "The FAISS worker stopped", { cause });
@@ -125,7 +122,7 @@ class FaissHost {
   }
 }
 
-function bootData() {
+function bootData(): WorkerBoot {
   return { blasLibraries: BLAS_LIBRARIES, faissPath: resolveNative("faiss-node"), sqlitePath: resolveNative("better-sqlite3") };
 }
 
@@ -138,7 +135,7 @@ export class FaissIndex {
   readonly #host: FaissHost;
   readonly #handle: number;
   readonly #options: FaissIndexOptions;
-  readonly #config: Record<string, unknown>;
+  readonly #config: WorkerIndexConfig;
   #builder: Promise<void> | undefined;
   #builderProcess: ReturnType<typeof spawn> | undefined;
   #stats: IndexStats | undefined;

@@ -1,6 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { CouncilError, type CouncilMetrics } from "../core/index.js";
-import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions } from "./embedding-dimensions.js";
 import {
   checkVector,

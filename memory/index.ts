@@ -1,11 +1,14 @@
 export { FAILURE_CATEGORIES, type FailureCategory, type Feedback, type TurnRecord, type FailureQuery, type MemorySearchFilter, type MemoryHit, type MemoryStore, type Passage, type PassageHit, type KnowledgeBase } from "./types.js";
 export { turnRecordSchema, feedbackSchema } from "./turn-schema.js";
 export { InMemoryStore, type InMemoryStoreOptions } from "./in-memory-store.js";
+export { PostgresMemory, type PostgresMemoryOptions } from "./postgres-memory.js";
+export { applyMigrations, MIGRATIONS, type Migration } from "./postgres-migrations.js";
 export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
 export { splitPassages, splitMarkdown, splitTldrPage, isTldrPage, stripMnemonics, type RawPassage, type SplitOptions } from "./markdown-passages.js";
-export { openMemory, openKnowledgeBase, openVerifiedMemory, openEventLog, memoryPaths, type OpenFromConfigOptions } from "./open-from-config.js";
+export { openMemory, openKnowledgeBase, openVerifiedMemory, openEventLog, memoryPaths, type OpenFromConfigOptions, type OpenMemoryOptions } from "./open-from-config.js";
+export { memoryStores, sqliteMemoryStore, inMemoryStore, postgresMemoryStore, type MemoryStoreBackend, type MemoryStoreCapabilities, type MemoryStoreContext } from "./memory-stores.js";
 export {
   VerifiedMemory,
   verifiedEntryId,

@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import Database from "better-sqlite3";
 import { CouncilError, silentLogger, type Logger } from "../core/index.js";
-import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
+import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { splitPassages, type SplitOptions } from "./markdown-passages.js";
 import { namedTitles, titleWords } from "./title-match.js";

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { CouncilError, dataPaths, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { CouncilError, dataPaths, silentLogger, type BackendRegistry, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { EventSink } from "./event-log-schema.js";
 import { EventLog } from "./event-log.js";
-import { FaissMemory } from "./faiss-memory.js";
 import { MarkdownKnowledgeBase, type KbIndexReport } from "./markdown-knowledge-base.js";
+import { memoryStores, type MemoryStoreBackend } from "./memory-stores.js";
+import type { MemoryStore } from "./types.js";
 import { VerifiedMemory } from "./verified-memory.js";
 
 export interface OpenFromConfigOptions {
@@ -31,9 +32,18 @@ export async function openEventLog({ config, logger = silentLogger }: { config: 
   return EventLog.create({ dir: dataPaths(config).events, retentionDays: config.eventLog.retentionDays, logger });
 }
 
-/** The turn memory of this installation (FaissMemory in `<dataDir>/data/memory`). */
-export function openMemory({ config, embeddings, logger = silentLogger, metrics }: OpenFromConfigOptions): Promise<FaissMemory> {
-  return FaissMemory.create({ dir: memoryPaths(config).dir, embeddings, logger, ...(metrics ? { metrics } : {}) });
+export interface OpenMemoryOptions extends Omit<OpenFromConfigOptions, "config"> {
+  config: Pick<CouncilConfig, "dataDir" | "memory">;
+  /** @default the built-in registry ({@link memoryStores}) */
+  registry?: Pick<BackendRegistry<MemoryStoreBackend>, "get">;
+}
+
+/**
+ * The turn memory of this installation: the store `memory.store` (COUNCIL_STORE) names, `sqlite` by default
+ * (SQLite plus a FAISS index cache in `<dataDir>/data/memory`). Unknown name: BACKEND_UNKNOWN listing the registered ones.
+ */
+export async function openMemory({ config, embeddings, logger = silentLogger, metrics, registry = memoryStores }: OpenMemoryOptions): Promise<MemoryStore> {
+  return registry.get(config.memory.store).create(config, { embeddings, logger, ...(metrics ? { metrics } : {}) });
 }
 
 /**

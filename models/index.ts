@@ -3,11 +3,28 @@ export { LlamaChatModel, validateLoraAdapter, type AdapterValidator, type LlamaC
 export { OpenAIChatModel, type OpenAIChatModelOptions } from "./openai-chat-model.js";
 export { LlamaServerChatModel, type LlamaServerChatModelOptions } from "./llama-server-chat-model.js";
 export { LlamaServerProcess, type LlamaServerProcessOptions } from "./llama-server-process.js";
-export { createChatModel, HF_MODELS_DIR, type CouncilChatModel, type CreateChatModelOptions } from "./create-chat-model.js";
+export { createChatModel, resolveServing, HF_MODELS_DIR, type CreateChatModelOptions, type ResolveServingOptions } from "./create-chat-model.js";
+export { chatBackends } from "./chat-backends.js";
+export { llamaChatBackend } from "./llama-backend.js";
+export { openaiChatBackend } from "./openai-backend.js";
+export { llamaServerChatBackend } from "./llama-server-backend.js";
+export { servingTargets, inProcessTarget, llamaServerTarget, openaiCompatibleTarget } from "./serving-targets.js";
 export { resolveModelSource, assertGgufFile, type ResolveModelSourceOptions } from "./llama-model-source.js";
 export { messageText, toTemplateMessages } from "./langchain-messages.js";
 export { SequencePool } from "./sequence-pool.js";
-export type { AdapterHost, AdapterLease, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
+export type {
+  AdapterHost,
+  AdapterLease,
+  AdapterSlotInfo,
+  ChatBackend,
+  ChatBackendCapabilities,
+  ChatBackendContext,
+  CouncilCallOptions,
+  CouncilChatModel,
+  OpenedChatModel,
+  ServingTarget,
+  ServingTargetCapabilities,
+} from "./types.js";
 // Prompt template (shared by inference and training)
 export { renderPrompt, renderExample, TEMPLATE_MARKERS, type TemplateMessage, type TemplateRole } from "./prompt-template.js";
 export { chatTemplateRenderer, exampleRenderer, ggufChatTemplate, type ChatTemplate, type ExampleRenderer } from "./chat-template.js";
@@ -15,7 +32,16 @@ export { chatTemplateRenderer, exampleRenderer, ggufChatTemplate, type ChatTempl
 export { HashEmbeddings, type HashEmbeddingsOptions } from "./embeddings/hash-embeddings.js";
 export { LlamaEmbeddings, type LlamaEmbeddingsOptions } from "./embeddings/llama-embeddings.js";
 export { OpenAICompatibleEmbeddings, type OpenAICompatibleEmbeddingsOptions } from "./embeddings/openai-embeddings.js";
-export { createEmbeddings, type CouncilEmbeddings, type CreateEmbeddingsOptions } from "./embeddings/create-embeddings.js";
+export { createEmbeddings, type CreateEmbeddingsOptions } from "./embeddings/create-embeddings.js";
+export {
+  embeddingsBackends,
+  hashEmbeddingsBackend,
+  llamaEmbeddingsBackend,
+  openaiEmbeddingsBackend,
+  type EmbeddingsBackend,
+  type EmbeddingsCapabilities,
+  type OpenedEmbeddings,
+} from "./embeddings/embedding-backends.js";
 // GGUF reader/writer and LoRA adapter files
 export {
   GGML_TYPES,

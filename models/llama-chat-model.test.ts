@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultThreads, SMALL_MODEL_BYTES } from "./llama-chat-model.js";
+import { defaultThreads, SMALL_MODEL_BYTES } from "./llama-slot-context.js";
 
 describe("defaultThreads", () => {
   it("uses one thread per context for small models such as the seedling", () => {

@@ -3,28 +3,14 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
-import {
-  getLlama,
-  LlamaCompletion,
-  LlamaLogLevel,
-  LlamaText,
-  resolveChatWrapper,
-  TokenBias,
-  type ChatHistoryItem,
-  type ChatWrapper,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaModel,
-  type Token,
-} from "node-llama-cpp";
-import { CouncilError, isCouncilError, silentLogger, type Logger } from "../core/index.js";
+import { LlamaText, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
+import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { toTemplateMessages } from "./langchain-messages.js";
 import { readAdapterBaseInfo, validateAdapterForBase, type AdapterBaseInfo } from "./gguf/index.js";
 import { resolveModelSource } from "./llama-model-source.js";
 import { renderPrompt, TEMPLATE_MARKERS } from "./prompt-template.js";
-import { LOOP_BAN_DEFAULTS, loopBannedTokens, type LoopBanOptions } from "./loop-ban.js";
-import { SequencePool } from "./sequence-pool.js";
+import { LOOP_BAN_DEFAULTS, type LoopBanOptions } from "./loop-ban.js";
+import { ChunkQueue, createSlotContext, defaultThreads, eosBan, loadLlama, loopBias, toCouncilError, type Lane, type SlotContext } from "./llama-slot-context.js";
 import type { AdapterHost, AdapterLease, AdapterSlotInfo, CouncilCallOptions } from "./types.js";
 import { collectStream } from "./collect-stream.js";
 
@@ -63,34 +49,18 @@ export interface LlamaChatModelOptions {
   maxTokens?: number;
   /** 0 = greedy. @default 0 */
   temperature?: number;
+  /** Checks adapters before loading. @default validateLoraAdapter (models/gguf validateAdapterForBase) */
   /**
    * Ban the token that would continue a short cycle of generated tokens (see {@link loopBannedTokens}); false = off.
    * Measured on the reading seedling (bench/seedling-reading.ts). @default LOOP_BAN_DEFAULTS
    */
   loopBan?: LoopBanOptions | false;
-  /** Checks adapters before loading. @default validateLoraAdapter (models/gguf validateAdapterForBase) */
   validateAdapter?: AdapterValidator;
   /** Share one llama.cpp binding between models (e.g. with LlamaEmbeddings). @default a CPU-only instance */
   llama?: Llama;
   logger?: Logger;
 }
 
-interface Lane {
-  sequence: LlamaContextSequence;
-  completion: LlamaCompletion;
-}
-
-/** One llama.cpp context: the base model, or the base model with one LoRA adapter applied. */
-interface SlotContext {
-  context: LlamaContext;
-  info: AdapterSlotInfo | null;
-  lanes: Lane[];
-  pool: SequencePool<Lane>;
-  /** Requests holding or waiting for a lane, plus open leases. */
-  active: number;
-  /** Replaced or removed: disposed once `active` reaches 0. */
-  retired: boolean;
-}
 
 interface Internals {
   llama: Llama;
@@ -415,97 +385,5 @@ export class LlamaChatModel extends BaseChatModel<LlamaCallOptions, AIMessageChu
 
   #assertOpen(): void {
     if (this.#disposed) throw new CouncilError("BACKEND_UNAVAILABLE", "This llama chat model was disposed.");
-  }
-}
-
-async function loadLlama(): Promise<Llama> {
-  try {
-    return await getLlama({ gpu: false, build: "never", progressLogs: false, logLevel: LlamaLogLevel.error });
-  } catch (cause) {
-    throw new CouncilError("NATIVE_MISSING", `node-llama-cpp's prebuilt CPU binary did not load: ${(cause as Error).message}. Run npm run setup.`, { cause });
-  }
-}
-
-/** Models below this size default to one thread per context (see `threads`). */
-export const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
-
-/** The default thread count for a model of `bytes` bytes: 1 for small models, else node-llama-cpp's choice. */
-export function defaultThreads(bytes: number): number | undefined {
-  return bytes < SMALL_MODEL_BYTES ? 1 : undefined;
-}
-
-async function createSlotContext({
-  model,
-  options,
-  adapter,
-}: {
-  model: LlamaModel;
-  options: Internals["options"];
-  adapter: AdapterSlotInfo | null;
-}): Promise<SlotContext> {
-  const context = await model.createContext({
-    sequences: options.parallel,
-    contextSize: options.contextSize,
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    ...(adapter === null ? {} : { lora: { adapters: [{ filePath: adapter.path, scale: adapter.scale }] } }),
-  });
-  const lanes: Lane[] = [];
-  for (let i = 0; i < options.parallel; i++) {
-    const sequence = context.getSequence();
-    lanes.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
-  }
-  return { context, info: adapter, lanes, pool: new SequencePool(lanes), active: 0, retired: false };
-}
-
-/** The {@link loopBannedTokens} of the tokens generated so far, as a bias (re-evaluated before every token). */
-function loopBias(model: LlamaModel, generated: readonly Token[], options: LoopBanOptions): TokenBias {
-  const bias = new TokenBias(model.tokenizer);
-  for (const token of loopBannedTokens(generated, options)) bias.set(token as Token, "never");
-  return bias;
-}
-
-function eosBan(model: LlamaModel, chatWrapper: ChatWrapper | null): TokenBias {
-  const bias = new TokenBias(model.tokenizer);
-  for (const token of [model.tokens.eos, model.tokens.eot]) if (token !== null) bias.set(token, "never");
-  void chatWrapper;
-  return bias;
-}
-
-function toCouncilError(cause: unknown, callerSignal: AbortSignal | undefined): unknown {
-  if (isCouncilError(cause)) return cause;
-  if (callerSignal?.aborted) return new CouncilError("CANCELLED", "The request was cancelled.", { cause });
-  if (cause instanceof Error && cause.name === "AbortError") return new CouncilError("CANCELLED", "The request was cancelled.", { cause });
-  return new CouncilError("BACKEND_UNAVAILABLE", `llama.cpp generation failed: ${(cause as Error).message}`, { cause });
-}
-
-/** Bridges node-llama-cpp's text callbacks into an async iterator. */
-class ChunkQueue implements AsyncIterable<string> {
-  #items: string[] = [];
-  #closed = false;
-  #wake: (() => void) | undefined;
-
-  push(text: string): void {
-    this.#items.push(text);
-    this.#wake?.();
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<string> {
-    for (;;) {
-      const item = this.#items.shift();
-      if (item !== undefined) {
-        yield item;
-        continue;
-      }
-      if (this.#closed) return;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
   }
 }

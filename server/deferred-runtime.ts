@@ -1,6 +1,6 @@
 import { CouncilError } from "../core/index.js";
 import type { AdapterServing, Improvement } from "../council/index.js";
-import type { CouncilRuntime, TurnRequest, TurnResult } from "../council/types.js";
+import type { CouncilRuntime, TurnRequest, TurnResult } from "../council/index.js";
 import type { ImprovementControl } from "./plugins/improve-routes.js";
 
 /**

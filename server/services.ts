@@ -1,5 +1,5 @@
 import type { CouncilConfig, CouncilMetrics, Logger } from "../core/index.js";
-import type { CouncilRuntime } from "../council/types.js";
+import type { CouncilRuntime } from "../council/index.js";
 import type { EventSink } from "../memory/index.js";
 import type { AuthGuard } from "./auth-guard.js";
 import type { GenerationQueue } from "./generation-queue.js";

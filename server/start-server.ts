@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { CouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
-import type { CouncilRuntime } from "../council/types.js";
+import type { CouncilRuntime } from "../council/index.js";
 import { openEventLog } from "../memory/index.js";
 import { buildApp } from "./build-app.js";
 import { DeferredRuntime } from "./deferred-runtime.js";

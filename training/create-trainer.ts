@@ -1,15 +1,17 @@
-import type { CouncilConfig } from "../core/index.js";
-import { LlamaCppLoraTrainer, type LlamaCppLoraTrainerOptions } from "./llamacpp-lora-trainer.js";
-import { QloraTrainer, type QloraTrainerOptions } from "./qlora-trainer.js";
+import type { BackendRegistry, CouncilConfig } from "../core/index.js";
+import { trainers, type TrainerBackend, type TrainerContext } from "./trainers.js";
 import type { Trainer } from "./types.js";
 
-export interface CreateTrainerOptions {
+export interface CreateTrainerOptions extends TrainerContext {
   config: Pick<CouncilConfig, "training">;
-  llamacpp?: LlamaCppLoraTrainerOptions;
-  qlora?: QloraTrainerOptions;
+  /** @default the built-in registry ({@link trainers}) */
+  registry?: Pick<BackendRegistry<TrainerBackend>, "get">;
 }
 
-/** The trainer `training.trainer` names (`llamacpp-lora` by default). Throws NATIVE_MISSING when it is not built. */
-export function createTrainer({ config, llamacpp, qlora }: CreateTrainerOptions): Promise<Trainer> {
-  return config.training.trainer === "qlora" ? QloraTrainer.create(qlora) : LlamaCppLoraTrainer.create(llamacpp);
+/**
+ * The trainer `training.trainer` (COUNCIL_TRAINER) names in the registry (`llamacpp-lora` by default).
+ * Unknown name: BACKEND_UNKNOWN listing the registered ones; not built: NATIVE_MISSING.
+ */
+export async function createTrainer({ config, registry = trainers, ...context }: CreateTrainerOptions): Promise<Trainer> {
+  return registry.get(config.training.trainer).create(config, context);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { TemplateMessage } from "../models/prompt-template.js";
+import type { TemplateMessage } from "../models/index.js";
 
 /**
  * The line formats `council train --data` accepts (TRL's dataset formats):

@@ -1,7 +1,7 @@
 import { access, constants, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CouncilError, NATIVE_BUILD_DIR } from "../core/index.js";
-import { ggufChatTemplate, type ChatTemplate } from "../models/chat-template.js";
+import { ggufChatTemplate, type ChatTemplate } from "../models/index.js";
 import { readGguf, sha256File, validateAdapterForBase } from "../models/gguf/index.js";
 import { runTraining } from "./run-training.js";
 import type { Trainer, TrainOptions, TrainResult } from "./types.js";

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, rmdir, stat, statfs, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CouncilError, isCouncilError } from "../core/index.js";
-import { exampleRenderer, type ChatTemplate } from "../models/chat-template.js";
+import { exampleRenderer, type ChatTemplate } from "../models/index.js";
 import { sha256File } from "../models/gguf/index.js";
 import { renderConversations, resolveDataset, type ResolvedDataset } from "./training-dataset.js";
 import { runTrainerProcess } from "./trainer-process.js";

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
 import { CouncilError } from "../core/index.js";
-import type { ExampleRenderer } from "../models/chat-template.js";
+import type { ExampleRenderer } from "../models/index.js";
 import { parseDatasetLine, type DatasetLine } from "./dataset-line.js";
-import { DATASET_FILES } from "./datasets/index.js";
+import { DATASET_FILES, datasetManifestSchema } from "./datasets/index.js";
 
 export interface ResolvedDataset {
   /** What the user named (file or folder). */
@@ -22,7 +21,8 @@ export interface ResolvedDataset {
   lines: DatasetLine[];
 }
 
-const manifestSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough();
+/** The trainer needs only the dataset identity from the manifest (the shared schema, sha256 alone). */
+const manifestSchema = datasetManifestSchema.pick({ sha256: true }).passthrough();
 
 /**
  * Finds and checks the training data: a JSONL, or a `council dataset build` folder.

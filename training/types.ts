@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-/** Which trainer produced an adapter. */
-export type TrainerName = "llamacpp-lora" | "qlora";
+/** Which trainer produced an adapter: a name registered in training/trainers.ts (`llamacpp-lora`, `qlora`, …). */
+export type TrainerName = string;
 
 /** One progress report: after every optimizer step and at the end of every epoch. */
 export interface TrainProgress {
@@ -62,7 +62,7 @@ export const lossPointSchema = z.object({ epoch: z.number().int().positive(), lo
 /** `training.json`: what was trained, on what, how, and how it went. */
 export const trainingReportSchema = z.object({
   version: z.literal(1),
-  trainer: z.enum(["llamacpp-lora", "qlora"]),
+  trainer: z.string().min(1),
   createdAt: z.string(),
   adapter: z.object({ file: z.literal("adapter.gguf"), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().positive() }),
   base: z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), name: z.string().optional() }),

@@ -1,5 +1,5 @@
 import { applyUserCaps, ContaminationIndex, normaliseText, scrubPii, type EvalSet, type FilterReport } from "../../training/datasets/index.js";
-import type { MemoryStore, TurnRecord } from "../../memory/types.js";
+import type { MemoryStore, TurnRecord } from "../../memory/index.js";
 import type { HarvestItem } from "./types.js";
 
 export interface HarvestOptions {

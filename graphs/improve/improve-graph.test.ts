@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
@@ -160,6 +160,35 @@ describe("improvement graph", () => {
     expect(summary.outcome).toBe("promoted");
     expect(calls.train).toBe(1);
     expect(calls.publish.size).toBe(1);
+  });
+
+  it("hands training one typed dataset value (folder, manifest sha256, example count), read once even on a resumed night", async () => {
+    const handed: Array<Parameters<ImprovePorts["train"]>[0]["dataset"]> = [];
+    const train: ImprovePorts["train"] = async ({ dataset, outDir }) => {
+      handed.push(dataset);
+      await mkdir(outDir, { recursive: true });
+      await writeFile(join(outDir, "adapter.gguf"), "GGUF");
+      await writeFile(join(outDir, "training.json"), "{}");
+      return { finalLoss: 0.5 };
+    };
+    const { run, runsDir } = await setup({ turns: failures, crashAt: "dataset:end", override: { train } });
+    await expect(run()).rejects.toThrow("simulated crash in dataset:end");
+    const summary = await run();
+    expect(summary.outcome).toBe("promoted");
+    const datasetDir = join(runsDir, summary.runId, "dataset");
+    const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { sha256: string; counts: { sft: number } };
+    expect(handed).toEqual([{ dir: datasetDir, sha256: manifest.sha256, examples: 2 }]);
+    expect(manifest.counts.sft).toBe(2);
+    expect(summary.datasetExamples).toBe(2);
+  });
+
+  it("refuses a resumed night whose dataset manifest is corrupt (DATASET_INVALID), instead of training on an unknown dataset", async () => {
+    const { run, runsDir, calls } = await setup({ turns: failures, crashAt: "dataset:end" });
+    await expect(run()).rejects.toThrow("simulated crash in dataset:end");
+    const [runId] = (await readdir(runsDir)).filter((name) => !name.startsWith("."));
+    await writeFile(join(runsDir, runId!, "dataset", "manifest.json"), JSON.stringify({ counts: {} }));
+    await expect(run()).rejects.toMatchObject({ code: "DATASET_INVALID" });
+    expect(calls.train).toBe(0);
   });
 
   it("pauses for approval under the approve policy, then resumes on the operator's decision", async () => {

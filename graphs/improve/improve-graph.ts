@@ -5,7 +5,7 @@ import { Annotation, END, interrupt, START, StateGraph, type BaseCheckpointSaver
 import { z } from "zod";
 import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../../core/index.js";
 import { NIGHTLY_ACTOR, type EventType } from "../../memory/index.js";
-import { buildDataset, type AcceptedExample, type FilterReport } from "../../training/datasets/index.js";
+import { buildDataset, nightlyDataset, readNightlyDataset, type AcceptedExample, type FilterReport, type NightlyDataset } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
 import { withCanaryVerdicts } from "./gate-canary.js";
 import { harvestFailures } from "./harvest.js";
@@ -34,7 +34,8 @@ export const ImproveStateAnnotation = Annotation.Root({
   ratedDecisions: replace<VoteDecision[]>(() => []),
   memoryGate: replace<MemoryGateReport | null>(() => null),
   memoryRelease: replace<MemoryReleaseInfo | null>(() => null),
-  datasetInfo: replace<{ dir: string; sha256: string; examples: number } | null>(() => null),
+  /** The dataset handoff: built or read once in the dataset step, then carried to training and the summary. */
+  datasetInfo: replace<NightlyDataset | null>(() => null),
   training: replace<TrainingResult | null>(() => null),
   gateReport: replace<GateReport | null>(() => null),
   approval: replace<"approved" | "rejected" | null>(() => null),
@@ -234,15 +235,16 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     // Cumulative: every night's accepted examples, newest answer winning for a repeated question.
     const all = (await store.accepted()).map((row) => row.example).reverse();
     const outDir = join(runDir(state), "dataset");
-    const manifestPath = join(outDir, "manifest.json");
-    const manifest = existsSync(manifestPath)
-      ? (JSON.parse(await readFile(manifestPath, "utf8")) as { sha256: string; counts: { sft: number } })
-      : await buildDataset({ accepted: all, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true });
-    const dropped = new Set((manifest as { filters?: FilterReport[] }).filters?.flatMap((filter) => filter.ids) ?? []);
+    // A resumed night finds its dataset already built: read once, with the one manifest schema.
+    const datasetInfo = existsSync(join(outDir, "manifest.json"))
+      ? await readNightlyDataset(outDir)
+      : nightlyDataset(outDir, await buildDataset({ accepted: all, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true }));
+    const manifest = JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as { filters?: FilterReport[] };
+    const dropped = new Set(manifest.filters?.flatMap((filter) => filter.ids) ?? []);
     // The exact examples in the files, by id, with the turns they came from (`council audit <version>` follows them).
     const examples = all.filter((example) => !dropped.has(example.id)).map((example) => ({ id: example.id, traceIds: example.traceIds }));
-    await emit("dataset-built", { runId: state.runId, sha256: manifest.sha256, dir: outDir, examples, tonight: tonight.map((example) => example.id) });
-    return { datasetInfo: { dir: outDir, sha256: manifest.sha256, examples: manifest.counts.sft } };
+    await emit("dataset-built", { runId: state.runId, sha256: datasetInfo.sha256, dir: outDir, examples, tonight: tonight.map((example) => example.id) });
+    return { datasetInfo };
   };
 
   const train = async (state: ImproveState) => {
@@ -255,7 +257,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     }
     const started = performance.now();
     const end = metrics?.trainingDuration.startTimer();
-    const { finalLoss } = await ports.train({ datasetDir: state.datasetInfo!.dir, outDir });
+    const { finalLoss } = await ports.train({ dataset: state.datasetInfo!, outDir });
     end?.();
     if (finalLoss !== null) metrics?.trainingLoss.set(finalLoss);
     const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,7 @@
 import type { EventSink, MemoryStore, VerifiedMemory } from "../../memory/index.js";
-import type { TemplateMessage } from "../../models/prompt-template.js";
+import type { TemplateMessage } from "../../models/index.js";
 import type { TrainProgress } from "../../training/index.js";
+import type { NightlyDataset } from "../../training/datasets/index.js";
 import type { AnswerPort } from "./gate.js";
 import type { Candidate, EvalCase, GateReport, HarvestItem, VoteDecision } from "./types.js";
 
@@ -20,8 +21,8 @@ export interface ImprovePorts {
   vote(item: HarvestItem, candidates: Candidate[]): Promise<VoteDecision>;
   /** Exactly the messages the answerer sends for this question (same template, same retrieved context). */
   promptMessages(question: string): Promise<TemplateMessage[]>;
-  /** Trains an adapter from a dataset folder; must write `${outDir}/adapter.gguf` and `${outDir}/training.json`. */
-  train(options: { datasetDir: string; outDir: string; signal?: AbortSignal; onProgress?: (progress: TrainProgress) => void }): Promise<{ finalLoss: number | null }>;
+  /** Trains an adapter on the night's dataset (folder, sha256, example count); must write `${outDir}/adapter.gguf` and `${outDir}/training.json`. */
+  train(options: { dataset: NightlyDataset; outDir: string; signal?: AbortSignal; onProgress?: (progress: TrainProgress) => void }): Promise<{ finalLoss: number | null }>;
   answer: AnswerPort;
   /** Path of the adapter serving as stable now (null = base model). */
   currentAdapterPath(): Promise<string | null>;

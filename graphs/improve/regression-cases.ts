@@ -1,5 +1,5 @@
 import type { AcceptedExample } from "../../training/datasets/index.js";
-import type { TurnRecord } from "../../memory/types.js";
+import type { TurnRecord } from "../../memory/index.js";
 import type { ImprovePorts } from "./ports.js";
 import type { EvalCase } from "./types.js";
 

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { z, type ZodType } from "zod";
 import { safeParseJson } from "../../core/index.js";
+import { datasetManifestSchema } from "../../training/datasets/index.js";
 import { runSummarySchema, type RunSummary } from "./run-summary.js";
 
 /** `harvest.json`: what the night harvested (written by run-nightly's finish, from the graph state). */
@@ -74,7 +75,6 @@ const trainingFileSchema = z
     dataset: z.object({ examples: z.number() }).passthrough(),
   })
   .passthrough();
-const manifestFileSchema = z.object({ sha256: z.string(), counts: z.object({ accepted: z.number(), sft: z.number() }).passthrough() }).passthrough();
 /** `canary-result.json` in a run folder: the canary port's result with its analysis windows. */
 export const canaryRecordSchema = z.object({
   outcome: z.enum(["promoted", "rolled-back"]),
@@ -95,7 +95,7 @@ export interface RunFolder {
   release: z.infer<typeof releaseFileSchema> | null;
   gate: z.infer<typeof gateFileSchema> | null;
   training: z.infer<typeof trainingFileSchema> | null;
-  dataset: z.infer<typeof manifestFileSchema> | null;
+  dataset: z.infer<typeof datasetManifestSchema> | null;
   canary: z.infer<typeof canaryRecordSchema> | null;
   problems: string[];
 }
@@ -122,7 +122,7 @@ export async function readRunFolder(runDir: string): Promise<RunFolder> {
     release: await read("release.json", releaseFileSchema),
     gate: await read("gate.json", gateFileSchema),
     training,
-    dataset: await read("dataset/manifest.json", manifestFileSchema),
+    dataset: await read("dataset/manifest.json", datasetManifestSchema),
     canary: await read("canary-result.json", canaryRecordSchema),
     problems,
   };

@@ -1,5 +1,5 @@
-import type { TemplateMessage } from "../../models/prompt-template.js";
-import type { FailureCategory, TurnRecord } from "../../memory/types.js";
+import type { TemplateMessage } from "../../models/index.js";
+import type { FailureCategory, TurnRecord } from "../../memory/index.js";
 import type { CostReport } from "./gate-cost.js";
 
 /** One failed question, grouped over every turn that asked it. */

@@ -4,6 +4,7 @@ import { access, constants, open, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, modelPath, NATIVE_BUILD_DIR, PROJECT_ROOT, type CouncilConfig } from "../../core/index.js";
+import { registryProbes, registryReports } from "./doctor-registries.js";
 
 /** What one check found. `fix` is the exact command or action that repairs it. */
 export interface ProbeOutcome {
@@ -109,6 +110,7 @@ export function defaultProbes({
     { name: "llama.cpp build", required: true, run: () => checkManifest(nativeBuildDir) },
     ...tools.map((tool) => ({ name: tool, required: true, run: () => checkBinary({ path: join(binDir, tool), root, exec, runVersion: tool !== LORA_TRAINER }) })),
     { name: "model", required: true, run: () => checkModel(config instanceof Error ? undefined : config) },
+    ...registryProbes({ config }),
     { name: "prometheus", required: false, run: () => checkPrometheus({ exec, root }) },
     { name: "chromium", required: false, run: () => checkChromium({ exec, root, candidates: chromiumCandidates }) },
   ];
@@ -228,7 +230,7 @@ export function formatReport(report: DoctorReport): string {
 export function register(program: Command): void {
   program
     .command("doctor")
-    .description("Check what is installed and working (faiss-node, SQLite, node-llama-cpp, llama.cpp tools, model, Prometheus, Chromium), with the fix for each problem")
+    .description("Check what is installed and working (faiss-node, SQLite, node-llama-cpp, llama.cpp tools, model, Prometheus, Chromium) and list the registered backends, with the fix for each problem")
     .option("--json", "print the report as JSON")
     .action(async (options: { json?: boolean }) => {
       let config: CouncilConfig | Error;
@@ -238,7 +240,7 @@ export function register(program: Command): void {
         config = error as Error;
       }
       const report = await runDoctor({ probes: defaultProbes({ config }) });
-      console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      console.log(options.json ? JSON.stringify({ ...report, registries: registryReports({ config }) }, null, 2) : formatReport(report));
       if (!report.ok) process.exitCode = 1;
     });
 }

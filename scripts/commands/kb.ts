@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createLogger, loadConfig } from "../../core/index.js";
 import { openKnowledgeBase } from "../../memory/index.js";
-import { createEmbeddings } from "../../models/embeddings/create-embeddings.js";
+import { createEmbeddings } from "../../models/index.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -12,12 +12,16 @@ function positiveInt(value: string): number {
 async function withKb<T>(work: (kb: Awaited<ReturnType<typeof openKnowledgeBase>>["kb"]) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel });
-  const embeddings = await createEmbeddings({ config, logger });
-  const { kb } = await openKnowledgeBase({ config, embeddings, logger, indexConfigured: false });
+  const opened = await createEmbeddings({ config, logger });
   try {
-    return await work(kb);
+    const { kb } = await openKnowledgeBase({ config, embeddings: opened.embeddings, logger, indexConfigured: false });
+    try {
+      return await work(kb);
+    } finally {
+      await kb.dispose();
+    }
   } finally {
-    await kb.dispose();
+    await opened.dispose();
   }
 }
 

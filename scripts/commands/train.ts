@@ -73,7 +73,7 @@ export function register(program: Command): void {
       });
       const threads = flags.threads !== undefined ? Number(flags.threads) : config.model.threads;
       const contextSize = flags.ctx !== undefined ? Number(flags.ctx) : undefined;
-      const trainer = await createTrainer({ config, llamacpp: { ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) } });
+      const trainer = await createTrainer({ config, ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) });
       const out = flags.out ?? defaultOut(config, new Date());
       const base = flags.base ?? modelPath(config);
       const controller = new AbortController();

@@ -7,15 +7,18 @@ import { cliActor } from "./cli-actor.js";
 /** Opens this data dir's verified memory (SQLite WAL: safe beside a running server, which sees changes on its next turn). */
 async function withVerified<T>(work: (verified: VerifiedMemory) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const embeddings = await createEmbeddings({ config, logger: silentLogger });
+  const opened = await createEmbeddings({ config, logger: silentLogger });
   // Changes go to the event log too (actor: the OS user, passed per call).
   const events = await openEventLog({ config });
-  const verified = await openVerifiedMemory({ config, embeddings, ...(events ? { events } : {}) });
   try {
-    return await work(verified);
+    const verified = await openVerifiedMemory({ config, embeddings: opened.embeddings, ...(events ? { events } : {}) });
+    try {
+      return await work(verified);
+    } finally {
+      await verified.dispose();
+    }
   } finally {
-    await verified.dispose();
-    if ("dispose" in embeddings && typeof embeddings.dispose === "function") await (embeddings.dispose as () => Promise<void>)();
+    await opened.dispose();
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { existsSync } from "node:fs";
 import { CouncilError } from "../../core/index.js";
-import { renderExample, renderPrompt, type TemplateMessage } from "../../models/prompt-template.js";
+import { renderExample, renderPrompt, type TemplateMessage } from "../../models/index.js";
 import { applyUserCaps } from "./caps.js";
 import { ContaminationIndex, type ContaminationHit, type EvalSet } from "./contamination.js";
 import { emptyPiiCounts, scrubPii, type PiiCounts } from "./pii.js";

@@ -1,0 +1,84 @@
+import type { PoolClient } from "pg";
+import { CouncilError } from "../core/index.js";
+
+/** One schema step. Versions only grow; a shipped migration is never edited (add the next one instead). */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The turn store's schema, in order. `change_seq` orders every insert and update (writers hold one advisory lock,
+ * so the order is the commit order): a replica pulls what changed after its watermark and its search cache follows.
+ */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 1,
+    name: "turns",
+    sql: `
+      CREATE SEQUENCE council_turn_changes;
+      CREATE TABLE council_turns (
+        seq bigserial UNIQUE,
+        trace_id text PRIMARY KEY,
+        session_id text NOT NULL,
+        user_id text,
+        question text NOT NULL,
+        answer text NOT NULL,
+        route text NOT NULL,
+        model text NOT NULL,
+        adapter text,
+        score double precision NOT NULL,
+        category text,
+        reasons jsonb NOT NULL,
+        success boolean NOT NULL,
+        feedback jsonb,
+        latency_ms double precision NOT NULL,
+        tokens double precision NOT NULL,
+        created_at double precision NOT NULL,
+        updated_at double precision NOT NULL,
+        embedding bytea NOT NULL,
+        embedding_key text NOT NULL,
+        change_seq bigint NOT NULL
+      );
+      CREATE INDEX council_turns_by_time ON council_turns (created_at, seq);
+      CREATE INDEX council_turns_failures_by_time ON council_turns (created_at, seq) WHERE NOT success;
+      CREATE INDEX council_turns_by_change ON council_turns (change_seq);
+    `,
+  },
+]);
+
+/** Advisory lock keys (pg_advisory_xact_lock): one for migrating, one that orders the writes. */
+export const MIGRATION_LOCK = 0x636f756e_01;
+export const WRITE_LOCK = 0x636f756e_02;
+
+/**
+ * Brings the database to the newest schema this code knows, in one transaction under an advisory lock (replicas
+ * starting together migrate once). A database migrated by a newer Council is refused with MEMORY_SCHEMA_NEWER.
+ * @returns the versions applied now (empty when the schema was current)
+ */
+export async function applyMigrations(client: PoolClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const latest = migrations.at(-1)?.version ?? 0;
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await client.query("CREATE TABLE IF NOT EXISTS council_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM council_schema_migrations");
+    const current = rows[0]?.version ?? 0;
+    if (current > latest) {
+      throw new CouncilError("MEMORY_SCHEMA_NEWER", `The database's memory schema is at version ${current}, newer than this Council knows (${latest}); upgrade this replica.`, { details: { current, latest } });
+    }
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      await client.query(migration.sql);
+      await client.query("INSERT INTO council_schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+      applied.push(migration.version);
+    }
+    await client.query("COMMIT");
+    return applied;
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  }
+}
