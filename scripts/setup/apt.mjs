@@ -1,9 +1,10 @@
 // Debian packages Council needs: libfaiss-dev (faiss-node), cmake/g++/git (llama.cpp), make/python3
 // (node-gyp for better-sqlite3), prometheus
-// (promtool and the server the canary queries in integration tests), chromium (web page tests).
+// (promtool and the server the canary queries in integration tests), chromium (web page tests), postgresql (the
+// Postgres memory store's integration tests start their own server), tmux (the review queue's terminal test).
 import { capture, log, onPath, run, SetupError } from "./util.mjs";
 
-export const DEBIAN_PACKAGES = ["libfaiss-dev", "libopenblas-dev", "cmake", "g++", "make", "python3", "git", "prometheus", "chromium"];
+export const DEBIAN_PACKAGES = ["libfaiss-dev", "libopenblas-dev", "cmake", "g++", "make", "python3", "git", "prometheus", "chromium", "postgresql", "tmux"];
 
 export function installedPackages(packages) {
   const result = capture("dpkg-query", ["-W", "-f=${Package} ${Status}\\n", ...packages]);
