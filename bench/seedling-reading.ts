@@ -13,7 +13,6 @@
  *
  * Writes bench/results/seedling-reading-<date>.json.
  */
-import { readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,7 +22,7 @@ import { PROJECT_ROOT } from "../core/index.js";
 import { MarkdownKnowledgeBase } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer } from "./improve/items.js";
-import { buildTldrBench, findTldrPage, parseTldrPage, rephraseQuestion, type TldrItem } from "./improve/tldr.js";
+import { buildTldrBench, paraphrasedTraffic, type TldrItem } from "./improve/tldr.js";
 
 const { values } = parseArgs({
   options: {
@@ -52,13 +51,6 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-function paraphrasedTraffic(items: readonly TldrItem[], root: string): TldrItem[] {
-  return items.map((item) => {
-    const examples = parseTldrPage({ page: item.page, markdown: readFileSync(findTldrPage({ root, page: item.page })!, "utf8") });
-    const index = Number(item.id.slice(item.id.lastIndexOf("-") + 1));
-    return { ...item, id: `${item.id}-para`, question: rephraseQuestion({ description: examples[index]!.description, name: item.page.replace(/-/g, " "), index }) };
-  });
-}
 
 async function main() {
   const started = Date.now();

@@ -26,6 +26,14 @@ export function stripMnemonics(text: string): string {
   return text.replace(/\[([^\]\s]{1,3})\]/g, "$1");
 }
 
+/**
+ * A tldr command with its placeholders as plain text: `{{[-C|--directory]}}` → `-C` (the first spelling),
+ * `{{path/to/file}}` → `path/to/file` (braces dropped, content kept).
+ */
+export function plainTldrCommand(command: string): string {
+  return command.replace(/\{\{\[([^\]|]+)\|[^\]]*\]\}\}/g, "$1").replace(/\{\{(.*?)\}\}/g, "$1");
+}
+
 /** A tldr page: its summary is one passage, each description + command another. */
 export function splitTldrPage(markdown: string): RawPassage[] {
   const lines = markdown.split(/\r?\n/).map((line) => line.trimEnd());

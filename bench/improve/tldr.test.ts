@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../core/index.js";
 import { compileAccept, judgeAnswer } from "./items.js";
-import { buildTldrBench, deriveAccept, normalisePlaceholders, parseTldrPage, rephraseQuestion, stripMnemonics, trafficQuestion, withoutEvalExamples } from "./tldr.js";
+import { plainTldrCommand, stripMnemonics } from "../../memory/index.js";
+import { buildTldrBench, deriveAccept, parseTldrPage, rephraseQuestion, trafficQuestion, withoutEvalExamples } from "./tldr.js";
 
 const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages");
 
@@ -50,7 +51,7 @@ describe("tldr loader", () => {
   });
 
   it("normalises placeholders: option alternatives to their first spelling, values without braces", () => {
-    expect(normalisePlaceholders("tar xf {{path/to/source.tar}} {{[-C|--directory]}} {{path/to/directory}}")).toBe("tar xf path/to/source.tar -C path/to/directory");
+    expect(plainTldrCommand("tar xf {{path/to/source.tar}} {{[-C|--directory]}} {{path/to/directory}}")).toBe("tar xf path/to/source.tar -C path/to/directory");
   });
 
   it("asks traffic questions about the page's command and rephrases eval questions deterministically", () => {
@@ -79,7 +80,7 @@ describe("tldr loader", () => {
       expect(trafficIds.has(item.id)).toBe(false);
       // The eval answer is not in the knowledge base.
       const kb = bench.kbPages.find((page) => page.page === item.page)!.markdown;
-      expect(normalisePlaceholders(kb)).not.toContain(item.answer);
+      expect(plainTldrCommand(kb)).not.toContain(item.answer);
     }
     // Every item's own right answer passes its accept regex.
     for (const item of [...bench.traffic, ...bench.eval]) expect(passes(item.accept[0]!, `Run \`${item.answer}\``), item.id).toBe(true);

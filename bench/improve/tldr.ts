@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CouncilError } from "../../core/index.js";
+import { plainTldrCommand, stripMnemonics } from "../../memory/index.js";
 import type { BenchItem } from "./items.js";
 
 /**
@@ -34,18 +35,7 @@ export const DEFAULT_TLDR_PAGES = [
   "mount", "tree", "man", "crontab",
 ] as const;
 
-/** Strips tldr's mnemonic brackets: "E[x]tract a [f]ile" → "Extract a file". */
-export function stripMnemonics(text: string): string {
-  return text.replace(/\[([^\]\s]{1,3})\]/g, "$1");
-}
 
-/**
- * Normalises tldr placeholders: `{{[-C|--directory]}}` → `-C` (the first spelling), `{{path/to/file}}` →
- * `path/to/file` (braces dropped, content kept).
- */
-export function normalisePlaceholders(command: string): string {
-  return command.replace(/\{\{\[([^\]|]+)\|[^\]]*\]\}\}/g, "$1").replace(/\{\{(.*?)\}\}/g, "$1");
-}
 
 /** Examples on one tldr page, in page order. */
 export function parseTldrPage({ page, markdown }: { page: string; markdown: string }): TldrExample[] {
@@ -197,7 +187,7 @@ export function buildTldrBench({ root, pages = DEFAULT_TLDR_PAGES, limit, evalLi
       const pattern = deriveAccept({ page, command: example.command });
       if (pattern === undefined) continue;
       const name = page.replace(/-/g, " ");
-      const base = { page, answer: normalisePlaceholders(example.command), accept: [pattern] };
+      const base = { page, answer: plainTldrCommand(example.command), accept: [pattern] };
       if (isEvalExample(example)) evalItems.push({ id: `tldr-eval-${page}-${example.index}`, question: rephraseQuestion({ description: example.description, name, index: example.index }), ...base });
       else traffic.push({ id: `tldr-${page}-${example.index}`, question: trafficQuestion({ description: example.description, name }), ...base });
     }

@@ -5,11 +5,12 @@ import { findHeldOutLeaks, isHeldOutPage, loadHeldOutPages } from "../../trainin
 import { TLDR_ROOT } from "../../training/testing/seedling-items.js";
 import { join } from "node:path";
 import { readingQuestion } from "./questions.js";
-import { ABSENT_ANSWER, buildReadingCorpus, normaliseTldrCommand, parseAllowedPage, readingAnswer } from "./reading-corpus.js";
+import { plainTldrCommand } from "../../memory/index.js";
+import { ABSENT_ANSWER, buildReadingCorpus, parseAllowedPage, readingAnswer } from "./reading-corpus.js";
 
 describe("reading corpus (the seedling's pre-training examples)", () => {
   it("renders tldr placeholders the way answers show them and answers command first", () => {
-    expect(normaliseTldrCommand("tar {{[-C|--directory]}} {{path/to/dir}} -xf {{file.tar}}")).toBe("tar -C path/to/dir -xf file.tar");
+    expect(plainTldrCommand("tar {{[-C|--directory]}} {{path/to/dir}} -xf {{file.tar}}")).toBe("tar -C path/to/dir -xf file.tar");
     expect(readingAnswer({ description: "Extract an archive:", command: "tar xf {{file}}" })).toBe("`tar xf file` — extract an archive.");
     expect(readingQuestion({ description: "Extract an archive", name: "tar", variant: 0 })).toBe("How do I extract an archive using tar?");
     expect(new Set(Array.from({ length: 10 }, (_, variant) => readingQuestion({ description: "List files", name: "ls", variant }))).size).toBe(10);

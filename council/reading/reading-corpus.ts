@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAnswerMessages } from "../../agents/index.js";
 import { CouncilError } from "../../core/index.js";
-import { MarkdownKnowledgeBase, stripMnemonics, type PassageHit } from "../../memory/index.js";
+import { MarkdownKnowledgeBase, plainTldrCommand, stripMnemonics, type PassageHit } from "../../memory/index.js";
 import { renderExample, SeededRandom } from "../../models/index.js";
 import { loadHeldOutPages, type HeldOutPages } from "../../training/datasets/index.js";
 import { lowerFirst, readingQuestion } from "./questions.js";
@@ -71,15 +71,10 @@ export interface ReadingCorpus {
 /** "I don't know" answer taught for questions whose page was not retrieved. */
 export const ABSENT_ANSWER = "I don't know for sure: my notes do not cover this.";
 
-/** tldr placeholders as an answer shows them: `{{[-C|--directory]}}` → `-C`, `{{path/to/file}}` → `path/to/file`. */
-export function normaliseTldrCommand(command: string): string {
-  return command.replace(/\{\{\[([^\]|]+)\|[^\]]*\]\}\}/g, "$1").replace(/\{\{(.*?)\}\}/g, "$1");
-}
-
 /** The answer the seedling is taught: the command first, then the description as one short clause. */
 export function readingAnswer({ command, description }: ReadingSourceExample): string {
   const clause = lowerFirst(description.replace(/[.:]\s*$/, ""));
-  return `\`${normaliseTldrCommand(command)}\` — ${clause}.`;
+  return `\`${plainTldrCommand(command)}\` — ${clause}.`;
 }
 
 const DESCRIPTION = /^- (.+?):?\s*$/;
@@ -194,7 +189,7 @@ export async function buildReadingCorpus(options: ReadingCorpusOptions): Promise
               const kind: ReadingKind = hasOwn ? "read" : hasPage ? "compose" : "absent";
               const answer = kind === "absent" ? ABSENT_ANSWER : readingAnswer(example);
               const { prompt, completion } = renderExample(buildAnswerMessages({ question, passages: hits }), answer);
-              examples.push({ prompt, completion, page: page.page, kind, split, ...(kind === "absent" ? {} : { command: normaliseTldrCommand(example.command) }) });
+              examples.push({ prompt, completion, page: page.page, kind, split, ...(kind === "absent" ? {} : { command: plainTldrCommand(example.command) }) });
               counts[kind]++;
               counts[split]++;
             }

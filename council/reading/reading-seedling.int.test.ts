@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Answerer } from "../../agents/index.js";
 import { PROJECT_ROOT, SEEDLING_PATH } from "../../core/index.js";
-import { MarkdownKnowledgeBase } from "../../memory/index.js";
+import { MarkdownKnowledgeBase, plainTldrCommand } from "../../memory/index.js";
 import { LlamaChatModel } from "../../models/index.js";
 import { verifySeedlingFile } from "../../models/seedling/index.js";
 import { loadHeldOutPages } from "../../training/datasets/index.js";
 import { TLDR_ROOT } from "../../training/testing/seedling-items.js";
-import { FULL_READING_RECIPE, isValidationPage, loadAllowedPages, normaliseTldrCommand, readingQuestion, type ReadingExample } from "./index.js";
+import { FULL_READING_RECIPE, isValidationPage, loadAllowedPages, readingQuestion, type ReadingExample } from "./index.js";
 
 /**
  * The committed seedling reads: 10 questions about allowed tldr pages it was never trained on (the recipe's
@@ -32,7 +32,7 @@ describe("the reading seedling (models/seedling.gguf) copies the right command f
     for (const page of unseen) {
       await writeFile(join(dir, `${page.page}.md`), page.markdown);
       const example = page.examples[0]!;
-      questions.push({ question: readingQuestion({ description: example.description, name: page.name, variant: 0 }), command: normaliseTldrCommand(example.command), page: page.page });
+      questions.push({ question: readingQuestion({ description: example.description, name: page.name, variant: 0 }), command: plainTldrCommand(example.command), page: page.page });
     }
     kb = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite") });
     await kb.index(dir);
