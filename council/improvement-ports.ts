@@ -9,7 +9,7 @@ import type { GraphSpec } from "../graphs/index.js";
 import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
-import type { Trainer } from "../training/index.js";
+import { nightlyEpochs, type Trainer } from "../training/index.js";
 import { loadEvalSet } from "../training/datasets/index.js";
 import { processCpuSeconds } from "./create-council.js";
 import { councilVote } from "./voting/index.js";
@@ -123,7 +123,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     async train({ datasetDir, outDir, signal, onProgress }) {
       // Small nights need many epochs to learn their few answers; big ones get there in fewer.
       const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { counts: { sft: number } };
-      const epochs = Math.min(config.training.maxEpochs, Math.max(config.training.epochs, Math.ceil(config.training.minSteps / Math.max(1, manifest.counts.sft))));
+      const epochs = nightlyEpochs({ examples: manifest.counts.sft, epochs: config.training.epochs, minSteps: config.training.minSteps, maxEpochs: config.training.maxEpochs });
       logger.info({ examples: manifest.counts.sft, epochs }, "training the nightly adapter");
       const result = await trainer.train({
         dataset: datasetDir,

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { renderPrompt } from "../models/prompt-template.js";
+import { nightlyEpochs, nightlyTrainingSet, type NightlyExample } from "./nightly-dataset.js";
+
+const example = (id: string, answer = `answer ${id}`): NightlyExample => ({
+  id,
+  messages: [
+    { role: "system", content: "Answer from the notes." },
+    { role: "user", content: `question ${id}` },
+  ],
+  answer,
+});
+
+describe("nightlyTrainingSet", () => {
+  it("renders fixes with the serving prompt and the stop marker", () => {
+    const fix = example("f1", "`tar xf a.tar` — extract.");
+    const [row] = nightlyTrainingSet({ fixes: [fix] });
+    expect(row).toEqual({ id: "f1", kind: "fix", prompt: renderPrompt(fix.messages), completion: "`tar xf a.tar` — extract.\n###" });
+  });
+
+  it("replays ⌈ratio × fixes⌉ passing answers, interleaved with the fixes", () => {
+    const fixes = [example("f1"), example("f2"), example("f3")];
+    const replay = ["r1", "r2", "r3", "r4", "r5", "r6", "r7"].map((id) => example(id));
+    const rows = nightlyTrainingSet({ fixes, replay, replayRatio: 1.5 });
+    expect(rows.map((row) => row.id)).toEqual(["f1", "r1", "r2", "f2", "r3", "f3", "r4", "r5"]);
+    expect(rows.filter((row) => row.kind === "replay")).toHaveLength(5);
+  });
+
+  it("trains on fixes only with ratio 0, and never replays a question that is also a fix", () => {
+    expect(nightlyTrainingSet({ fixes: [example("f1")], replay: [example("r1")] }).map((row) => row.id)).toEqual(["f1"]);
+    const rows = nightlyTrainingSet({ fixes: [example("f1")], replay: [example("f1", "old answer"), example("r1")], replayRatio: 1 });
+    expect(rows.map((row) => [row.id, row.kind])).toEqual([
+      ["f1", "fix"],
+      ["r1", "replay"],
+    ]);
+  });
+
+  it("uses what replay there is when there are fewer passing answers than the ratio asks", () => {
+    expect(nightlyTrainingSet({ fixes: [example("f1"), example("f2")], replay: [example("r1")], replayRatio: 2 }).map((row) => row.id)).toEqual(["f1", "r1", "f2"]);
+  });
+});
+
+describe("nightlyEpochs", () => {
+  it("sizes epochs to reach minSteps, between epochs and maxEpochs", () => {
+    expect(nightlyEpochs({ examples: 6, epochs: 8, minSteps: 200, maxEpochs: 200 })).toBe(34);
+    expect(nightlyEpochs({ examples: 150, epochs: 8, minSteps: 200, maxEpochs: 200 })).toBe(8);
+    expect(nightlyEpochs({ examples: 1, epochs: 8, minSteps: 500, maxEpochs: 100 })).toBe(100);
+  });
+});
