@@ -32,4 +32,4 @@ export {
   type EvalItem,
 } from "./datasets/index.js";
 export { tokenF1, cutAnswer } from "./answer-f1.js";
-export { nightlyTrainingSet, nightlyEpochs, type NightlyExample, type NightlyTrainingRow } from "./nightly-dataset.js";
+export { nightlyTrainingSet, nightlyEpochs, type NightlyExample, type NightlyTrainingRow, type ReplayPick } from "./nightly-dataset.js";

@@ -26,6 +26,17 @@ describe("nightlyTrainingSet", () => {
     expect(rows.filter((row) => row.kind === "replay")).toHaveLength(5);
   });
 
+  it("picks the passing answers nearest to the fixes (what a fix is most likely to break), or the first ones given", () => {
+    const ask = (id: string, question: string): NightlyExample => ({ ...example(id), question });
+    const fixes = [ask("f1", "How do I extract an archive using tar?"), ask("f2", "How do I follow a log file using tail?")];
+    const replay = [ask("ls", "How do I list hidden files using ls?"), ask("tail", "How do I show the last lines of a file using tail?"), ask("tar", "How do I create an archive using tar?"), ask("grep", "How do I search a file using grep?")];
+    expect(nightlyTrainingSet({ fixes, replay, replayRatio: 1 }).map((row) => row.id)).toEqual(["f1", "tar", "f2", "tail"]);
+    expect(nightlyTrainingSet({ fixes, replay, replayRatio: 1, pick: "first" }).map((row) => row.id)).toEqual(["f1", "ls", "f2", "tail"]);
+    // without a question field, the last user message is compared
+    const byMessage = (id: string, question: string): NightlyExample => ({ ...example(id), messages: [{ role: "user", content: question }] });
+    expect(nightlyTrainingSet({ fixes: [byMessage("f", "extract an archive using tar")], replay: [byMessage("a", "list files using ls"), byMessage("b", "create an archive using tar")], replayRatio: 1 })[1]!.id).toBe("b");
+  });
+
   it("trains on fixes only with ratio 0, and never replays a question that is also a fix", () => {
     expect(nightlyTrainingSet({ fixes: [example("f1")], replay: [example("r1")] }).map((row) => row.id)).toEqual(["f1"]);
     const rows = nightlyTrainingSet({ fixes: [example("f1")], replay: [example("f1", "old answer"), example("r1")], replayRatio: 1 });

@@ -47,18 +47,19 @@ describe("buildDataset", () => {
     const manifest = await buildDataset({
       ...options,
       accepted: [example("a", "How do I extract a tar archive?")],
-      replay: [passing("p1", "How do I list files one per line?"), passing("p2", "How do I copy a folder recursively?"), passing("p3", "How do I show disk usage?")],
+      replay: [passing("p1", "How do I list files one per line?"), passing("p2", "How do I copy a folder recursively?"), passing("p3", "How do I list the contents of a tar file?")],
       replayRatio: 2,
       evalSets: [],
       outDir,
       now: () => 0,
     });
     expect(manifest.counts).toEqual({ accepted: 1, rated: 0, sft: 3, dpo: 1, kto: 0, replay: 2 });
-    expect(manifest.sourceTraceIds).toEqual(["trace-a", "trace-p1", "trace-p2"]);
+    // nearest to the fix first: the other tar question, then the one that shares "a"; "list files one per line" shares only "how do I"
+    expect(manifest.sourceTraceIds).toEqual(["trace-a", "trace-p3", "trace-p2"]);
     const rows = (await readFile(join(outDir, "sft.prompt-completion.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line));
     expect(rows.map((row) => [row.id, row.kind ?? "fix", row.completion])).toEqual([
       ["a", "fix", "Answer for How do I extract a tar archive?\n###"],
-      ["p1", "replay", "Passing answer for How do I list files one per line?\n###"],
+      ["p3", "replay", "Passing answer for How do I list the contents of a tar file?\n###"],
       ["p2", "replay", "Passing answer for How do I copy a folder recursively?\n###"],
     ]);
     expect((await readFile(join(outDir, "sft.messages.jsonl"), "utf8")).trim().split("\n")).toHaveLength(3);
