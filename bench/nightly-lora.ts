@@ -61,6 +61,11 @@ const RECIPES: Record<string, Recipe> = {
   "replay1-steps400": { ...OLD, replayRatio: 1, minSteps: 400 },
   "lr3e-4": { ...OLD, learningRate: 3e-4 },
   near1: { ...OLD, replayRatio: 1, pick: "nearest" },
+  "no-head": { ...OLD, targets: OLD.targets.filter((t) => t !== "output.weight") },
+  "near1-no-head": { ...OLD, replayRatio: 1, pick: "nearest", targets: OLD.targets.filter((t) => t !== "output.weight") },
+  "near1-steps1000": { ...OLD, replayRatio: 1, pick: "nearest", minSteps: 1000 },
+  "steps1000": { ...OLD, minSteps: 1000 },
+  "near1-lr3e-4": { ...OLD, replayRatio: 1, pick: "nearest", learningRate: 3e-4 },
   near2: { ...OLD, replayRatio: 2, pick: "nearest" },
   "near1-steps100": { ...OLD, replayRatio: 1, pick: "nearest", minSteps: 100 },
   "near1-lr5e-5": { ...OLD, replayRatio: 1, pick: "nearest", learningRate: 5e-5 },
@@ -170,6 +175,12 @@ async function main() {
   console.log(`base fails ${natural.length} of ${bench.traffic.length} traffic items with the full knowledge base`);
 
   const results: Array<Record<string, unknown>> = [];
+  const out = values.out ?? join(PROJECT_ROOT, "bench", "results", `nightly-lora-${new Date().toISOString().slice(0, 10)}.json`);
+  /** Written after every recipe, so a run stopped early keeps what it measured. */
+  const write = async () => {
+    const machine = { host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverageAtStart: loadAtStart, loadAverageNow: loadavg(), trainerThreads: threads, inferenceThreads: 1 };
+    await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), machine, seconds: (Date.now() - started) / 1000, naturalFailures: natural.length, traffic: bench.traffic.length, results }, null, 2)}\n`);
+  };
   const ns = values.n!.split(",").map(Number);
   const recipeNames = values.recipe!.split(",");
   for (const n of ns) {
@@ -225,6 +236,7 @@ async function main() {
           samples: { fixed: fixed.slice(0, 4).map((asked) => ({ q: asked.item.question, a: asked.answer, passed: asked.passed })), broken: broken.slice(0, 4).map((asked) => ({ q: asked.item.question, a: asked.answer })) },
         };
         results.push(result);
+        await write();
         console.log(`N=${n} ${name}: learned ${result.learned}/${result.fixes}, regressions ${result.regressions}/${result.passing} (not replayed: ${result.regressionsNotReplayed}/${result.notReplayed}), ${rows.length} examples × ${epochs} epochs in ${result.trainSeconds} s, loss ${result.finalLoss?.toFixed(3)}`);
       }
     } finally {
@@ -233,10 +245,7 @@ async function main() {
   }
   await model.dispose();
   await rm(scratch, { recursive: true, force: true });
-  const date = new Date().toISOString();
-  const out = values.out ?? join(PROJECT_ROOT, "bench", "results", `nightly-lora-${date.slice(0, 10)}.json`);
-  const machine = { host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg(), threads, note: "2 shared cores; another training ran beside this bench (nice -n 19)" };
-  await writeFile(out, `${JSON.stringify({ date, machine, seconds: (Date.now() - started) / 1000, naturalFailures: natural.length, traffic: bench.traffic.length, results }, null, 2)}\n`);
+  await write();
   console.log(`wrote ${out}`);
 }
 
