@@ -316,7 +316,7 @@ describe("improvement graph: replay of passing answers", () => {
     expect((await store.accepted()).map((row) => row.example.question).sort()).toEqual(["How do I extract a tar", "how do I list files?"]);
   });
 
-  it("replayRatio 0 (the default): rated answers are neither voted on nor trained when verified memory is off", async () => {
+  it("replayRatio 0 (the graph's default; config sets training.replayRatio): rated answers are neither voted on nor trained when verified memory is off", async () => {
     const votedOn: string[] = [];
     const { run, runsDir } = await setup({ turns: [...failures, ...rated], channels: ["adapter"], override: votingOn(votedOn) });
     const summary = await run();
