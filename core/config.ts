@@ -168,6 +168,7 @@ export const configSchema = z
         /** The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs. */
         minSteps: int(0).default(200).describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs."),
         maxEpochs: int(1, 10_000).default(200).describe("Upper bound on the nightly loop's epochs."),
+        replayRatio: num(0, 10).default(2).describe("Passing answers users rated 👍 (and the council verified) replayed per fix in the nightly dataset, those nearest to the fixes first, so the adapter keeps what already worked; 0 = fixes only. On the reading seedling, a night of 6 fixes without replay broke 2 of 235 passing answers, with 2 per fix none (bench/nightly-lora.ts)."),
         maxUserShare: num(0.01, 1).default(0.2).describe("Largest share of one user in a harvest or dataset; applies only when at least ⌈1 / share⌉ users contributed."),
         maxPerUserPerDay: int(1).default(50).describe("Items per user per UTC day in a harvest or dataset."),
       })
@@ -263,6 +264,7 @@ export const ENV_KEYS = {
   COUNCIL_TRAIN_LR: "training.learningRate",
   COUNCIL_TRAIN_MIN_STEPS: "training.minSteps",
   COUNCIL_TRAIN_MAX_EPOCHS: "training.maxEpochs",
+  COUNCIL_TRAIN_REPLAY_RATIO: "training.replayRatio",
   COUNCIL_LORA_TARGETS: "training.targets",
   COUNCIL_DATASET_MAX_USER_SHARE: "training.maxUserShare",
   COUNCIL_DATASET_MAX_PER_USER_DAY: "training.maxPerUserPerDay",

@@ -68,6 +68,7 @@ export class Improvement {
       harvestMinBatch: config.improve.harvestMinBatch,
       maxPerUserPerDay: config.training.maxPerUserPerDay,
       maxUserShare: config.training.maxUserShare,
+      replayRatio: config.training.replayRatio,
       trainAnonymousCorrections: config.improve.trainAnonymousCorrections,
       minSuccessDelta: config.improve.gateMinSuccessDelta,
       maxLatencyRatio: config.improve.gateMaxLatencyRatio,

@@ -33,3 +33,4 @@ export {
   type EvalItem,
 } from "./datasets/index.js";
 export { tokenF1, cutAnswer } from "./answer-f1.js";
+export { nightlyTrainingSet, type NightlyExample, type NightlyTrainingRow, type ReplayPick } from "./nightly-replay.js";

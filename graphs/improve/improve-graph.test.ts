@@ -33,7 +33,7 @@ function memoryOf(turns: TurnRecord[]): MemoryStore {
 const ANSWER_BY_QUESTION: Record<string, string> = { "how do i list files": "Use ls -la to list files.", "how do i extract a tar": "Use tar -xf archive.tar to extract." };
 const knownAnswer = (question: string) => ANSWER_BY_QUESTION[question.toLowerCase().replace(/\?$/, "")];
 
-async function setup({ turns, policy = "auto" as const, goodAdapter = true, crashAt, override = {}, channels, metrics }: { turns: TurnRecord[]; policy?: "auto" | "approve"; goodAdapter?: boolean; crashAt?: string; override?: Partial<ImprovePorts>; channels?: Array<"memory" | "adapter">; metrics?: CouncilMetrics }) {
+async function setup({ turns, policy = "auto" as const, goodAdapter = true, crashAt, override = {}, channels, metrics, replayRatio }: { turns: TurnRecord[]; policy?: "auto" | "approve"; goodAdapter?: boolean; crashAt?: string; override?: Partial<ImprovePorts>; channels?: Array<"memory" | "adapter">; metrics?: CouncilMetrics; replayRatio?: number }) {
   const root = await mkdtemp(join(tmpdir(), "improve-"));
   const calls = { train: 0, publish: new Set<string>(), canary: 0 };
   let crashed = false;
@@ -73,6 +73,7 @@ async function setup({ turns, policy = "auto" as const, goodAdapter = true, cras
       criticThreshold: 0.5, harvestMinBatch: 1, maxPerUserPerDay: 50, maxUserShare: 1, minSuccessDelta: 0.03, maxLatencyRatio: 1.1,
       ...(channels ? { channels } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(replayRatio !== undefined ? { replayRatio } : {}),
       onNode: (node, phase) => {
         if (`${node}:${phase}` === crashAt && !crashed) {
           crashed = true;
@@ -310,6 +311,52 @@ describe("improvement graph: verified memory released with the adapter", () => {
     expect(summary.outcome).toBe("memory-only");
     expect(await statuses(verified)).toEqual([`What is the VPN address → active @memory:${summary.runId} (rated)`]);
     await verified.dispose();
+  });
+});
+
+describe("improvement graph: replay of passing answers", () => {
+  const rated = [
+    turn({ traceId: "r1", question: "What is the VPN address", answer: "Connect to vpn.example.com.", success: true, score: 0.9, feedback: { rating: 1, at: 1 }, createdAt: 5_000 }),
+    turn({ traceId: "r2", question: "How do I reboot", answer: "Run `rm -rf /`", success: true, score: 0.9, feedback: { rating: 1, at: 1 }, createdAt: 6_000 }),
+    turn({ traceId: "r3", question: "How do I see disk usage", answer: "Run `du -sh *`.", success: true, score: 0.9, feedback: { rating: 1, at: 1 }, createdAt: 7_000 }),
+  ];
+  const votingOn = (votedOn: string[]): Partial<ImprovePorts> => ({
+    vote: async (item, candidates) => {
+      votedOn.push(`${item.question}: ${candidates.map((c) => c.source).join()}`);
+      const accepted = candidates[0]!.text !== "unknown" && !candidates[0]!.text.includes("rm -rf");
+      return { itemId: item.id, accepted, winnerId: candidates[0]!.id, winnerScore: accepted ? 0.8 : 0.1, ballots: [], reason: "vote" };
+    },
+  });
+  const sftRows = async (runsDir: string, runId: string) =>
+    (await readFile(join(runsDir, runId, "dataset", "sft.prompt-completion.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { prompt: string; completion: string; kind?: string });
+
+  it("adapter only, replayRatio 1: the council votes on the newest ⌈ratio × failures⌉ 👍 answers and the ones it accepts are trained beside the fixes", async () => {
+    const votedOn: string[] = [];
+    const { run, runsDir, store, calls } = await setup({ turns: [...failures, ...rated], channels: ["adapter"], replayRatio: 1, override: votingOn(votedOn) });
+    const summary = await run();
+    expect(summary.outcome).toBe("promoted");
+    expect(calls.train).toBe(1);
+    expect(votedOn.filter((v) => v.endsWith(": rated")).sort()).toEqual(["How do I reboot: rated", "How do I see disk usage: rated"]);
+    const rows = await sftRows(runsDir, summary.runId);
+    expect(rows.filter((row) => row.kind === "replay").map((row) => row.completion)).toEqual(["Run `du -sh *`.\n###"]);
+    expect(rows.filter((row) => row.kind === undefined)).toHaveLength(2);
+    expect(rows.find((row) => row.kind === "replay")!.prompt).toContain("How do I see disk usage");
+    // replayed answers are not accepted rewrites: they never become regression cases or later nights' fixes
+    expect((await store.accepted()).map((row) => row.example.question).sort()).toEqual(["How do I extract a tar", "how do I list files?"]);
+  });
+
+  it("replayRatio 0 (the graph's default; config sets training.replayRatio): rated answers are neither voted on nor trained when verified memory is off", async () => {
+    const votedOn: string[] = [];
+    const { run, runsDir } = await setup({ turns: [...failures, ...rated], channels: ["adapter"], override: votingOn(votedOn) });
+    const summary = await run();
+    expect(votedOn.filter((v) => v.endsWith(": rated"))).toEqual([]);
+    expect((await sftRows(runsDir, summary.runId)).map((row) => row.kind ?? "fix")).toEqual(["fix", "fix"]);
+  });
+
+  it("rated answers alone start no adapter night", async () => {
+    const { run, calls } = await setup({ turns: rated, channels: ["adapter"], replayRatio: 1 });
+    expect((await run()).outcome).toBe("nothing-to-do");
+    expect(calls.train).toBe(0);
   });
 });
 

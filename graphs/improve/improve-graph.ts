@@ -5,11 +5,12 @@ import { Annotation, END, interrupt, START, StateGraph, type BaseCheckpointSaver
 import { z } from "zod";
 import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../../core/index.js";
 import { NIGHTLY_ACTOR, type EventType } from "../../memory/index.js";
-import { buildDataset, nightlyDataset, readNightlyDataset, type AcceptedExample, type FilterReport, type NightlyDataset } from "../../training/datasets/index.js";
+import { buildDataset, nightlyDataset, readNightlyDataset, type FilterReport, type NightlyDataset } from "../../training/datasets/index.js";
 import { runGate } from "./gate.js";
 import { withCanaryVerdicts } from "./gate-canary.js";
 import { harvestFailures } from "./harvest.js";
 import { regressionCases } from "./regression-cases.js";
+import { acceptedExamples, replayExamples } from "./night-examples.js";
 import { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 import type { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
@@ -65,6 +66,12 @@ export interface ImproveGraphOptions {
   maxCostRatio?: number;
   /** The canary's satisfaction rule, recorded as the satisfaction metric's bar in gate.json. */
   satisfaction?: { maxDrop: number; minRatings: number };
+  /**
+   * Passing answers (rated 👍, verified by tonight's vote) replayed per fix in the adapter's dataset, so it keeps what
+   * already worked. Above 0 the night harvests rated answers for the adapter too (at most ⌈ratio × failures⌉ of
+   * them when verified memory is off). @default 0
+   */
+  replayRatio?: number;
   /** What a night may release. @default ["memory", "adapter"] (memory only when ports.verified is set) */
   channels?: ReadonlyArray<"memory" | "adapter">;
   /** Question similarity at which a verified entry answers a turn (the memory gate checks cases above it). @default 0.9 */
@@ -90,6 +97,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
   const { ports, store, runsDir, checkpointer, policy, metrics, logger = silentLogger, onNode, channels = ["memory", "adapter"], reuseThreshold = 0.9 } = options;
   const memoryChannel = channels.includes("memory") && ports.verified !== undefined;
   const adapterChannel = channels.includes("adapter");
+  const replayRatio = adapterChannel ? Math.max(0, options.replayRatio ?? 0) : 0;
   const runDir = (state: ImproveState) => join(runsDir, state.runId);
   /** Releases tonight's gated entries without an adapter (active at once), when the adapter will not carry them. */
   const releaseMemoryOnly = async (state: ImproveState): Promise<MemoryReleaseInfo | null> => {
@@ -136,8 +144,10 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     });
     metrics?.harvestedItems.inc(result.items.length);
     const folded = await foldReviewed({ review: options.review, runId: state.runId, items: result.items });
-    const rated = memoryChannel ? await harvestRated({ memory: ports.memory, since: state.since, until: state.until, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }] }) : [];
-    if (result.items.length < options.harvestMinBatch && rated.length === 0 && folded.reviewed.length === 0) {
+    const allRated = memoryChannel || replayRatio > 0 ? await harvestRated({ memory: ports.memory, since: state.since, until: state.until, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }] }) : [];
+    // Only for replay, the vote need not see more rated answers than the dataset can use (newest first).
+    const rated = memoryChannel ? allRated : allRated.slice(Math.max(0, allRated.length - Math.ceil(replayRatio * folded.harvested.length)));
+    if (result.items.length < options.harvestMinBatch && (memoryChannel ? rated.length : 0) === 0 && folded.reviewed.length === 0) {
       return { harvested: result.items, harvestFilters: result.filters, rated, outcome: "nothing-to-do" as const, reasons: [`${result.items.length} failure(s) harvested from ${result.turns} failed turn(s); minimum batch is ${options.harvestMinBatch}`] };
     }
     return { harvested: folded.harvested, harvestFilters: result.filters, rated, reviewed: folded.reviewed };
@@ -225,24 +235,20 @@ export function createImproveGraph(options: ImproveGraphOptions) {
 
   const dataset = async (state: ImproveState) => {
     await enter("dataset", state);
-    const tonight: AcceptedExample[] = [];
-    for (const decision of state.decisions.filter((d) => d.accepted)) {
-      const item = state.harvested.find((i) => i.id === decision.itemId)!;
-      const winner = state.candidates.find((c) => c.id === decision.winnerId)!;
-      tonight.push({ id: `${state.runId}:${item.id}`, traceIds: item.traceIds, userId: item.userId, createdAt: item.createdAt, question: item.question, messages: await ports.promptMessages(item.question), chosen: winner.text, rejected: item.failedAnswer });
-    }
+    const tonight = await acceptedExamples({ ...state, ports });
     await store.appendAccepted(state.runId, tonight);
     // Cumulative: every night's accepted examples, newest answer winning for a repeated question.
     const all = (await store.accepted()).map((row) => row.example).reverse();
+    const replay = replayRatio > 0 ? await replayExamples({ ...state, ports }) : [];
     const outDir = join(runDir(state), "dataset");
     // A resumed night finds its dataset already built: read once, with the one manifest schema.
     const datasetInfo = existsSync(join(outDir, "manifest.json"))
       ? await readNightlyDataset(outDir)
-      : nightlyDataset(outDir, await buildDataset({ accepted: all, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true }));
+      : nightlyDataset(outDir, await buildDataset({ accepted: all, replay, replayRatio, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true }));
     const manifest = JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as { filters?: FilterReport[] };
     const dropped = new Set(manifest.filters?.flatMap((filter) => filter.ids) ?? []);
     // The exact examples in the files, by id, with the turns they came from (`council audit <version>` follows them).
-    const examples = all.filter((example) => !dropped.has(example.id)).map((example) => ({ id: example.id, traceIds: example.traceIds }));
+    const examples = [...all, ...replay].filter((example) => !dropped.has(example.id)).map((example) => ({ id: example.id, traceIds: example.traceIds }));
     await emit("dataset-built", { runId: state.runId, sha256: datasetInfo.sha256, dir: outDir, examples, tonight: tonight.map((example) => example.id) });
     return { datasetInfo };
   };

@@ -41,6 +41,37 @@ describe("buildDataset", () => {
     expect(messages.messages.at(-1)).toEqual({ role: "assistant", content: "Answer for How do I extract a tar archive?" });
   });
 
+  it("replays ⌈ratio × fixes⌉ passing answers in the SFT files beside the fixes, and counts them", async () => {
+    const outDir = join(await mkdtemp(join(tmpdir(), "ds-")), "out");
+    const passing = (id: string, question: string): AcceptedExample => ({ ...example(id, question), chosen: `Passing answer for ${question}`, rejected: undefined });
+    const manifest = await buildDataset({
+      ...options,
+      accepted: [example("a", "How do I extract a tar archive?")],
+      replay: [passing("p1", "How do I list files one per line?"), passing("p2", "How do I copy a folder recursively?"), passing("p3", "How do I list the contents of a tar file?")],
+      replayRatio: 2,
+      evalSets: [],
+      outDir,
+      now: () => 0,
+    });
+    expect(manifest.counts).toEqual({ accepted: 1, rated: 0, sft: 3, dpo: 1, kto: 0, replay: 2 });
+    // nearest to the fix first: the other tar question, then the one that shares "a"; "list files one per line" shares only "how do I"
+    expect(manifest.sourceTraceIds).toEqual(["trace-a", "trace-p3", "trace-p2"]);
+    const rows = (await readFile(join(outDir, "sft.prompt-completion.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line));
+    expect(rows.map((row) => [row.id, row.kind ?? "fix", row.completion])).toEqual([
+      ["a", "fix", "Answer for How do I extract a tar archive?\n###"],
+      ["p3", "replay", "Passing answer for How do I list the contents of a tar file?\n###"],
+      ["p2", "replay", "Passing answer for How do I copy a folder recursively?\n###"],
+    ]);
+    expect((await readFile(join(outDir, "sft.messages.jsonl"), "utf8")).trim().split("\n")).toHaveLength(3);
+  });
+
+  it("refuses a replayed answer that overlaps an eval set", async () => {
+    const outDir = join(await mkdtemp(join(tmpdir(), "ds-")), "out");
+    const evalSets = [{ name: "holdout", items: [{ id: "e1", question: "How do I mount a USB drive on linux?" }] }];
+    const error = await buildDataset({ ...options, accepted: [example("a", "How do I extract a tar archive?")], replay: [example("p", "How do I mount a USB drive on linux?")], replayRatio: 1, evalSets, outDir }).catch((e: unknown) => e);
+    expect(isCouncilError(error) && error.code).toBe("DATASET_CONTAMINATED");
+  });
+
   it("writes the same files for the same accepted set, whatever order it arrived in (the trainer packs in file order)", async () => {
     const accepted = ["How do I extract a tar archive?", "How do I list open ports?", "How do I see disk usage?", "How do I kill a process?"].map((q, i) => example(String(i), q));
     const build = async (items: AcceptedExample[]) => {

@@ -3,7 +3,8 @@ import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { existsSync } from "node:fs";
 import { CouncilError } from "../../core/index.js";
-import { renderExample, renderPrompt, type TemplateMessage } from "../../models/index.js";
+import { renderPrompt, type TemplateMessage } from "../../models/index.js";
+import { nightlyTrainingSet } from "../nightly-replay.js";
 import { applyUserCaps } from "./caps.js";
 import { ContaminationIndex, type ContaminationHit, type EvalSet } from "./contamination.js";
 import { emptyPiiCounts, scrubPii, type PiiCounts } from "./pii.js";
@@ -39,6 +40,13 @@ export interface RatedExample {
 export interface BuildDatasetOptions {
   accepted: readonly AcceptedExample[];
   rated?: readonly RatedExample[];
+  /**
+   * Passing answers (rated 👍 and verified by the council) to replay beside the fixes in the SFT files, so the adapter
+   * keeps what already worked: up to ⌈replayRatio × SFT examples⌉ of them, in the order given. @default []
+   */
+  replay?: readonly AcceptedExample[];
+  /** @default 0 (no replay) */
+  replayRatio?: number;
   /** Every eval set the adapter will be judged on: any overlap fails the build. */
   evalSets: readonly EvalSet[];
   outDir: string;
@@ -61,7 +69,8 @@ export interface DatasetManifest {
   version: 1;
   createdAt: string;
   files: Record<string, { sha256: string; lines: number }>;
-  counts: { accepted: number; rated: number; sft: number; dpo: number; kto: number };
+  /** `sft`: lines of the SFT files (fixes and replay); `replay`: replayed passing answers among them (absent when none). */
+  counts: { accepted: number; rated: number; sft: number; dpo: number; kto: number; replay?: number };
   sourceTraceIds: string[];
   filters: FilterReport[];
   pii: PiiCounts;
@@ -113,9 +122,10 @@ function dropNearDuplicates<T extends { id: string; question: string }>(items: r
  * Order: validate → PII scrub → contamination check (any hit fails with the offending ids, nothing written)
  * → near-duplicate removal → per-user caps → write into a temp folder, fsync, rename.
  */
-export async function buildDataset({ accepted, rated = [], evalSets, outDir, maxPerUserPerDay, maxUserShare, duplicateThreshold = 0.9, overwrite = false, now = Date.now }: BuildDatasetOptions): Promise<DatasetManifest> {
+export async function buildDataset({ accepted, rated = [], replay = [], replayRatio = 0, evalSets, outDir, maxPerUserPerDay, maxUserShare, duplicateThreshold = 0.9, overwrite = false, now = Date.now }: BuildDatasetOptions): Promise<DatasetManifest> {
   for (const example of accepted) validate(example, example.chosen);
   for (const example of rated) validate(example, example.completion);
+  for (const example of replay) validate(example, example.chosen);
   if (existsSync(outDir) && !overwrite) {
     throw new CouncilError("DATASET_INVALID", `${outDir} already exists; choose another --out or pass overwrite.`);
   }
@@ -123,11 +133,13 @@ export async function buildDataset({ accepted, rated = [], evalSets, outDir, max
   const pii = emptyPiiCounts();
   const scrubbedAccepted = accepted.map((example) => scrubExample(example, ["chosen", "rejected"], pii));
   const scrubbedRated = rated.map((example) => scrubExample(example, ["completion"], pii));
+  const scrubbedReplay = replay.map((example) => scrubExample(example, ["chosen"], pii));
 
   const contamination = new ContaminationIndex({ evalSets });
   const hits: ContaminationHit[] = [
     ...scrubbedAccepted.flatMap((example) => contamination.check(example.id, [example.question, example.chosen])),
     ...scrubbedRated.flatMap((example) => contamination.check(example.id, [example.question, example.completion])),
+    ...scrubbedReplay.flatMap((example) => contamination.check(example.id, [example.question, example.chosen])),
   ];
   if (hits.length > 0) {
     const list = hits.map((hit) => `${hit.exampleId}~${hit.evalSet}/${hit.evalId} (${hit.reason})`).join(", ");
@@ -154,9 +166,13 @@ export async function buildDataset({ accepted, rated = [], evalSets, outDir, max
     throw new CouncilError("DATASET_EMPTY", "No examples remain after filtering; see the filter report.", { details: { filters } });
   }
 
+  const asNightly = (e: AcceptedExample) => ({ id: e.id, messages: e.messages, answer: e.chosen });
+  const sft = nightlyTrainingSet({ fixes: examples.map(asNightly), replay: scrubbedReplay.map(asNightly), replayRatio });
+  const byId = new Map([...scrubbedReplay, ...examples].map((e) => [e.id, e]));
+  const replayed = sft.filter((row) => row.kind === "replay").length;
   const lines = {
-    [DATASET_FILES.sftMessages]: examples.map((e) => ({ messages: [...e.messages, { role: "assistant", content: e.chosen }], id: e.id })),
-    [DATASET_FILES.sftPromptCompletion]: examples.map((e) => ({ ...renderExample(e.messages, e.chosen), id: e.id })),
+    [DATASET_FILES.sftMessages]: sft.map((row) => ({ messages: [...byId.get(row.id)!.messages, { role: "assistant", content: byId.get(row.id)!.chosen }], id: row.id, ...(row.kind === "replay" ? { kind: row.kind } : {}) })),
+    [DATASET_FILES.sftPromptCompletion]: sft.map((row) => ({ prompt: row.prompt, completion: row.completion, id: row.id, ...(row.kind === "replay" ? { kind: row.kind } : {}) })),
     [DATASET_FILES.dpo]: examples.filter((e) => e.rejected).map((e) => ({ prompt: renderPrompt(e.messages), chosen: e.chosen, rejected: e.rejected, id: e.id })),
     [DATASET_FILES.kto]: ratedCapped.kept.map((e) => ({ prompt: renderPrompt(e.messages), completion: e.completion, label: e.label, id: e.id })),
   };
@@ -174,8 +190,8 @@ export async function buildDataset({ accepted, rated = [], evalSets, outDir, max
       version: 1,
       createdAt: new Date(now()).toISOString(),
       files,
-      counts: { accepted: accepted.length, rated: rated.length, sft: examples.length, dpo: lines[DATASET_FILES.dpo].length, kto: lines[DATASET_FILES.kto].length },
-      sourceTraceIds: [...new Set([...examples, ...ratedCapped.kept].flatMap((e) => e.traceIds))],
+      counts: { accepted: accepted.length, rated: rated.length, sft: sft.length, dpo: lines[DATASET_FILES.dpo].length, kto: lines[DATASET_FILES.kto].length, ...(replayed > 0 ? { replay: replayed } : {}) },
+      sourceTraceIds: [...new Set([...sft.map((row) => byId.get(row.id)!), ...ratedCapped.kept].flatMap((e) => e.traceIds))],
       filters,
       pii,
       evalSets: evalSets.map((set) => ({ name: set.name, items: set.items.length })),

@@ -1,0 +1,25 @@
+import type { AcceptedExample } from "../../training/datasets/index.js";
+import type { ImprovePorts } from "./ports.js";
+import type { Candidate, HarvestItem, VoteDecision } from "./types.js";
+
+/** Tonight's accepted rewrites as training examples: the failed answer's question in the answerer's prompt, the winner chosen, the failure rejected. */
+export async function acceptedExamples({ runId, decisions, harvested, candidates, ports }: { runId: string; decisions: readonly VoteDecision[]; harvested: readonly HarvestItem[]; candidates: readonly Candidate[]; ports: Pick<ImprovePorts, "promptMessages"> }): Promise<AcceptedExample[]> {
+  const examples: AcceptedExample[] = [];
+  for (const decision of decisions.filter((d) => d.accepted)) {
+    const item = harvested.find((i) => i.id === decision.itemId)!;
+    const winner = candidates.find((c) => c.id === decision.winnerId)!;
+    examples.push({ id: `${runId}:${item.id}`, traceIds: item.traceIds, userId: item.userId, createdAt: item.createdAt, question: item.question, messages: await ports.promptMessages(item.question), chosen: winner.text, rejected: item.failedAnswer });
+  }
+  return examples;
+}
+
+/** Tonight's verified passing answers (rated 👍, accepted by the vote), replayed beside the fixes; never stored as accepted rewrites. */
+export async function replayExamples({ runId, ratedDecisions, rated, ports }: { runId: string; ratedDecisions: readonly VoteDecision[]; rated: readonly HarvestItem[]; ports: Pick<ImprovePorts, "promptMessages"> }): Promise<AcceptedExample[]> {
+  const replay: AcceptedExample[] = [];
+  for (const decision of ratedDecisions.filter((d) => d.accepted)) {
+    const item = rated.find((i) => i.id === decision.itemId);
+    if (item?.ratedAnswer === undefined) continue;
+    replay.push({ id: `${runId}:${item.id}`, traceIds: item.traceIds, userId: item.userId, createdAt: item.createdAt, question: item.question, messages: await ports.promptMessages(item.question), chosen: item.ratedAnswer });
+  }
+  return replay;
+}
