@@ -1,6 +1,11 @@
 /**
  * Memory search benchmark: FaissMemory.searchByVector (worker round trip + SQLite hydration of the hits),
- * top-10, at several sizes. Reports p50/p99 latency, recall@10 against exact (brute-force) search, the
+ * top-10, at several sizes, with where the time goes, measured side by side in one run (interleaved rounds,
+ * so load on a shared machine hits every variant alike):
+ *   raw_omp1        faiss-node Index.search on the saved index file in a child process's main thread, OMP_NUM_THREADS=1
+ *   raw_omp_default the same with OMP_NUM_THREADS unset (libgomp's default: one thread per core)
+ *   worker_index    FaissMemory.searchIndex: the index in the FAISS worker thread, no SQLite (adds hop + serialisation)
+ *   store           FaissMemory.searchByVector: the above + SQLite fetch of the 10 rows (adds hydration) Reports p50/p99 latency, recall@10 against exact (brute-force) search, the
  * index kind in use (flat below the approximate threshold, IVF above), build/insert times, and the
  * event-loop delay measured during the searches (perf_hooks.monitorEventLoopDelay).
  *
@@ -15,11 +20,14 @@
  *
  * Writes bench/results/memory-search-<date>.json. Scratch data goes to bench/scratch/ (gitignored).
  */
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../core/index.js";
 import { FaissMemory, type TurnRecord } from "../memory/index.js";
@@ -29,11 +37,13 @@ const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "10000,100000" },
     queries: { type: "string", default: "200" },
+    rounds: { type: "string", default: "8" },
     out: { type: "string", default: join(PROJECT_ROOT, "bench", "results") },
   },
 });
 const SIZES = values.sizes.split(",").map(Number);
 const QUERIES = Number(values.queries);
+const ROUNDS = Number(values.rounds);
 const DIMS = 384;
 const K = 10;
 
@@ -129,6 +139,60 @@ function turn(i: number): TurnRecord {
   };
 }
 
+/** Raw faiss-node in a child process's main thread (faiss-node must not load in a second thread of this one). */
+const RAW_SOURCE = `"use strict";
+const fs = require("node:fs"), os = require("node:os"), readline = require("node:readline");
+const [faissPath, indexPath, queriesPath, dims, k] = JSON.parse(process.argv[process.argv.length - 1]);
+for (const lib of ["libopenblas.so.0", "libblas.so.3", "libopenblas.so", "libblas.so"]) {
+  try { process.dlopen({ exports: {} }, lib, 0x1000 | os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL); break; }
+  catch (error) { if (/self-register/.test(String(error && error.message))) break; }
+}
+const faiss = require(faissPath);
+const index = faiss.Index.read(indexPath);
+const raw = fs.readFileSync(queriesPath);
+const queries = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+const threads = () => fs.readdirSync("/proc/self/task").length;
+const say = (value) => process.stdout.write(JSON.stringify(value) + "\\n");
+say({ ntotal: index.ntotal(), threads: threads() });
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  const [from, to] = line.split(" ").map(Number);
+  const ms = [], labels = [];
+  const cpu = process.cpuUsage();
+  for (let q = from; q < to; q++) {
+    const t = performance.now();
+    const result = index.search(Array.from(queries.subarray(q * dims, (q + 1) * dims)), k);
+    ms.push(performance.now() - t);
+    labels.push(result.labels);
+  }
+  const used = process.cpuUsage(cpu);
+  say({ ms, labels, threads: threads(), cpuMs: (used.user + used.system) / 1000 });
+});`;
+
+async function rawSearcher(indexPath: string, queriesPath: string, ompThreads: string | undefined) {
+  const env = { ...process.env };
+  delete env.OMP_NUM_THREADS;
+  if (ompThreads !== undefined) env.OMP_NUM_THREADS = ompThreads;
+  const faissPath = createRequire(import.meta.url).resolve("faiss-node");
+  const child = spawn(process.execPath, ["-e", RAW_SOURCE, JSON.stringify([faissPath, indexPath, queriesPath, DIMS, K])], { env, stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async <T>() => JSON.parse(((await lines.next()).value as string | undefined) ?? "null") as T;
+  await next<{ ntotal: number }>();
+  return {
+    async run(from: number, to: number) {
+      child.stdin!.write(`${from} ${to}\n`);
+      return next<{ ms: number[]; labels: number[][]; threads: number; cpuMs: number }>();
+    },
+    stop: () => child.kill(),
+  };
+}
+
+/** Wall-clock percentiles, and CPU time per search (all threads of the process): wall time on a loaded machine includes waiting for a core, CPU time does not. */
+const summary = (ms: number[], cpuMs: number) => {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+  return { p50_ms: +percentile(sorted, 50).toFixed(3), p95_ms: +percentile(sorted, 95).toFixed(3), mean_ms: +mean.toFixed(3), cpu_ms_per_search: +(cpuMs / ms.length).toFixed(3) };
+};
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function benchSize(n: number) {
@@ -152,20 +216,64 @@ async function benchSize(n: number) {
   const stats = memory.indexStats;
   console.log(`n=${n}: inserted in ${insertSeconds.toFixed(1)} s, index ${stats.kind} (nlist ${stats.nlist}, nprobe ${stats.nprobe}) built/opened in ${openSeconds.toFixed(1)} s`);
 
+  const queriesPath = join(dir, "queries.f32");
+  await writeFile(queriesPath, new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength));
+  const raws = { raw_omp1: await rawSearcher(join(dir, "index.faiss"), queriesPath, "1"), raw_omp_default: await rawSearcher(join(dir, "index.faiss"), queriesPath, undefined) };
+  const loadStart = loadavg();
   for (let w = 0; w < 10; w++) await memory.searchByVector(queries.subarray(0, DIMS), { k: K });
+  for (let w = 0; w < 10; w++) await memory.searchIndex(queries.subarray(0, DIMS), K);
+  for (const raw of Object.values(raws)) await raw.run(0, 10);
   const latencies: number[] = [];
   const results: number[][] = [];
+  const times: Record<"raw_omp1" | "raw_omp_default" | "worker_index" | "store", number[]> = { raw_omp1: [], raw_omp_default: [], worker_index: [], store: [] };
+  const cpuMs = { raw_omp1: 0, raw_omp_default: 0, worker_index: 0, store: 0 };
+  const rawLabels: number[][] = [];
+  const threads = { raw_omp1: 0, raw_omp_default: 0, bench_process: 0 };
+  let storeActive = 0;
+  let indexActive = 0;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
-  const eluStart = performance.eventLoopUtilization();
-  for (let q = 0; q < QUERIES; q++) {
-    const t = performance.now();
-    const hits = await memory.searchByVector(queries.subarray(q * DIMS, (q + 1) * DIMS), { k: K });
-    latencies.push(performance.now() - t);
-    results.push(hits.map((hit) => Number(hit.record.traceId.slice(2))));
+  const variants = ["raw_omp1", "raw_omp_default", "worker_index", "store"] as const;
+  // Rounds of queries, each variant in turn (order rotated per round), so machine load hits all of them alike.
+  for (let r = 0; r < ROUNDS; r++) {
+    const from = Math.floor((r * QUERIES) / ROUNDS);
+    const to = Math.floor(((r + 1) * QUERIES) / ROUNDS);
+    for (let v = 0; v < variants.length; v++) {
+      const variant = variants[(v + r) % variants.length]!;
+      if (variant === "raw_omp1" || variant === "raw_omp_default") {
+        const got = await raws[variant].run(from, to);
+        times[variant].push(...got.ms);
+        cpuMs[variant] += got.cpuMs;
+        threads[variant] = got.threads;
+        if (variant === "raw_omp1") rawLabels.push(...got.labels);
+        continue;
+      }
+      const elu = performance.eventLoopUtilization();
+      const cpu = process.cpuUsage();
+      for (let q = from; q < to; q++) {
+        const query = queries.subarray(q * DIMS, (q + 1) * DIMS);
+        const t = performance.now();
+        if (variant === "worker_index") {
+          await memory.searchIndex(query, K);
+          times.worker_index.push(performance.now() - t);
+        } else {
+          const hits = await memory.searchByVector(query, { k: K });
+          latencies.push(performance.now() - t);
+          results.push(hits.map((hit) => Number(hit.record.traceId.slice(2))));
+        }
+      }
+      const active = performance.eventLoopUtilization(elu).active;
+      const used = process.cpuUsage(cpu);
+      cpuMs[variant] += (used.user + used.system) / 1000;
+      if (variant === "store") storeActive += active;
+      else indexActive += active;
+    }
   }
   loop.disable();
-  const elu = performance.eventLoopUtilization(eluStart);
+  times.store = latencies;
+  threads.bench_process = readdirSync("/proc/self/task").length;
+  for (const raw of Object.values(raws)) raw.stop();
+  const loadEnd = loadavg();
   const filtered: number[] = [];
   for (let q = 0; q < Math.min(50, QUERIES); q++) {
     const t = performance.now();
@@ -181,10 +289,13 @@ async function benchSize(n: number) {
   await memory.dispose();
 
   let overlap = 0;
+  let rawOverlap = 0;
   for (let q = 0; q < QUERIES; q++) {
     const exact = new Set(exactTopK(data, n, queries, q * DIMS));
     overlap += results[q]!.filter((i) => exact.has(i)).length;
+    rawOverlap += rawLabels[q]!.filter((label) => exact.has(label)).length;
   }
+  const parts = Object.fromEntries(variants.map((variant) => [variant, summary(times[variant], cpuMs[variant])])) as Record<(typeof variants)[number], ReturnType<typeof summary>>;
   latencies.sort((a, b) => a - b);
   filtered.sort((a, b) => a - b);
   const row = {
@@ -199,7 +310,20 @@ async function benchSize(n: number) {
     p99_ms: +percentile(latencies, 99).toFixed(3),
     recall_at_10: +(overlap / (QUERIES * K)).toFixed(4),
     filtered_success_false_p50_ms: +percentile(filtered, 50).toFixed(3),
-    main_thread_busy_ms_per_search: +(elu.active / QUERIES).toFixed(3),
+    recall_at_10_raw_faiss: +(rawOverlap / (QUERIES * K)).toFixed(4),
+    breakdown: {
+      ...parts,
+      worker_hop_and_serialisation_p50_ms: +(parts.worker_index.p50_ms - parts.raw_omp1.p50_ms).toFixed(3),
+      sqlite_hydration_p50_ms: +(parts.store.p50_ms - parts.worker_index.p50_ms).toFixed(3),
+      worker_hop_and_serialisation_cpu_ms: +(parts.worker_index.cpu_ms_per_search - parts.raw_omp1.cpu_ms_per_search).toFixed(3),
+      sqlite_hydration_cpu_ms: +(parts.store.cpu_ms_per_search - parts.worker_index.cpu_ms_per_search).toFixed(3),
+      omp_default_over_omp1_p50: +(parts.raw_omp_default.p50_ms / parts.raw_omp1.p50_ms).toFixed(2),
+      main_thread_busy_ms_per_index_search: +(indexActive / QUERIES).toFixed(3),
+      process_threads: threads,
+    },
+    load_average_start: loadStart.map((l) => +l.toFixed(2)),
+    load_average_end: loadEnd.map((l) => +l.toFixed(2)),
+    main_thread_busy_ms_per_search: +(storeActive / QUERIES).toFixed(3),
     event_loop_delay_max_ms: +(loop.max / 1e6).toFixed(3),
     event_loop_delay_p99_ms: +(loop.percentile(99) / 1e6).toFixed(3),
     idle_event_loop_delay_max_ms: +(idle.max / 1e6).toFixed(3),
@@ -222,10 +346,10 @@ for (const n of SIZES) {
   const report = {
     benchmark: "memory-search",
     date,
-    command: `npx tsx bench/memory-search.ts --sizes ${values.sizes} --queries ${QUERIES}`,
+    command: `npx tsx bench/memory-search.ts --sizes ${values.sizes} --queries ${QUERIES} --rounds ${ROUNDS}`,
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version, load_average: loadavg().map((l) => +l.toFixed(2)) },
     notes:
-      "Latency is FaissMemory.searchByVector end to end (FAISS worker round trip + SQLite hydration of 10 records). main_thread_busy_ms_per_search is the event loop's active time (eventLoopUtilization) per search: an upper bound on how long one search holds the loop. The event-loop delay is also measured idle for the same duration: this 2-core machine is shared by other jobs (load average ~10), so the OS delays the loop with or without searches.",
+      "Latency is FaissMemory.searchByVector end to end (FAISS worker round trip + SQLite hydration of 10 records). main_thread_busy_ms_per_search is the event loop's active time (eventLoopUtilization) per search: an upper bound on how long one search holds the loop. The event-loop delay is also measured idle for the same duration: this 2-core machine is shared by other jobs (load average ~10), so the OS delays the loop with or without searches. breakdown: the same queries, in interleaved rounds, through raw faiss-node in a child process's main thread (OMP_NUM_THREADS=1 and unset), the worker's index alone (FaissMemory.searchIndex) and the full store; differences of p50s say where the time goes. process_threads: OS threads of each process after searching (libgomp adds its pool).",
     targets: { p50_ms_at_1m: 2, recall_at_10_at_1m: 0.95, event_loop_block_ms: 5 },
     complete: results.length === SIZES.length,
     results,

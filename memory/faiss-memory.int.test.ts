@@ -98,3 +98,23 @@ describe("FaissMemory on real faiss-node and SQLite", () => {
     expect(isCouncilError(error, "CONFIG_INVALID")).toBe(true);
   });
 });
+
+describe("FaissMemory.searchIndex (the index alone, for the memory-search bench's breakdown)", () => {
+  it("returns FAISS labels (row id − 1) and the scores searchByVector hydrates, and validates the query", async () => {
+    const memory = await FaissMemory.create({ dir: freshDir(), dimensions: 16 });
+    const unit = (...values: number[]) => Float32Array.from({ length: 16 }, (_, i) => values[i] ?? 0);
+    try {
+      const turns = [0, 1, 2].map((i) => makeTurn({ question: `q${i}`, createdAt: 1000 + i }));
+      const vectors = [unit(1), unit(0, 1), unit(0.6, 0.8)];
+      await memory.recordWithVectors(turns.map((turn, i) => ({ turn, vector: vectors[i]! })));
+      const index = await memory.searchIndex(unit(0, 1), 2);
+      expect(index.labels).toEqual([1, 2]);
+      const hits = await memory.searchByVector(unit(0, 1), { k: 2 });
+      expect(hits.map((hit) => hit.record.traceId)).toEqual([turns[1]!.traceId, turns[2]!.traceId]);
+      expect(index.distances).toEqual(hits.map((hit) => hit.score));
+      await expect(memory.searchIndex([1, 0, 0], 2)).rejects.toMatchObject({ code: "VECTOR_INVALID" });
+    } finally {
+      await memory.dispose();
+    }
+  });
+});

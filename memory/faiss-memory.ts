@@ -241,6 +241,15 @@ export class FaissMemory implements MemoryStore {
     }
   }
 
+  /**
+   * The FAISS index alone (worker round trip, no SQLite hydration): FAISS labels (row id − 1) and scores.
+   * For benchmarks that split a search's time between the index, the worker hop and hydration.
+   */
+  async searchIndex(queryVector: ArrayLike<number>, k: number): Promise<{ labels: number[]; distances: number[] }> {
+    this.#alive();
+    return this.#index.search(checkVector(queryVector, this.#dimensions), parseSearchOptions({ k }).k);
+  }
+
   counts(): { total: number; success: number; failure: number } {
     return { total: this.#counts.total, success: this.#counts.success, failure: this.#counts.total - this.#counts.success };
   }
