@@ -40,7 +40,9 @@ it.runIf(existsSync(SEEDLING_PATH))(
         model: { threads: 1, parallel: 1, maxTokens: 24 },
         agents: { router: "heuristic", critic: "heuristic", agent0: "heuristic", maxRevisions: 0 },
         improve: { enabled: false },
-        training: { maxUserShare: 1, minSteps: 1200 },
+        // No replay: replaying the 👍 answer beside the fixes (the default, training.replayRatio 2) keeps the regression
+        // answer, and this test is about the gate catching an answer the adapter broke.
+        training: { maxUserShare: 1, minSteps: 1200, replayRatio: 0 },
       },
     });
     const metrics = createMetrics();
