@@ -29,6 +29,16 @@ const CONVERSATIONS = [
   { messages: [{ role: "user", content: "reset the password" }, { role: "assistant", content: "passwd" }] },
 ];
 
+/** The real QloraTrainer and train_qlora.py, with the CPU stand-in for the CUDA step (see below). */
+const standInTrainer = () =>
+  QloraTrainer.create({
+    python: PYTHON,
+    backend: "qlora_cpu_standin",
+    batchSize: 2,
+    maxLength: 256,
+    env: { ...process.env, PYTHONPATH: [join(QLORA_DIR, "testing"), join(QLORA_DIR, "testing", "compat")].join(":"), OMP_NUM_THREADS: "1" },
+  });
+
 /** An adapter host the nightly's train and publish steps must not touch (only the gate loads adapters). */
 const untouchedHost: AdapterHost = {
   setAdapter: () => Promise.reject(new Error("the train/publish steps loaded an adapter")),
@@ -51,6 +61,7 @@ describe("qlora in the nightly loop: real train_qlora.py and real convert_lora_t
   let dir: string;
   let hfFolder: string;
   let served: string;
+  let hfConfig: Record<string, unknown>;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "council-qlora-nightly-"));
     served = await createTinyModel({ dir, seed: 21, name: "served.gguf" });
@@ -59,10 +70,8 @@ describe("qlora in the nightly loop: real train_qlora.py and real convert_lora_t
     hfFolder = join(dir, "tiny-hf");
     await mkdir(hfFolder);
     const { embedding, layers, heads, feedForward, contextLength } = TINY_MODEL_SHAPE;
-    await writeFile(
-      join(hfFolder, "config.json"),
-      JSON.stringify({ architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: embedding, intermediate_size: feedForward, num_attention_heads: heads, num_key_value_heads: heads, num_hidden_layers: layers, vocab_size: Array.isArray(vocab) ? vocab.length : 0, max_position_embeddings: contextLength, rms_norm_eps: 1e-5, rope_theta: 10000 }),
-    );
+    hfConfig = { architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: embedding, intermediate_size: feedForward, num_attention_heads: heads, num_key_value_heads: heads, num_hidden_layers: layers, vocab_size: Array.isArray(vocab) ? vocab.length : 0, max_position_embeddings: contextLength, rms_norm_eps: 1e-5, rope_theta: 10000 };
+    await writeFile(join(hfFolder, "config.json"), JSON.stringify(hfConfig));
     await writeFile(join(hfFolder, "tokenizer_config.json"), JSON.stringify({ chat_template: CHATML, bos_token: "<s>", eos_token: "</s>" }));
   });
   afterAll(async () => {
@@ -74,15 +83,9 @@ describe("qlora in the nightly loop: real train_qlora.py and real convert_lora_t
     expect(existsSync(CONVERTER)).toBe(true);
     const config: CouncilConfig = loadConfig({
       env: { COUNCIL_MODEL: served, COUNCIL_TRAINER: "qlora", COUNCIL_TRAIN_BASE: hfFolder },
-      overrides: { dataDir: join(dir, "data"), logLevel: "silent", training: { rank: 4, alpha: 8, epochs: 10, minSteps: 0, learningRate: 1e-2, targets: ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"] } },
+      overrides: { dataDir: join(dir, "data"), logLevel: "silent", training: { rank: 4, alpha: 8, epochs: 10, minSteps: 0, learningRate: 1e-2 } },
     });
-    const trainer = await QloraTrainer.create({
-      python: PYTHON,
-      backend: "qlora_cpu_standin",
-      batchSize: 2,
-      maxLength: 256,
-      env: { ...process.env, PYTHONPATH: [join(QLORA_DIR, "testing"), join(QLORA_DIR, "testing", "compat")].join(":"), OMP_NUM_THREADS: "1" },
-    });
+    const trainer = await standInTrainer();
     const registry = await AdapterRegistry.create({ config, logger: silentLogger });
     const ports = await createImprovementPorts({
       config,
@@ -121,8 +124,10 @@ describe("qlora in the nightly loop: real train_qlora.py and real convert_lora_t
     expect(meta.get("adapter.lora.alpha")).toBe(8);
     const summary = await validateAdapterForBase({ adapter, base: served });
     expect(summary.rank).toBe(4);
+    // the default targets: every projection of every layer and the output head (PEFT's lm_head)
     expect(summary.targets).toContain("blk.1.ffn_down.weight");
-    expect(summary.targets).toHaveLength(TINY_MODEL_SHAPE.layers * 7);
+    expect(summary.targets).toContain("output.weight");
+    expect(summary.targets).toHaveLength(TINY_MODEL_SHAPE.layers * 7 + 1);
     const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
     try {
       const model = await llama.loadModel({ modelPath: served });
@@ -138,4 +143,17 @@ describe("qlora in the nightly loop: real train_qlora.py and real convert_lora_t
     expect(await sha256File(published.adapterPath)).toBe(await sha256File(adapter));
     expect((await sha256File(adapter)).startsWith(version)).toBe(true);
   }, 300_000);
+
+  it("a model whose output head is tied to the embeddings (tie_word_embeddings, as Qwen2.5-0.5B) trains without lm_head and training.json says so", async () => {
+    const tied = join(dir, "tied-hf");
+    await mkdir(tied);
+    await writeFile(join(tied, "config.json"), JSON.stringify({ ...hfConfig, tie_word_embeddings: true }));
+    const data = join(dir, "tied.jsonl");
+    await writeFile(data, CONVERSATIONS.map((row) => JSON.stringify(row)).join("\n") + "\n");
+    const trainer = await standInTrainer();
+    const result = await trainer.train({ dataset: data, base: tied, out: join(dir, "tied-out"), rank: 4, alpha: 8, epochs: 1, learningRate: 1e-2, targets: ["attn_q", "output.weight"] });
+    expect(result.report.hyperparameters.extra.skippedTargets).toEqual(["lm_head"]);
+    const summary = await validateAdapterForBase({ adapter: result.adapterPath, base: served });
+    expect(summary.targets).toEqual(["blk.0.attn_q.weight", "blk.1.attn_q.weight"]);
+  }, 120_000);
 });

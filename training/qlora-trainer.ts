@@ -17,6 +17,8 @@ export const HF_TARGET_NAMES: Readonly<Record<string, string>> = {
   ffn_gate: "gate_proj",
   ffn_up: "up_proj",
   ffn_down: "down_proj",
+  // the output head (a default target): PEFT wraps lm_head, which bitsandbytes leaves unquantized; the converter maps it back to output.weight
+  "output.weight": "lm_head",
 };
 
 export const QLORA_SCRIPT = join(PROJECT_ROOT, "training", "qlora", "train_qlora.py");

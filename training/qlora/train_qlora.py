@@ -142,6 +142,17 @@ def convert_to_gguf(llama_cpp, base, work, out):
     os.replace(tmp_out, out)
 
 
+def tied_head_targets(base, targets):
+    """lm_head when the model ties it to the token embeddings (tie_word_embeddings, as Qwen2.5-0.5B does): its GGUF
+    has no output.weight for the adapter to apply to, so lm_head is not trained. Returned so the run records it."""
+    try:
+        with open(os.path.join(base, "config.json"), "r", encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, json.JSONDecodeError) as error:
+        raise TrainError("MODEL_INVALID", f"cannot read {base}/config.json: {error}", 4)
+    return ["lm_head"] if "lm_head" in targets and config.get("tie_word_embeddings") is True else []
+
+
 def load_backend(name):
     """The module that loads the tokenizer and the 4-bit model (see qlora_cuda.py for what it provides)."""
     try:
@@ -188,6 +199,8 @@ def main():
     examples = read_dataset(args.data, tokenizer, args.max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     targets = args.targets.split(",")
+    skipped = tied_head_targets(args.base, targets)
+    targets = [target for target in targets if target not in skipped]
     try:
         model = backend.load_model(args.base, rank=args.rank, alpha=args.alpha, dropout=args.dropout, targets=targets)
     except Exception as error:  # noqa: BLE001
@@ -209,7 +222,7 @@ def main():
 
     emit(event="start", examples=len(examples), steps=total_steps, epochs=args.epochs, trainableParams=trainable,
          modelParams=total_params, quantization="nf4", batchSize=args.batch_size, rank=args.rank, alpha=args.alpha,
-         maskPrompt=True, trainedTokens=sum(sum(1 for label in e["labels"] if label != -100) for e in examples))
+         maskPrompt=True, skippedTargets=skipped, trainedTokens=sum(sum(1 for label in e["labels"] if label != -100) for e in examples))
     rng = random.Random(args.seed)
     model.train()
     step = 0

@@ -3,7 +3,7 @@ transformers, peft or bitsandbytes. Only torch is real here.
 
 It reads the base folder's config.json (a llama-shaped Hugging Face config) and builds a small llama-like torch
 model of that shape with frozen random weights in full precision (NOT 4-bit) and PEFT-style LoRA A/B matrices on
-the target modules (B starts at zero, as in PEFT); a byte-level tokenizer stands in for the model's own. The
+the target modules and, when targeted, lm_head (B starts at zero, as in PEFT); a byte-level tokenizer stands in for the model's own. The
 adapter's tensor names and shapes are the ones PEFT would save for a LlamaForCausalLM of that config, so
 llama.cpp's convert_lora_to_gguf.py converts them for real.
 """
@@ -75,14 +75,14 @@ class StandInLlama(nn.Module):
         kv = config.get("num_key_value_heads", heads) * (hidden // heads)
         ff, vocab = config["intermediate_size"], config["vocab_size"]
         self.heads = heads
-        unknown = set(targets) - set(ATTENTION + MLP)
+        unknown = set(targets) - set(ATTENTION + MLP + ("lm_head",))
         if unknown:
             raise ValueError(f"unknown target modules {sorted(unknown)}")
         shapes = {"q_proj": (hidden, hidden), "k_proj": (hidden, kv), "v_proj": (hidden, kv), "o_proj": (hidden, hidden),
                   "gate_proj": (hidden, ff), "up_proj": (hidden, ff), "down_proj": (ff, hidden)}
         make = lambda name: LoraLinear(*shapes[name], rank, alpha / rank, name in targets)  # noqa: E731
         self.embed = nn.Parameter(torch.randn(vocab, hidden) * 0.5, requires_grad=False)
-        self.head = nn.Parameter(torch.randn(vocab, hidden) / math.sqrt(hidden), requires_grad=False)
+        self.lm_head = LoraLinear(hidden, vocab, rank, alpha / rank, "lm_head" in targets)
         self.layers = nn.ModuleList(nn.ModuleDict({name: make(name) for name in ATTENTION + MLP}) for _ in range(config["num_hidden_layers"]))
 
     @property
@@ -103,7 +103,7 @@ class StandInLlama(nn.Module):
             x = x + layer["o_proj"](attended.transpose(1, 2).reshape(batch, width, hidden))
             h = rms(x)
             x = x + layer["down_proj"](torch.nn.functional.silu(layer["gate_proj"](h)) * layer["up_proj"](h))
-        logits = rms(x) @ self.head.T
+        logits = self.lm_head(rms(x))
         # as transformers' causal LM loss: position t predicts label t+1; -100 is ignored
         loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
         return types.SimpleNamespace(loss=loss)
@@ -122,6 +122,9 @@ def adapter_state_dict(model):
             prefix = f"base_model.model.model.layers.{index}.{'self_attn' if name in ATTENTION else 'mlp'}.{name}"
             state[f"{prefix}.lora_A.weight"] = module.lora_A
             state[f"{prefix}.lora_B.weight"] = module.lora_B
+    if model.lm_head.lora:
+        state["base_model.model.lm_head.lora_A.weight"] = model.lm_head.lora_A
+        state["base_model.model.lm_head.lora_B.weight"] = model.lm_head.lora_B
     return state
 
 
