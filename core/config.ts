@@ -158,6 +158,14 @@ export const configSchema = z
     training: z
       .object({
         trainer: z.string().min(1).default("llamacpp-lora").describe("Trainer by registered name: `llamacpp-lora` (CPU, native) or `qlora` (GPU, Python)."),
+        /** The base the trainer trains on; its kind is the trainer's (`base` capability in training/trainers.ts). */
+        base: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Base model the trainer trains on (`council train` and the nightly loop): a GGUF for `llamacpp-lora` (default: the served model, COUNCIL_MODEL), a Hugging Face model folder (config.json, tokenizer, safetensors) for `qlora` (required; serve the GGUF converted from that same folder). `council doctor` checks the pair.",
+          ),
         rank: int(1, 1024).default(16).describe("LoRA rank."),
         alpha: num(0.01, 4096).default(32).describe("LoRA alpha."),
         epochs: int(1, 1000).default(8).describe("Epochs of `npx council train`. The nightly loop trains max(epochs, ⌈minSteps / examples⌉) epochs, at most maxEpochs, and prints the number."),
@@ -258,6 +266,7 @@ export const ENV_KEYS = {
   COUNCIL_EVAL_SAFETY: "improve.safetyFile",
   COUNCIL_TRAIN_ANONYMOUS_CORRECTIONS: "improve.trainAnonymousCorrections",
   COUNCIL_TRAINER: "training.trainer",
+  COUNCIL_TRAIN_BASE: "training.base",
   COUNCIL_LORA_RANK: "training.rank",
   COUNCIL_LORA_ALPHA: "training.alpha",
   COUNCIL_TRAIN_EPOCHS: "training.epochs",

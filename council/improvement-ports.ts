@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } from "../agents/index.js";
-import { modelPath, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { CanaryController, PrometheusSource, RegistrySource, type AdapterRegistry, type AnalysisSource, type CanaryState } from "../deploy/index.js";
 import type { GraphSpec } from "../graphs/index.js";
 import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
-import type { Trainer } from "../training/index.js";
+import { trainBase, type Trainer } from "../training/index.js";
 import { loadEvalSet, nightlyEpochs } from "../training/datasets/index.js";
 import { processCpuSeconds } from "./create-council.js";
 import { councilVote } from "./voting/index.js";
@@ -126,7 +126,8 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       logger.info({ examples: dataset.examples, epochs }, "training the nightly adapter");
       const result = await trainer.train({
         dataset: dataset.dir,
-        base: modelPath(config),
+        // the base the configured trainer takes: COUNCIL_TRAIN_BASE, else (GGUF trainers) the served model
+        base: trainBase({ config }).path,
         out: outDir,
         rank: config.training.rank,
         alpha: config.training.alpha,

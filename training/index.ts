@@ -10,9 +10,10 @@ export {
   type TrainResult,
 } from "./types.js";
 export { LlamaCppLoraTrainer, LORA_TRAINER_BINARY, inspectGgufBase, type LlamaCppLoraTrainerOptions } from "./llamacpp-lora-trainer.js";
-export { QloraTrainer, QLORA_SCRIPT, HF_TARGET_NAMES, inspectHfBase, type QloraTrainerOptions } from "./qlora-trainer.js";
+export { QloraTrainer, QLORA_SCRIPT, HF_TARGET_NAMES, inspectHfBase, hfChatTemplate, type QloraTrainerOptions } from "./qlora-trainer.js";
 export { createTrainer, type CreateTrainerOptions } from "./create-trainer.js";
-export { trainers, llamacppLoraTrainerBackend, qloraTrainerBackend, type TrainerBackend, type TrainerCapabilities, type TrainerContext } from "./trainers.js";
+export { trainers, llamacppLoraTrainerBackend, qloraTrainerBackend, type TrainerBackend, type TrainerCapabilities, type TrainerContext, type TrainerBaseKind } from "./trainers.js";
+export { trainBase, checkTrainBase, type TrainBase, type TrainBaseCheck, type TrainBaseOptions } from "./train-base.js";
 export { resolveDataset, renderConversations, type ResolvedDataset } from "./training-dataset.js";
 export { parseDatasetLine, promptCompletionSchema, ACCEPTED_FORMATS, type DatasetLine, type DatasetLineResult } from "./dataset-line.js";
 export { runTrainerProcess, type TrainerProcessOptions, type TrainerProcessResult } from "./trainer-process.js";

@@ -4,14 +4,17 @@ import { LlamaCppLoraTrainer } from "./llamacpp-lora-trainer.js";
 import { QloraTrainer } from "./qlora-trainer.js";
 import type { Trainer } from "./types.js";
 
+/** What a trainer trains on: a GGUF file (`training.base`, default the served model) or a Hugging Face model folder (`training.base`, required). */
+export type TrainerBaseKind = "gguf" | "hf-checkpoint";
+
 /** Typed capabilities of a trainer. */
 export interface TrainerCapabilities {
   /** Where it trains. */
   device: "cpu" | "gpu";
   /** Can continue an existing adapter (`resumeAdapter`). */
   resume: boolean;
-  /** The base it takes: an F32 llama GGUF, or a Hugging Face checkpoint folder. */
-  base: "gguf" | "hf-checkpoint";
+  /** The base it takes (checked by `council doctor`, resolved by `trainBase`): a GGUF, or a Hugging Face checkpoint folder. */
+  base: TrainerBaseKind;
 }
 
 /** Run-time tuning a command passes on (`council train --threads --ctx`); a trainer ignores what it has no use for. */

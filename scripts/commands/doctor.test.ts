@@ -121,6 +121,25 @@ describe("defaultProbes (scripted machine)", () => {
     expect(byName["chromium"]).toMatchObject({ status: "warn", fix: "as root: apt-get install -y chromium (or npm run setup)" });
   });
 
+  it("fails on a trainer/base pair that cannot train (qlora + a .gguf, llamacpp-lora + a folder) and prints the problem and fix", async () => {
+    const { root, nativeBuildDir } = makeTree({ tools: allTools });
+    const model = join(dir, "m.gguf");
+    writeFileSync(model, Buffer.concat([Buffer.from("GGUF"), Buffer.from([3, 0, 0, 0])]));
+    const { exec } = scriptedExec(healthyAnswers);
+    const doctor = async (env: Record<string, string>) => runDoctor({ probes: defaultProbes({ config: loadConfig({ env: { COUNCIL_MODEL: model, ...env } }), root, nativeBuildDir, exec, nodePath: "node" }) });
+
+    const qlora = await doctor({ COUNCIL_TRAINER: "qlora", COUNCIL_TRAIN_BASE: model });
+    expect(qlora.ok).toBe(false);
+    expect(qlora.checks.find((check) => check.name === "training base")).toMatchObject({ status: "fail", detail: `qlora trains on a Hugging Face model folder, but the base ${model} is a file (a GGUF)` });
+    expect(formatReport(qlora)).toContain("fix: set COUNCIL_TRAIN_BASE to a Hugging Face model folder (config.json, tokenizer, safetensors), or use COUNCIL_TRAINER=llamacpp-lora (CPU) for a GGUF");
+
+    const native = await doctor({ COUNCIL_TRAIN_BASE: dir });
+    expect(native.checks.find((check) => check.name === "training base")).toMatchObject({ status: "fail", detail: `llamacpp-lora trains on a GGUF file, but the base ${dir} is a folder` });
+
+    const fine = await doctor({});
+    expect(fine.checks.find((check) => check.name === "training base")).toMatchObject({ status: "ok", detail: `llamacpp-lora trains on ${model} (GGUF, from the served model)` });
+  });
+
   it("reports a bad config as a failed check with the key, not a crash", async () => {
     const { root, nativeBuildDir } = makeTree({ tools: allTools });
     let configError: Error | undefined;

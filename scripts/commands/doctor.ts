@@ -4,6 +4,7 @@ import { access, constants, open, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, modelPath, NATIVE_BUILD_DIR, PROJECT_ROOT, type CouncilConfig } from "../../core/index.js";
+import { checkTrainBase, trainers } from "../../training/index.js";
 import { registryProbes, registryReports } from "./doctor-registries.js";
 
 /** What one check found. `fix` is the exact command or action that repairs it. */
@@ -110,6 +111,7 @@ export function defaultProbes({
     { name: "llama.cpp build", required: true, run: () => checkManifest(nativeBuildDir) },
     ...tools.map((tool) => ({ name: tool, required: true, run: () => checkBinary({ path: join(binDir, tool), root, exec, runVersion: tool !== LORA_TRAINER }) })),
     { name: "model", required: true, run: () => checkModel(config instanceof Error ? undefined : config) },
+    { name: "training base", required: true, run: () => checkTrainingBase(config instanceof Error ? undefined : config) },
     ...registryProbes({ config }),
     { name: "prometheus", required: false, run: () => checkPrometheus({ exec, root }) },
     { name: "chromium", required: false, run: () => checkChromium({ exec, root, candidates: chromiumCandidates }) },
@@ -174,6 +176,14 @@ export async function checkModel(config: CouncilConfig | undefined): Promise<Pro
   const version = header.readUInt32LE(4);
   if (version < 2 || version > 3) return { ok: false, detail: `${path}: unsupported GGUF version ${version}`, fix: missingFix };
   return { ok: true, detail: `${path} (GGUF v${version}, ${formatBytes(size)}${isSeedling ? ", seedling" : ""})` };
+}
+
+/** The trainer and its base fit together: a GGUF for llamacpp-lora, a Hugging Face folder for qlora (COUNCIL_TRAIN_BASE). */
+export async function checkTrainingBase(config: CouncilConfig | undefined): Promise<ProbeOutcome> {
+  if (config === undefined) return { ok: true, detail: "not checked: the config did not load" };
+  if (!trainers.has(config.training.trainer)) return { ok: true, detail: `not checked: trainer "${config.training.trainer}" is not registered (see the trainer check)` };
+  const check = await checkTrainBase({ config });
+  return check.ok ? { ok: true, detail: check.detail } : { ok: false, detail: check.problem, fix: check.fix };
 }
 
 async function checkPrometheus({ exec, root }: { exec: RunProcess; root: string }): Promise<ProbeOutcome> {

@@ -70,4 +70,15 @@ describe("council train --data messages.jsonl (real CLI, native trainer, tiny mo
     expect((error as Error).message).not.toContain("dataset.rendered.jsonl");
     expect(existsSync(join(dir, "out-long"))).toBe(false);
   }, 120_000);
+
+  it("on a messages JSONL rendered with the base's own chat template, the native trainer's loss falls", async () => {
+    const base = await createTinyModel({ dir, seed: 5, name: "chatml-loss.gguf", extraKv: [{ key: "tokenizer.chat_template", type: "string", value: CHATML }] });
+    const trainer = await LlamaCppLoraTrainer.create({ threads: 1 });
+    const result = await trainer.train({ dataset: data, base, out: join(dir, "out-loss"), epochs: 8, learningRate: 1e-3 });
+    const curve = result.report.lossCurve.map((point) => point.loss);
+    console.log(`[train messages] loss by epoch ${curve.map((loss) => loss.toFixed(3)).join(" → ")}`);
+    expect(result.report.hyperparameters.extra).toMatchObject({ datasetFormat: "conversational", chatTemplate: "base-model" });
+    expect(curve).toHaveLength(8);
+    expect(curve.at(-1)!).toBeLessThan(curve[0]! * 0.8);
+  }, 240_000);
 });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { dataPaths, loadConfig, modelPath, type CouncilConfig } from "../../core/index.js";
-import { createTrainer, type TrainProgress } from "../../training/index.js";
+import { dataPaths, loadConfig, type CouncilConfig } from "../../core/index.js";
+import { createTrainer, trainBase, type TrainProgress } from "../../training/index.js";
 
 interface TrainFlags {
   data: string;
@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .command("train")
     .description("Train a LoRA adapter (llama.cpp on CPU by default, QLoRA on a GPU host) into a folder with adapter.gguf and training.json")
     .requiredOption("--data <dir|jsonl>", "JSONL of {prompt, completion} strings or TRL conversational {messages: [...]} (rendered with the base's chat template, the seedling's if it has none), or a folder from `council dataset build`")
-    .option("--base <gguf>", "base model (F32 llama GGUF; a Hugging Face folder for --trainer qlora); default: the configured model")
+    .option("--base <gguf>", "base model: a GGUF (llamacpp-lora), a Hugging Face folder (qlora); default: COUNCIL_TRAIN_BASE, else the served model (llamacpp-lora)")
     .option("--out <dir>", "output folder (must not exist); default: <dataDir>/loras/versions/adapter-<time>")
     .option("--rank <n>", "LoRA rank (config training.rank)")
     .option("--alpha <x>", "LoRA alpha; scale = alpha/rank (config training.alpha)")
@@ -75,7 +75,7 @@ export function register(program: Command): void {
       const contextSize = flags.ctx !== undefined ? Number(flags.ctx) : undefined;
       const trainer = await createTrainer({ config, ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) });
       const out = flags.out ?? defaultOut(config, new Date());
-      const base = flags.base ?? modelPath(config);
+      const base = flags.base ?? trainBase({ config }).path;
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once("SIGINT", onSignal);

@@ -6,10 +6,14 @@ It speaks the same JSON-lines progress protocol on stdout as native/lora-train (
   {"event": "start"|"step"|"epoch"|"done"|"error", ...}
 Exit codes: 0 ok, 1 TRAINING_FAILED, 2 usage, 3 DATASET_INVALID, 4 MODEL_INVALID.
 
+The CUDA step (tokenizer, 4-bit model, PEFT wrapping) lives behind one seam, the `--backend` module (default
+qlora_cuda.py); the rest of this file runs the same on any backend.
+
 Council runs it through training/qlora-trainer.ts; see training/qlora/README.md to run it by hand.
 """
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -84,6 +88,79 @@ def batches(examples, batch_size, pad_id, rng):
         yield input_ids, labels, attention
 
 
+PEFT_CONFIG = "adapter_config.json"
+
+
+def write_peft_adapter(work, state, base, rank, alpha, dropout, targets):
+    """Writes the adapter in PEFT's on-disk format (what `PeftModel.save_pretrained` writes and
+    convert_lora_to_gguf.py reads): adapter_config.json and adapter_model.safetensors (adapter_model.bin, torch's
+    format, when the safetensors package is absent). Returns the weights file."""
+    import torch
+
+    if not state:
+        raise TrainError("TRAINING_FAILED", "the model has no LoRA tensors to save (no target module matched)", 1)
+    os.makedirs(work, exist_ok=True)
+    config = {
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "base_model_name_or_path": os.path.abspath(base),
+        "r": rank,
+        "lora_alpha": alpha,
+        "lora_dropout": dropout,
+        "bias": "none",
+        "target_modules": targets,
+        "fan_in_fan_out": False,
+        "inference_mode": True,
+        "modules_to_save": None,
+    }
+    with open(os.path.join(work, PEFT_CONFIG), "w", encoding="utf-8") as handle:
+        json.dump(config, handle, indent=2)
+    tensors = {name: tensor.detach().to(device="cpu", dtype=torch.float32).contiguous() for name, tensor in state.items()}
+    try:
+        from safetensors.torch import save_file
+    except ImportError:
+        path = os.path.join(work, "adapter_model.bin")
+        torch.save(tensors, path)
+        return path
+    path = os.path.join(work, "adapter_model.safetensors")
+    save_file(tensors, path, metadata={"format": "pt"})
+    return path
+
+
+def convert_to_gguf(llama_cpp, base, work, out):
+    """llama.cpp's convert_lora_to_gguf.py: the PEFT adapter in `work` -> a GGUF LoRA adapter at `out` (temp, then rename)."""
+    convert = os.path.join(llama_cpp, "convert_lora_to_gguf.py")
+    if not os.path.exists(convert):
+        raise TrainError("TRAINING_FAILED", f"{convert} is missing; --llama-cpp must be a llama.cpp source tree", 1)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(llama_cpp, "gguf-py") + os.pathsep + env.get("PYTHONPATH", "")
+    tmp_out = out + ".tmp"
+    result = subprocess.run([sys.executable, convert, "--base", base, "--outfile", tmp_out, "--outtype", "f32", work],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0 or not os.path.exists(tmp_out):
+        raise TrainError("TRAINING_FAILED", f"convert_lora_to_gguf.py failed: {result.stdout[-2000:]}", 1)
+    os.replace(tmp_out, out)
+
+
+def tied_head_targets(base, targets):
+    """lm_head when the model ties it to the token embeddings (tie_word_embeddings, as Qwen2.5-0.5B does): its GGUF
+    has no output.weight for the adapter to apply to, so lm_head is not trained. Returned so the run records it."""
+    try:
+        with open(os.path.join(base, "config.json"), "r", encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, json.JSONDecodeError) as error:
+        raise TrainError("MODEL_INVALID", f"cannot read {base}/config.json: {error}", 4)
+    return ["lm_head"] if "lm_head" in targets and config.get("tie_word_embeddings") is True else []
+
+
+def load_backend(name):
+    """The module that loads the tokenizer and the 4-bit model (see qlora_cuda.py for what it provides)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise TrainError("TRAINING_FAILED", f"cannot load the training backend {name} ({error})", 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", required=True, help="Hugging Face model folder (config.json, tokenizer, safetensors)")
@@ -92,6 +169,7 @@ def main():
     parser.add_argument("--work", required=True, help="scratch folder for the PEFT adapter")
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32)
+    parser.add_argument("--dropout", type=float, default=0.05)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--targets", default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
@@ -100,40 +178,33 @@ def main():
     parser.add_argument("--warmup", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--llama-cpp", required=True, help="llama.cpp source tree (convert_lora_to_gguf.py, gguf-py)")
+    parser.add_argument("--backend", default="qlora_cuda",
+                        help="Python module that loads the tokenizer and the 4-bit model (default qlora_cuda: transformers + peft + bitsandbytes on CUDA)")
     args = parser.parse_args()
 
     started = time.time()
+    backend = load_backend(args.backend)
     try:
-        import torch
-        from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-        from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
-    except ImportError as error:
-        raise TrainError("TRAINING_FAILED", f"missing Python package ({error}); pip install -r training/qlora/requirements.txt", 1)
-    if not torch.cuda.is_available():
-        raise TrainError("TRAINING_FAILED", "no CUDA GPU is visible; QLoRA (bitsandbytes 4-bit) needs one. Use the llamacpp-lora trainer on CPU.", 1)
+        backend.check()
+    except RuntimeError as error:
+        raise TrainError("TRAINING_FAILED", str(error), 1)
+    import torch
 
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(args.base)
+        tokenizer = backend.load_tokenizer(args.base)
     except Exception as error:  # noqa: BLE001 - any load failure means the folder is not a usable model
         raise TrainError("MODEL_INVALID", f"cannot load the tokenizer of {args.base}: {error}", 4)
     examples = read_dataset(args.data, tokenizer, args.max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-
-    quantization = BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16,
-    )
+    targets = args.targets.split(",")
+    skipped = tied_head_targets(args.base, targets)
+    targets = [target for target in targets if target not in skipped]
     try:
-        model = AutoModelForCausalLM.from_pretrained(args.base, quantization_config=quantization, device_map={"": 0})
+        model = backend.load_model(args.base, rank=args.rank, alpha=args.alpha, dropout=args.dropout, targets=targets)
     except Exception as error:  # noqa: BLE001
         raise TrainError("MODEL_INVALID", f"cannot load {args.base} in 4-bit: {error}", 4)
-    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
-    lora = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.05, bias="none", task_type="CAUSAL_LM", target_modules=args.targets.split(","))
-    model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total_params = sum(p.numel() for p in model.parameters())
 
@@ -150,7 +221,8 @@ def main():
         return low + 0.5 * (args.lr - low) * (1 + math.cos(math.pi * progress))
 
     emit(event="start", examples=len(examples), steps=total_steps, epochs=args.epochs, trainableParams=trainable,
-         modelParams=total_params, quantization="nf4", batchSize=args.batch_size, rank=args.rank, alpha=args.alpha)
+         modelParams=total_params, quantization="nf4", batchSize=args.batch_size, rank=args.rank, alpha=args.alpha,
+         maskPrompt=True, skippedTargets=skipped, trainedTokens=sum(sum(1 for label in e["labels"] if label != -100) for e in examples))
     rng = random.Random(args.seed)
     model.train()
     step = 0
@@ -186,22 +258,14 @@ def main():
         emit(event="epoch", epoch=epoch, epochs=args.epochs, loss=epoch_loss, seconds=seconds, tokensPerSecond=epoch_tokens / max(1e-9, seconds))
     train_seconds = time.time() - train_started
 
-    os.makedirs(args.work, exist_ok=True)
-    model.save_pretrained(args.work)
-    convert = os.path.join(args.llama_cpp, "convert_lora_to_gguf.py")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.join(args.llama_cpp, "gguf-py") + os.pathsep + env.get("PYTHONPATH", "")
-    tmp_out = args.out + ".tmp"
-    result = subprocess.run([sys.executable, convert, "--base", args.base, "--outfile", tmp_out, "--outtype", "f32", args.work],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0 or not os.path.exists(tmp_out):
-        raise TrainError("TRAINING_FAILED", f"convert_lora_to_gguf.py failed: {result.stdout[-2000:]}", 1)
-    os.replace(tmp_out, args.out)
+    write_peft_adapter(args.work, backend.adapter_state_dict(model), base=args.base, rank=args.rank, alpha=args.alpha,
+                       dropout=args.dropout, targets=targets)
+    convert_to_gguf(args.llama_cpp, args.base, args.work, args.out)
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     emit(event="done", adapter=args.out, trainSeconds=train_seconds, seconds=time.time() - started,
          tokensPerSecond=tokens_total / max(1e-9, train_seconds), peakRssBytes=peak, trainableParams=trainable,
-         modelParams=total_params, peakGpuBytes=int(torch.cuda.max_memory_allocated()))
+         modelParams=total_params, peakGpuBytes=backend.peak_device_bytes())
 
 
 if __name__ == "__main__":
