@@ -10,7 +10,7 @@ export interface TrainerCapabilities {
   device: "cpu" | "gpu";
   /** Can continue an existing adapter (`resumeAdapter`). */
   resume: boolean;
-  /** The base it takes: an F32 llama GGUF, or a Hugging Face checkpoint folder. */
+  /** The base it takes: a GGUF (F32, F16 or quantized; llama, qwen2, qwen3, gemma2/3, phi3), or a Hugging Face checkpoint folder. */
   base: "gguf" | "hf-checkpoint";
 }
 
@@ -25,7 +25,7 @@ export type TrainerBackend = Backend<TrainerContext, Promise<Trainer>, TrainerCa
 /** `llamacpp-lora`: native/lora-train on CPU (the default). */
 export const llamacppLoraTrainerBackend: TrainerBackend = defineBackend({
   name: "llamacpp-lora",
-  description: "native/lora-train (llama.cpp ggml-opt) on CPU, F32 GGUF base",
+  description: "native/lora-train (llama.cpp ggml-opt) on CPU, GGUF base (F32/F16/Q8_0/Q4_0/…; llama, qwen2, …)",
   configSchema: z.object({}),
   capabilities: { device: "cpu", resume: true, base: "gguf" },
   open: (_settings, { threads, contextSize }) => LlamaCppLoraTrainer.create({ ...(threads === undefined ? {} : { threads }), ...(contextSize === undefined ? {} : { contextSize }) }),
