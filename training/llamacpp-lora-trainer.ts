@@ -30,7 +30,7 @@ export interface LlamaCppLoraTrainerOptions {
 
 /**
  * The default trainer: native/lora-train (C++ on llama.cpp's ggml-opt) trains F32 LoRA A/B tensors on CPU over a
- * frozen GGUF base (F32, F16 or quantized: Q8_0, Q4_0, Q4_K, ...; llama, qwen2, qwen3, gemma2/3, phi3), loss on
+ * frozen GGUF base (F32, F16 or quantized: Q8_0, Q4_0, Q4_K, ...; llama, qwen2, qwen3), loss on
  * answer tokens only, and writes a GGUF adapter that llama.cpp and node-llama-cpp load. LoRA targets are chosen
  * per base from the tensors it has (see chooseLoraTargets).
  */

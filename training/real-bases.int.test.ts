@@ -28,10 +28,11 @@ const LR = 5e-3;
 
 /**
  * The native trainer on real base types: a tiny random model (0.13 M parameters) written as llama and as qwen2
- * (attn_q/k/v biases; once with the output head tied to token_embd, as in Qwen2.5-0.5B), stored F16, Q8_0 and Q4_0 by ggml's
- * reference quantizers. The base stays frozen (quantized weights are only read, through OUT_PROD in the backward).
+ * (attn_q/k/v biases; once with the output head tied to token_embd, as in Qwen2.5-0.5B) and qwen3 (q/k norms),
+ * stored F16, Q8_0 and Q4_0 by ggml's reference quantizers. The base stays frozen (quantized weights are only
+ * read, through OUT_PROD in the backward).
  */
-describe("llamacpp-lora trains on F16 / Q8_0 / Q4_0 bases of llama and qwen2", () => {
+describe("llamacpp-lora trains on F16 / Q8_0 / Q4_0 bases of llama and qwen2 (and qwen3)", () => {
   let dir: string;
   let src: string;
   let data: string;
@@ -61,6 +62,7 @@ describe("llamacpp-lora trains on F16 / Q8_0 / Q4_0 bases of llama and qwen2", (
     ["qwen2", "Q8_0", false, 0.8],
     ["qwen2", "Q4_0", false, 0.8],
     ["qwen2", "Q8_0", true, 0.97],
+    ["qwen3", "Q8_0", false, 0.8],
   ];
   it.each(cases)("%s %s (tied head: %s): loss falls, the base file is unchanged, the adapter loads in node-llama-cpp and changes greedy output", async (architecture, type, tieOutput, ratio) => {
     const base = await convertTinyModel({ src, out: join(dir, `${architecture}-${type}-${tieOutput}.gguf`), architecture, type, tieOutput });

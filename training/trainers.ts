@@ -10,7 +10,7 @@ export interface TrainerCapabilities {
   device: "cpu" | "gpu";
   /** Can continue an existing adapter (`resumeAdapter`). */
   resume: boolean;
-  /** The base it takes: a GGUF (F32, F16 or quantized; llama, qwen2, qwen3, gemma2/3, phi3), or a Hugging Face checkpoint folder. */
+  /** The base it takes: a GGUF (F32, F16 or quantized; llama, qwen2, qwen3), or a Hugging Face checkpoint folder. */
   base: "gguf" | "hf-checkpoint";
 }
 

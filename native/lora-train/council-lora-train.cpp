@@ -1,8 +1,8 @@
 // council-lora-train: LoRA training on llama.cpp's own training engine (ggml-opt).
 //
 // How it works (no llama.cpp patches):
-//   * the base model (F32, F16 or quantized; see inspect_base) is loaded normally and stays frozen: the parameter filter given to
-//     llama_opt_init rejects every model tensor;
+//   * the base model (F32, F16 or quantized; llama, qwen2, qwen3; see inspect_base) is loaded normally and
+//     stays frozen: the parameter filter given to llama_opt_init rejects every model tensor;
 //   * a LoRA adapter (new: A random, B zero; or an existing one to continue) is loaded with
 //     llama_adapter_lora_init and set on the context, so model.build_graph puts A/B into the graph;
 //   * the adapter's A/B tensors (reached through ab_map, src/llama-adapter.h) are flagged with
@@ -191,9 +191,10 @@ options parse_args(int argc, char ** argv) {
 // out_prod(W, dy), so ggml's CPU OUT_PROD must have a kernel for W's type. It has F32, F16 and every
 // quantized type (dequantized row by row: Q4_0, Q8_0, Q4_K, ...), but not BF16 (ggml-cpu's supports_op says
 // no and ops.cpp has no kernel), so a BF16 base is refused here. Trained in training/real-bases.int.test.ts:
-// F16, Q8_0, Q4_0 bases of llama and qwen2. Architectures: those whose graphs were trained end to end in the tests.
+// F16, Q8_0, Q4_0 bases of llama, qwen2 and qwen3. Not trainable with this ggml: gemma2/3 (GEGLU and tanh
+// soft-capping have no backward in ggml.c) and phi3 (fused gate+up SwiGLU: ggml's backward only handles split SwiGLU).
 
-const char * const TRAINABLE_ARCHS[] = {"llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"};
+const char * const TRAINABLE_ARCHS[] = {"llama", "qwen2", "qwen3"};
 
 bool trainable_weight_type(ggml_type t) {
     if (t == GGML_TYPE_F32 || t == GGML_TYPE_F16) return true;
@@ -238,7 +239,12 @@ base_info inspect_base(const std::string & path) {
         arch_ok = arch_ok || info.arch == a;
         archs += (archs.empty() ? "" : ", ") + std::string(a);
     }
-    if (!arch_ok) throw train_error(EXIT_MODEL_INVALID, path + " has architecture '" + info.arch + "'; the LoRA trainer supports " + archs);
+    if (!arch_ok) {
+        std::string why;
+        if (info.arch.rfind("gemma", 0) == 0) why = " (ggml has no backward for gemma's GEGLU and tanh soft-capping)";
+        else if (info.arch == "phi3") why = " (ggml's backward only handles split SwiGLU; phi3 fuses gate and up)";
+        throw train_error(EXIT_MODEL_INVALID, path + " has architecture '" + info.arch + "'; the LoRA trainer supports " + archs + why);
+    }
     if (!bad.empty()) {
         throw train_error(EXIT_MODEL_INVALID, path + ": " + bad + "; the LoRA trainer cannot backpropagate through that type "
             "(ggml's CPU OUT_PROD has no kernel for it). Supported: F32, F16, Q8_0, Q4_0, Q4_K and the other quantized types; "
