@@ -117,7 +117,7 @@ export async function inspectGgufBase(base: string): Promise<GgufBaseInfo> {
   const architecture = file.metadata.get("general.architecture");
   if (file.metadata.get("general.type") === "adapter") throw new CouncilError("MODEL_INVALID", `${base} is an adapter, not a base model.`, { details: { path: base } });
   if (typeof architecture !== "string" || !(TRAINABLE_ARCHITECTURES as readonly string[]).includes(architecture)) {
-    throw new CouncilError("MODEL_INVALID", `Base model ${base} has architecture ${String(architecture)}; the LoRA trainer supports ${TRAINABLE_ARCHITECTURES.join(", ")}.`, { details: { path: base, architecture } });
+    throw new CouncilError("MODEL_INVALID", `Base model ${base} has architecture ${String(architecture)}; the LoRA trainer supports ${TRAINABLE_ARCHITECTURES.join(", ")} (not gemma2/3 or phi3: ggml has no backward for their GEGLU, tanh soft-capping and fused SwiGLU).`, { details: { path: base, architecture } });
   }
   const untrainable = file.tensors.find((tensor) => !isTrainableWeightType(tensor.type));
   if (untrainable !== undefined) {
