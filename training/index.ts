@@ -9,7 +9,8 @@ export {
   type TrainProgress,
   type TrainResult,
 } from "./types.js";
-export { LlamaCppLoraTrainer, LORA_TRAINER_BINARY, inspectGgufBase, type LlamaCppLoraTrainerOptions } from "./llamacpp-lora-trainer.js";
+export { LlamaCppLoraTrainer, LORA_TRAINER_BINARY, inspectGgufBase, type GgufBaseInfo, type LlamaCppLoraTrainerOptions } from "./llamacpp-lora-trainer.js";
+export { chooseLoraTargets, isTrainableWeightType, TRAINABLE_ARCHITECTURES } from "./lora-targets.js";
 export { QloraTrainer, QLORA_SCRIPT, HF_TARGET_NAMES, inspectHfBase, hfChatTemplate, type QloraTrainerOptions } from "./qlora-trainer.js";
 export { createTrainer, type CreateTrainerOptions } from "./create-trainer.js";
 export { trainers, llamacppLoraTrainerBackend, qloraTrainerBackend, type TrainerBackend, type TrainerCapabilities, type TrainerContext, type TrainerBaseKind } from "./trainers.js";

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { CouncilError, NATIVE_BUILD_DIR } from "../core/index.js";
 import { ggufChatTemplate, type ChatTemplate } from "../models/index.js";
 import { readGguf, sha256File, validateAdapterForBase } from "../models/gguf/index.js";
+import { chooseLoraTargets, isTrainableWeightType, TRAINABLE_ARCHITECTURES } from "./lora-targets.js";
 import { runTraining } from "./run-training.js";
 import type { Trainer, TrainOptions, TrainResult } from "./types.js";
 
@@ -28,8 +29,10 @@ export interface LlamaCppLoraTrainerOptions {
 }
 
 /**
- * The default trainer: native/lora-train (C++ on llama.cpp's ggml-opt) trains LoRA A/B tensors of an F32
- * llama GGUF on CPU, loss on answer tokens only, and writes a GGUF adapter that llama.cpp and node-llama-cpp load.
+ * The default trainer: native/lora-train (C++ on llama.cpp's ggml-opt) trains F32 LoRA A/B tensors on CPU over a
+ * frozen GGUF base (F32, F16 or quantized: Q8_0, Q4_0, Q4_K, ...; llama, qwen2, qwen3), loss on
+ * answer tokens only, and writes a GGUF adapter that llama.cpp and node-llama-cpp load. LoRA targets are chosen
+ * per base from the tensors it has (see chooseLoraTargets).
  */
 export class LlamaCppLoraTrainer implements Trainer {
   readonly name = "llamacpp-lora" as const;
@@ -49,10 +52,14 @@ export class LlamaCppLoraTrainer implements Trainer {
 
   train(options: TrainOptions): Promise<TrainResult> {
     const { threads, contextSize = 0, warmup = 0.1, seed = 42, maskPrompt = true } = this.settings;
+    let inspected: GgufBaseInfo | undefined;
     return runTraining({
       trainer: this.name,
       options,
-      inspectBase: inspectGgufBase,
+      inspectBase: async (base) => {
+        inspected = await inspectGgufBase(base);
+        return inspected;
+      },
       checkResume: async ({ adapter, base }) => {
         await validateAdapterForBase({ adapter, base });
       },
@@ -71,7 +78,7 @@ export class LlamaCppLoraTrainer implements Trainer {
           "--alpha", String(h.alpha),
           "--epochs", String(h.epochs),
           "--lr", String(h.learningRate),
-          "--targets", h.targets.join(","),
+          "--targets", chooseLoraTargets({ requested: h.targets, tensorNames: inspected?.weightNames ?? [], architecture: inspected?.architecture ?? "unknown" }).targets.join(","),
           "--warmup", String(warmup),
           "--seed", String(seed),
           "--ctx", String(contextSize),
@@ -85,8 +92,20 @@ export class LlamaCppLoraTrainer implements Trainer {
   }
 }
 
-/** An F32 llama GGUF: MODEL_NOT_FOUND when missing, MODEL_INVALID otherwise. Returns its chat template when it has one. */
-export async function inspectGgufBase(base: string): Promise<{ sha256: string; name?: string; chatTemplate?: ChatTemplate }> {
+export interface GgufBaseInfo {
+  sha256: string;
+  name?: string;
+  chatTemplate?: ChatTemplate;
+  architecture: string;
+  /** Names of its 2-D tensors (where LoRA targets can go). */
+  weightNames: string[];
+}
+
+/**
+ * A GGUF base the native trainer takes (architecture in TRAINABLE_ARCHITECTURES, weights F32, F16 or quantized, not BF16):
+ * MODEL_NOT_FOUND when missing, MODEL_INVALID otherwise. Returns its chat template when it has one.
+ */
+export async function inspectGgufBase(base: string): Promise<GgufBaseInfo> {
   const info = await stat(base).catch(() => undefined);
   if (info === undefined || !info.isFile()) throw new CouncilError("MODEL_NOT_FOUND", `Base model ${base} does not exist.`, { details: { path: base } });
   let file;
@@ -97,10 +116,19 @@ export async function inspectGgufBase(base: string): Promise<{ sha256: string; n
   }
   const architecture = file.metadata.get("general.architecture");
   if (file.metadata.get("general.type") === "adapter") throw new CouncilError("MODEL_INVALID", `${base} is an adapter, not a base model.`, { details: { path: base } });
-  if (architecture !== "llama") throw new CouncilError("MODEL_INVALID", `Base model ${base} has architecture ${String(architecture)}; LoRA training needs a llama-architecture F32 GGUF.`, { details: { path: base } });
-  const notF32 = file.tensors.find((tensor) => tensor.type !== 0);
-  if (notF32 !== undefined) throw new CouncilError("MODEL_INVALID", `Base model ${base} is not F32 (${notF32.name} has ggml type ${notF32.type}); LoRA training needs F32 weights.`, { details: { path: base } });
+  if (typeof architecture !== "string" || !(TRAINABLE_ARCHITECTURES as readonly string[]).includes(architecture)) {
+    throw new CouncilError("MODEL_INVALID", `Base model ${base} has architecture ${String(architecture)}; the LoRA trainer supports ${TRAINABLE_ARCHITECTURES.join(", ")} (not gemma2/3 or phi3: ggml has no backward for their GEGLU, tanh soft-capping and fused SwiGLU).`, { details: { path: base, architecture } });
+  }
+  const untrainable = file.tensors.find((tensor) => !isTrainableWeightType(tensor.type));
+  if (untrainable !== undefined) {
+    throw new CouncilError(
+      "MODEL_INVALID",
+      `Base model ${base} has ${untrainable.typeName} weights (${untrainable.name}); the LoRA trainer cannot backpropagate through ${untrainable.typeName} (ggml's CPU OUT_PROD has no kernel for it). Convert the base to F16 or Q8_0 with llama-quantize.`,
+      { details: { path: base, tensor: untrainable.name, type: untrainable.typeName } },
+    );
+  }
   const name = file.metadata.get("general.name");
   const chatTemplate = ggufChatTemplate(file);
-  return { sha256: await sha256File(base), ...(typeof name === "string" ? { name } : {}), ...(chatTemplate !== undefined ? { chatTemplate } : {}) };
+  const weightNames = file.tensors.filter((tensor) => tensor.dims.length === 2).map((tensor) => tensor.name);
+  return { sha256: await sha256File(base), ...(typeof name === "string" ? { name } : {}), ...(chatTemplate !== undefined ? { chatTemplate } : {}), architecture, weightNames };
 }

@@ -13,7 +13,7 @@ export interface TrainerCapabilities {
   device: "cpu" | "gpu";
   /** Can continue an existing adapter (`resumeAdapter`). */
   resume: boolean;
-  /** The base it takes (checked by `council doctor`, resolved by `trainBase`): a GGUF, or a Hugging Face checkpoint folder. */
+  /** The base it takes (checked by `council doctor`, resolved by `trainBase`): a GGUF (F32, F16 or quantized; llama, qwen2, qwen3), or a Hugging Face checkpoint folder. */
   base: TrainerBaseKind;
 }
 
@@ -28,7 +28,7 @@ export type TrainerBackend = Backend<TrainerContext, Promise<Trainer>, TrainerCa
 /** `llamacpp-lora`: native/lora-train on CPU (the default). */
 export const llamacppLoraTrainerBackend: TrainerBackend = defineBackend({
   name: "llamacpp-lora",
-  description: "native/lora-train (llama.cpp ggml-opt) on CPU, F32 GGUF base",
+  description: "native/lora-train (llama.cpp ggml-opt) on CPU, GGUF base (F32/F16/Q8_0/Q4_0/…; llama, qwen2, …)",
   configSchema: z.object({}),
   capabilities: { device: "cpu", resume: true, base: "gguf" },
   open: (_settings, { threads, contextSize }) => LlamaCppLoraTrainer.create({ ...(threads === undefined ? {} : { threads }), ...(contextSize === undefined ? {} : { contextSize }) }),

@@ -22,7 +22,7 @@ export interface TrainProgress {
 export interface TrainOptions {
   /** A prompt/completion JSONL file, or a folder written by `council dataset build` (uses its SFT prompt/completion file and manifest). */
   dataset: string;
-  /** The base model: an F32 llama GGUF (`llamacpp-lora`) or a Hugging Face model folder (`qlora`). */
+  /** The base model: a GGUF, F32, F16 or quantized, llama/qwen2/qwen3 (`llamacpp-lora`) or a Hugging Face model folder (`qlora`). */
   base: string;
   /** Output folder; must not exist (or be empty). Holds `adapter.gguf` and `training.json` when training succeeds, nothing otherwise. */
   out: string;

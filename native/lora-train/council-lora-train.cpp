@@ -1,8 +1,8 @@
 // council-lora-train: LoRA training on llama.cpp's own training engine (ggml-opt).
 //
 // How it works (no llama.cpp patches):
-//   * the F32 base model is loaded normally and stays frozen: the parameter filter given to
-//     llama_opt_init rejects every model tensor;
+//   * the base model (F32, F16 or quantized; llama, qwen2, qwen3; see inspect_base) is loaded normally and
+//     stays frozen: the parameter filter given to llama_opt_init rejects every model tensor;
 //   * a LoRA adapter (new: A random, B zero; or an existing one to continue) is loaded with
 //     llama_adapter_lora_init and set on the context, so model.build_graph puts A/B into the graph;
 //   * the adapter's A/B tensors (reached through ab_map, src/llama-adapter.h) are flagged with
@@ -185,7 +185,23 @@ options parse_args(int argc, char ** argv) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// base model inspection (before llama.cpp loads it): llama architecture, F32 weights, tensor shapes
+// base model inspection (before llama.cpp loads it): architecture, weight types, tensor shapes
+//
+// The base stays frozen; gradients only flow *through* its matrices: the backward of mul_mat(W, x) for x is
+// out_prod(W, dy), so ggml's CPU OUT_PROD must have a kernel for W's type. It has F32, F16 and every
+// quantized type (dequantized row by row: Q4_0, Q8_0, Q4_K, ...), but not BF16 (ggml-cpu's supports_op says
+// no and ops.cpp has no kernel), so a BF16 base is refused here. Trained in training/real-bases.int.test.ts:
+// F16, Q8_0, Q4_0 bases of llama, qwen2 and qwen3. Not trainable with this ggml: gemma2/3 (GEGLU and tanh
+// soft-capping have no backward in ggml.c) and phi3 (fused gate+up SwiGLU: ggml's backward only handles split SwiGLU).
+
+const char * const TRAINABLE_ARCHS[] = {"llama", "qwen2", "qwen3"};
+
+bool trainable_weight_type(ggml_type t) {
+    if (t == GGML_TYPE_F32 || t == GGML_TYPE_F16) return true;
+    // BF16: tried, the backend scheduler aborts (GGML_ASSERT(*cur_backend_id != -1), ggml-backend.cpp): no backend runs OUT_PROD on it
+    if (t == GGML_TYPE_BF16) return false;
+    return ggml_is_quantized(t);
+}
 
 struct base_info {
     std::string arch;
@@ -210,15 +226,30 @@ base_info inspect_base(const std::string & path) {
     for (int64_t i = 0; i < gguf_get_n_tensors(gguf); ++i) {
         const char * name = gguf_get_tensor_name(gguf, i);
         ggml_type t = gguf_get_tensor_type(gguf, i);
-        if (t != GGML_TYPE_F32 && bad.empty()) bad = std::string(name) + " is " + ggml_type_name(t);
+        if (!trainable_weight_type(t) && bad.empty()) bad = std::string(name) + " is " + ggml_type_name(t);
         ggml_tensor * tensor = ggml_get_tensor(meta, name);
         if (tensor && ggml_n_dims(tensor) == 2) info.weights[name] = {tensor->ne[0], tensor->ne[1]};
     }
     gguf_free(gguf);
     ggml_free(meta);
     if (type == "adapter") throw train_error(EXIT_MODEL_INVALID, path + " is an adapter, not a base model");
-    if (info.arch != "llama") throw train_error(EXIT_MODEL_INVALID, path + " has architecture '" + info.arch + "'; the LoRA trainer needs a llama-architecture base");
-    if (!bad.empty()) throw train_error(EXIT_MODEL_INVALID, path + " is not an F32 model (" + bad + "); training needs F32 weights");
+    bool arch_ok = false;
+    std::string archs;
+    for (const char * a : TRAINABLE_ARCHS) {
+        arch_ok = arch_ok || info.arch == a;
+        archs += (archs.empty() ? "" : ", ") + std::string(a);
+    }
+    if (!arch_ok) {
+        std::string why;
+        if (info.arch.rfind("gemma", 0) == 0) why = " (ggml has no backward for gemma's GEGLU and tanh soft-capping)";
+        else if (info.arch == "phi3") why = " (ggml's backward only handles split SwiGLU; phi3 fuses gate and up)";
+        throw train_error(EXIT_MODEL_INVALID, path + " has architecture '" + info.arch + "'; the LoRA trainer supports " + archs + why);
+    }
+    if (!bad.empty()) {
+        throw train_error(EXIT_MODEL_INVALID, path + ": " + bad + "; the LoRA trainer cannot backpropagate through that type "
+            "(ggml's CPU OUT_PROD has no kernel for it). Supported: F32, F16, Q8_0, Q4_0, Q4_K and the other quantized types; "
+            "convert the base with llama-quantize (e.g. to F16 or Q8_0)");
+    }
     return info;
 }
 
@@ -617,6 +648,9 @@ int run(const options & o) {
     llama_model_params mparams = llama_model_default_params();
     mparams.load_mode = LLAMA_LOAD_MODE_NONE;
     mparams.n_gpu_layers = 0;
+    // no repacked weight buffers (CPU_REPACK turns Q4_0/Q8_0/... into interleaved layouts that only the
+    // forward mul_mat kernels read): the backward's OUT_PROD must see the file's own block layout
+    mparams.use_extra_bufts = false;
     llama_model * model = llama_model_load_from_file(o.model.c_str(), mparams);
     if (!model) throw train_error(EXIT_MODEL_INVALID, "llama.cpp cannot load " + o.model);
     const llama_vocab * vocab = llama_model_get_vocab(model);

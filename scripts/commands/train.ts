@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .command("train")
     .description("Train a LoRA adapter (llama.cpp on CPU by default, QLoRA on a GPU host) into a folder with adapter.gguf and training.json")
     .requiredOption("--data <dir|jsonl>", "JSONL of {prompt, completion} strings or TRL conversational {messages: [...]} (rendered with the base's chat template, the seedling's if it has none), or a folder from `council dataset build`")
-    .option("--base <gguf>", "base model: a GGUF (llamacpp-lora), a Hugging Face folder (qlora); default: COUNCIL_TRAIN_BASE, else the served model (llamacpp-lora)")
+    .option("--base <gguf>", "base model: a GGUF (F32, F16, Q8_0, Q4_0, ...; llama, qwen2, qwen3) for llamacpp-lora, a Hugging Face folder for qlora; default: COUNCIL_TRAIN_BASE, else the served model (llamacpp-lora)")
     .option("--out <dir>", "output folder (must not exist); default: <dataDir>/loras/versions/adapter-<time>")
     .option("--rank <n>", "LoRA rank (config training.rank)")
     .option("--alpha <x>", "LoRA alpha; scale = alpha/rank (config training.alpha)")

@@ -42,7 +42,7 @@ async function startReplica(name: string, env: Record<string, string>): Promise<
 
 const traceOf = (frame: { type: string }) => {
   if (frame.type !== "final") throw new Error(`expected a final frame, got ${JSON.stringify(frame)}`);
-  return (frame as { trace_id: string }).trace_id;
+  return (frame as unknown as { trace_id: string }).trace_id;
 };
 
 /**
