@@ -124,6 +124,7 @@ interface RealSizeCommandOptions {
   tokens?: number;
   repeats?: number;
   users?: number;
+  backend?: "llama" | "llama-server";
 }
 
 /** `--make-model`: a random Qwen2.5-0.5B-shaped Q8_0 GGUF; `--model`: the real-size bench on a GGUF. */
@@ -144,6 +145,7 @@ async function realSize(options: RealSizeCommandOptions & { sections?: string[];
     ...(options.tokens ? { tokens: options.tokens } : {}),
     ...(options.repeats ? { repeats: options.repeats } : {}),
     ...(options.users ? { users: options.users } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
     ...(options.out ? { outDir: resolve(options.out) } : {}),
     log: (line) => console.log(`bench ${line}`),
   });
@@ -194,6 +196,7 @@ export function register(program: Command): void {
     .option("--tokens <n>", "real-size: tokens per generation (default 64)", integer(2, 4096))
     .option("--repeats <n>", "real-size: alternating stream runs per side (default 3)", integer(1, 100))
     .option("--users <n>", "real-size: parallel users = slots on both sides (default 2)", integer(1, 64))
+    .addOption(new Option("--backend <name>", "real-size: the council's chat backend, llama (in process, default) or llama-server (started by the bench)").choices(["llama", "llama-server"]))
     .action(perf);
   bench
     .command("improve")
