@@ -1,13 +1,15 @@
-import { spawn } from "node:child_process";
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { CouncilError, PROJECT_ROOT } from "../../core/index.js";
+import { PROJECT_ROOT } from "../../core/index.js";
+import { CHECKS, PERF_SECTIONS, type PerfCheck, type PerfSection } from "./checks.js";
+import { runScript } from "./run-script.js";
 import { runRollbackBench, type RollbackBenchResult } from "./rollback.js";
 import { runSwapBench, type SwapBenchResult } from "./swap.js";
 
-export const PERF_SECTIONS = ["turn", "tokens", "memory", "swap", "rollback", "ws"] as const;
-export type PerfSection = (typeof PERF_SECTIONS)[number];
+export { check, CHECKS, PERF_SECTIONS, type PerfCheck, type PerfSection } from "./checks.js";
+export { QWEN2_5_0_5B_SHAPE, TINY_QWEN2_SHAPE, parameterCount, writeRandomQwen2Model, type RandomModelShape } from "./random-model.js";
+export { REAL_SIZE_SECTIONS, runRealSizeBench, type RealSizeBenchOptions, type RealSizeReport, type RealSizeSection } from "./real-size.js";
 
 export interface PerfBenchOptions {
   sections?: readonly PerfSection[];
@@ -29,17 +31,6 @@ export interface PerfBenchOptions {
   log?: (line: string) => void;
 }
 
-/** One target: what was measured against what the issue asks, and whether it is met. */
-export interface PerfCheck {
-  name: string;
-  measured: number | null;
-  target: number;
-  /** `max`: measured ≤ target; `min`: measured ≥ target. */
-  kind: "max" | "min";
-  unit: string;
-  met: boolean;
-}
-
 export interface PerfSectionResult {
   section: PerfSection;
   seconds: number;
@@ -58,57 +49,6 @@ export interface PerfReport {
   sections: PerfSectionResult[];
   summary: { checks: number; met: number; failedSections: PerfSection[] };
 }
-
-export function check(name: string, measured: number | null | undefined, kind: "max" | "min", target: number, unit: string): PerfCheck {
-  const value = measured === undefined || measured === null || !Number.isFinite(measured) ? null : measured;
-  return { name, measured: value, target, kind, unit, met: value !== null && (kind === "max" ? value <= target : value >= target) };
-}
-
-/** Runs one of the standalone bench scripts in a child process and returns the JSON it wrote into `outDir`. */
-async function runScript(script: string, args: readonly string[], log: (line: string) => void): Promise<unknown> {
-  const outDir = await mkdtemp(join(tmpdir(), "council-perf-"));
-  try {
-    const argv = ["--import", "tsx", join(PROJECT_ROOT, "bench", script), ...args, "--out", outDir];
-    log(`perf: tsx bench/${script} ${args.join(" ")}`);
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, argv, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? "1" } });
-      const keep = (chunk: Buffer) => {
-        output.push(chunk.toString());
-        if (output.length > 200) output.shift();
-      };
-      child.stdout.on("data", keep);
-      child.stderr.on("data", keep);
-      child.on("error", reject);
-      child.on("close", resolve);
-    });
-    // A bench that measured but missed its own target exits 1 after writing its file: keep the measurement.
-    const files = (await readdir(outDir)).filter((file) => file.endsWith(".json"));
-    if (files.length !== 1) throw new CouncilError("BENCH_FAILED", `bench/${script} exited with ${code} and wrote ${files.length} result files: ${output.join("").slice(-1500)}`);
-    return JSON.parse(await readFile(join(outDir, files[0]!), "utf8")) as unknown;
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
-  }
-}
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- results of other scripts
-
-/** Reads the targets out of each section's measurement. Exported for tests. */
-export const CHECKS: { [S in PerfSection]: (details: Json) => PerfCheck[] } = {
-  turn: (d) => [check("council turn overhead, share of turn time (p50)", d.council?.heuristic?.overheadRatio?.p50, "max", 0.05, "ratio")],
-  tokens: (d) => [check("streamed tokens/s vs raw llama.cpp (decode)", d.decodeRatio, "min", 0.9, "ratio")],
-  memory: (d) => {
-    const rows = (d.results ?? []) as Json[];
-    return rows.flatMap((row) => [
-      check(`memory search p50 at ${row.entries}`, row.p50_ms, "max", 2, "ms"),
-      check(`memory recall@10 at ${row.entries}`, row.recall_at_10, "min", 0.95, "ratio"),
-      check(`main thread blocked per search at ${row.entries}`, row.main_thread_busy_ms_per_search, "max", 5, "ms"),
-    ]);
-  },
-  swap: (d) => [check("hot swap: failed requests", d.failedRequests, "max", 0, "requests"), check("hot swap: time until the new adapter serves (max)", d.msUntilServed?.max, "max", 1000, "ms")],
-  rollback: (d) => [check("rollback: breach → 100 % on previous (max)", d.msUntilAllOnStable?.max, "max", d.limitMs ?? Number.NaN, "ms")],
-  ws: (d) => [check("WebSocket load: lost messages", d.results?.lost, "max", 0, "messages"), check("WebSocket load: out of order", d.results?.outOfOrder, "max", 0, "messages")],
-};
 
 /** Summary line counts; exported for tests. */
 export function summarize(sections: readonly PerfSectionResult[]): PerfReport["summary"] {
@@ -142,7 +82,7 @@ export async function runPerfBench(options: PerfBenchOptions = {}): Promise<{ re
     log(`perf: ${section} …`);
     try {
       const details = await runners[section]();
-      const checks = CHECKS[section](details as Json);
+      const checks = CHECKS[section](details as Record<string, unknown>);
       results.push({ section, seconds: Math.round((performance.now() - started) / 100) / 10, checks, details });
       for (const c of checks) log(`perf: ${c.met ? "met    " : "NOT met"} ${c.name}: ${c.measured ?? "n/a"} ${c.unit} (target ${c.kind === "max" ? "≤" : "≥"} ${c.target})`);
     } catch (error) {

@@ -15,10 +15,13 @@ import {
   type GgufScalarType,
 } from "./gguf-types.js";
 
-/** A tensor to write: F32 data (given or produced lazily, so big models stream), or raw bytes of another ggml type. */
+/**
+ * A tensor to write: F32 data, or raw bytes of another ggml type (e.g. Q8_0 from `quantizeQ8_0`); either given or
+ * produced lazily, one tensor at a time, so big models stream.
+ */
 export type GgufTensorInput =
   | { name: string; dims: readonly number[]; data: Float32Array | (() => Float32Array) }
-  | { name: string; dims: readonly number[]; type: number; bytes: Uint8Array };
+  | { name: string; dims: readonly number[]; type: number; bytes: Uint8Array | (() => Uint8Array) };
 
 export interface WriteGgufOptions {
   path: string;
@@ -127,7 +130,7 @@ function planTensors(tensors: readonly GgufTensorInput[], alignment: number): Pl
     if (GGML_TYPES[type] === undefined) throw invalid(`tensor "${input.name}" has unknown ggml type ${type}`);
     const byteSize = ggmlTensorByteSize(type, input.dims);
     if (byteSize === undefined) throw invalid(`tensor "${input.name}": row length is not a multiple of the block size`);
-    if ("bytes" in input && input.bytes.length !== byteSize) throw invalid(`tensor "${input.name}" has ${input.bytes.length} bytes, expected ${byteSize}`);
+    if ("bytes" in input && typeof input.bytes !== "function" && input.bytes.length !== byteSize) throw invalid(`tensor "${input.name}" has ${input.bytes.length} bytes, expected ${byteSize}`);
     if ("data" in input && typeof input.data !== "function" && input.data.length * 4 !== byteSize) {
       throw invalid(`tensor "${input.name}" has ${input.data.length} values, expected ${byteSize / 4}`);
     }
@@ -139,7 +142,11 @@ function planTensors(tensors: readonly GgufTensorInput[], alignment: number): Pl
 
 function tensorBytes(planned: PlannedTensor): Uint8Array {
   const { input } = planned;
-  if ("bytes" in input) return input.bytes;
+  if ("bytes" in input) {
+    const bytes = typeof input.bytes === "function" ? input.bytes() : input.bytes;
+    if (bytes.length !== planned.byteSize) throw invalid(`tensor "${input.name}" produced ${bytes.length} bytes, expected ${planned.byteSize}`);
+    return bytes;
+  }
   const data = typeof input.data === "function" ? input.data() : input.data;
   if (data.length * 4 !== planned.byteSize) throw invalid(`tensor "${input.name}" produced ${data.length} values, expected ${planned.byteSize / 4}`);
   for (let index = 0; index < data.length; index++) {

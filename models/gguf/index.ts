@@ -27,4 +27,5 @@ export {
   type WriteLoraAdapterOptions,
 } from "./lora-adapter.js";
 export { SeededRandom } from "./seeded-random.js";
+export { dequantizeQ8_0, f16ToF32, f32ToF16, GGML_TYPE_Q8_0, quantizeQ8_0, Q8_0_BLOCK, Q8_0_BLOCK_BYTES } from "./q8-0.js";
 export { sha256File } from "./file-hash.js";

@@ -4,7 +4,17 @@ import { join, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { CouncilError, PROJECT_ROOT } from "../../core/index.js";
 import { buildTldrBench, itemsToJsonl, loadItemsJsonl, runImproveBench, type BenchItem, type TrafficItem } from "../../bench/improve/index.js";
-import { PERF_SECTIONS, runPerfBench, type PerfSection } from "../../bench/perf/index.js";
+import {
+  PERF_SECTIONS,
+  QWEN2_5_0_5B_SHAPE,
+  REAL_SIZE_SECTIONS,
+  runPerfBench,
+  runRealSizeBench,
+  TINY_QWEN2_SHAPE,
+  writeRandomQwen2Model,
+  type PerfSection,
+  type RealSizeSection,
+} from "../../bench/perf/index.js";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -97,11 +107,50 @@ async function improve(options: ImproveCommandOptions): Promise<void> {
   console.log(`bench improve: wrote ${join(out, "results.json")} and ${join(out, "chart.svg")}`);
 }
 
-function sections(value: string): PerfSection[] {
+function sections(value: string): string[] {
   const names = value.split(",").map((name) => name.trim()).filter(Boolean);
-  const unknown = names.filter((name) => !(PERF_SECTIONS as readonly string[]).includes(name));
-  if (unknown.length > 0 || names.length === 0) throw new InvalidArgumentError(`expected some of ${PERF_SECTIONS.join(",")}`);
-  return names as PerfSection[];
+  const known: readonly string[] = [...PERF_SECTIONS, ...REAL_SIZE_SECTIONS];
+  if (names.length === 0 || names.some((name) => !known.includes(name))) {
+    throw new InvalidArgumentError(`expected some of ${PERF_SECTIONS.join(",")} (or with --model: ${REAL_SIZE_SECTIONS.join(",")})`);
+  }
+  return names;
+}
+
+interface RealSizeCommandOptions {
+  model?: string;
+  makeModel?: string;
+  shape?: "qwen2.5-0.5b" | "tiny";
+  threads?: number;
+  tokens?: number;
+  repeats?: number;
+  users?: number;
+  backend?: "llama" | "llama-server";
+}
+
+/** `--make-model`: a random Qwen2.5-0.5B-shaped Q8_0 GGUF; `--model`: the real-size bench on a GGUF. */
+async function realSize(options: RealSizeCommandOptions & { sections?: string[]; out?: string }): Promise<void> {
+  if (options.makeModel !== undefined) {
+    const shape = options.shape === "tiny" ? TINY_QWEN2_SHAPE : QWEN2_5_0_5B_SHAPE;
+    console.log(`bench perf: writing a random ${options.shape ?? "qwen2.5-0.5b"}-shaped qwen2 Q8_0 model to ${resolve(options.makeModel)} …`);
+    const made = await writeRandomQwen2Model({ path: resolve(options.makeModel), shape });
+    console.log(`bench perf: wrote ${made.path}: ${(made.parameters / 1e6).toFixed(1)} M parameters, ${(made.bytes / 2 ** 20).toFixed(0)} MiB in ${made.seconds} s`);
+    if (options.model === undefined) return;
+  }
+  const wrong = (options.sections ?? []).filter((name) => !(REAL_SIZE_SECTIONS as readonly string[]).includes(name));
+  if (wrong.length > 0) throw new CouncilError("CONFIG_INVALID", `--sections ${wrong.join(",")}: with --model use some of ${REAL_SIZE_SECTIONS.join(",")}.`);
+  const { report, file } = await runRealSizeBench({
+    model: resolve(options.model!),
+    ...(options.sections ? { sections: options.sections as RealSizeSection[] } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...(options.repeats ? { repeats: options.repeats } : {}),
+    ...(options.users ? { users: options.users } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.out ? { outDir: resolve(options.out) } : {}),
+    log: (line) => console.log(`bench ${line}`),
+  });
+  console.log(`bench perf (real size): ${report.summary.met} of ${report.summary.checks} targets met${report.summary.failedSections.length > 0 ? `; failed sections: ${report.summary.failedSections.join(", ")}` : ""}; wrote ${file}`);
+  if (report.summary.failedSections.length > 0) process.exitCode = 1;
 }
 
 function sizes(value: string): number[] {
@@ -110,10 +159,13 @@ function sizes(value: string): number[] {
   return list;
 }
 
-async function perf(options: { sections?: PerfSection[]; quick?: boolean; sizes?: number[]; clients?: number; seconds?: number; wsBackend?: "fake" | "seedling"; out?: string }): Promise<void> {
+async function perf(options: RealSizeCommandOptions & { sections?: string[]; quick?: boolean; sizes?: number[]; clients?: number; seconds?: number; wsBackend?: "fake" | "seedling"; out?: string }): Promise<void> {
+  if (options.model !== undefined || options.makeModel !== undefined) return realSize(options);
+  const wrong = (options.sections ?? []).filter((name) => !(PERF_SECTIONS as readonly string[]).includes(name));
+  if (wrong.length > 0) throw new CouncilError("CONFIG_INVALID", `--sections ${wrong.join(",")} needs --model <gguf>.`);
   const { report, file } = await runPerfBench({
     quick: options.quick ?? false,
-    ...(options.sections ? { sections: options.sections } : {}),
+    ...(options.sections ? { sections: options.sections as PerfSection[] } : {}),
     ...(options.sizes ? { sizes: options.sizes } : {}),
     ...(options.clients ? { clients: options.clients } : {}),
     ...(options.seconds ? { seconds: options.seconds } : {}),
@@ -137,6 +189,14 @@ export function register(program: Command): void {
     .option("--seconds <n>", "WebSocket load duration (default 60)", integer(1, 3600))
     .addOption(new Option("--ws-backend <name>", "what answers the WebSocket load: fake (the server alone, default) or seedling (the real council)").choices(["fake", "seedling"]))
     .option("--out <dir>", "output folder (default bench/results)")
+    .option("--model <gguf>", "real-size mode: stream/turn/parallel/swap on this GGUF side by side with llama-completion and llama-server; writes perf-real-size-<model>-<date>.json")
+    .option("--make-model <out.gguf>", "write a random qwen2 Q8_0 model of Qwen2.5-0.5B's dimensions (494 M parameters, ~530 MB) for --model")
+    .addOption(new Option("--shape <name>", "--make-model shape").choices(["qwen2.5-0.5b", "tiny"]))
+    .option("--threads <n>", "real-size: threads on every side (default 1)", integer(1, 256))
+    .option("--tokens <n>", "real-size: tokens per generation (default 64)", integer(2, 4096))
+    .option("--repeats <n>", "real-size: alternating stream runs per side (default 3)", integer(1, 100))
+    .option("--users <n>", "real-size: parallel users = slots on both sides (default 2)", integer(1, 64))
+    .addOption(new Option("--backend <name>", "real-size: the council's chat backend, llama (in process, default) or llama-server (started by the bench)").choices(["llama", "llama-server"]))
     .action(perf);
   bench
     .command("improve")
