@@ -1,4 +1,4 @@
-import { readGguf, readTensorF32, SeededRandom, writeGguf, type GgufKv, type GgufTensorInput } from "../../models/gguf/index.js";
+import { f32ToF16, quantizeQ8_0, readGguf, readTensorF32, SeededRandom, writeGguf, type GgufKv, type GgufTensorInput } from "../../models/gguf/index.js";
 
 /** Weight types a converted base can have; 1-D tensors (norms, biases) stay F32, as llama-quantize leaves them. */
 export type BaseWeightType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0";
@@ -15,80 +15,45 @@ const TYPE_IDS: Record<BaseWeightType, { id: number; fileType: number }> = {
 
 const scratch = new DataView(new ArrayBuffer(4));
 
-/** IEEE half from a float, round to nearest even (what ggml's GGML_FP32_TO_FP16 does). */
-export function toHalf(value: number): number {
-  scratch.setFloat32(0, value);
-  const x = scratch.getUint32(0);
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && (half & 1) === 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
-  e = half >>> 10;
-  return sign | half;
-}
-
 function toBf16(value: number): number {
   scratch.setFloat32(0, value);
   const x = scratch.getUint32(0);
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-/** ggml's reference quantizers (quantize_row_q8_0_ref / quantize_row_q4_0_ref), F16 and BF16. */
+/** ggml's reference quantizers (Q8_0: models/gguf; Q4_0: quantize_row_q4_0_ref), F16 and BF16. */
 export function encodeTensor(data: Float32Array, type: BaseWeightType): Uint8Array {
   if (type === "F32") return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   if (type === "F16" || type === "BF16") {
     const out = new Uint8Array(data.length * 2);
     const view = new DataView(out.buffer);
-    for (let i = 0; i < data.length; i++) view.setUint16(i * 2, type === "F16" ? toHalf(data[i]!) : toBf16(data[i]!), true);
+    for (let i = 0; i < data.length; i++) view.setUint16(i * 2, type === "F16" ? f32ToF16(data[i]!) : toBf16(data[i]!), true);
     return out;
   }
+  if (type === "Q8_0") return quantizeQ8_0(data);
   if (data.length % 32 !== 0) throw new RangeError(`${type} needs rows of a multiple of 32 values`);
   const blocks = data.length / 32;
-  const blockBytes = type === "Q8_0" ? 34 : 18;
+  const blockBytes = 18;
   const out = new Uint8Array(blocks * blockBytes);
   const view = new DataView(out.buffer);
   for (let b = 0; b < blocks; b++) {
     const x = data.subarray(b * 32, b * 32 + 32);
     const at = b * blockBytes;
-    if (type === "Q8_0") {
-      let amax = 0;
-      for (const v of x) amax = Math.max(amax, Math.abs(v));
-      const d = amax / 127;
-      const id = d !== 0 ? 1 / d : 0;
-      view.setUint16(at, toHalf(d), true);
-      for (let j = 0; j < 32; j++) view.setInt8(at + 2 + j, Math.round(x[j]! * id));
-    } else {
-      let amax = 0;
-      let max = 0;
-      for (const v of x) {
-        if (Math.abs(v) > amax) {
-          amax = Math.abs(v);
-          max = v;
-        }
+    let amax = 0;
+    let max = 0;
+    for (const v of x) {
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
       }
-      const d = max / -8;
-      const id = d !== 0 ? 1 / d : 0;
-      view.setUint16(at, toHalf(d), true);
-      for (let j = 0; j < 16; j++) {
-        const q0 = Math.min(15, Math.trunc(x[j]! * id + 8.5));
-        const q1 = Math.min(15, Math.trunc(x[16 + j]! * id + 8.5));
-        out[at + 2 + j] = q0 | (q1 << 4);
-      }
+    }
+    const d = max / -8;
+    const id = d !== 0 ? 1 / d : 0;
+    view.setUint16(at, f32ToF16(d), true);
+    for (let j = 0; j < 16; j++) {
+      const q0 = Math.min(15, Math.trunc(x[j]! * id + 8.5));
+      const q1 = Math.min(15, Math.trunc(x[16 + j]! * id + 8.5));
+      out[at + 2 + j] = q0 | (q1 << 4);
     }
   }
   return out;
