@@ -16,17 +16,17 @@
  *
  * Writes bench/results/critic-grounding-<date>.json.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Answerer, commandsIn, Critic, fallbackAnswer } from "../agents/index.js";
+import { Answerer, Critic, fallbackAnswer } from "../agents/index.js";
 import { PROJECT_ROOT } from "../core/index.js";
 import { MarkdownKnowledgeBase } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer, type BenchItem } from "./improve/items.js";
-import { buildTldrBench, deriveAccept, paraphrasedTraffic } from "./improve/tldr.js";
+import { kbItems } from "./improve/kb-questions.js";
+import { buildTldrBench, paraphrasedTraffic } from "./improve/tldr.js";
 
 const { values } = parseArgs({
   options: {
@@ -36,23 +36,6 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
-
-/** The kb/ questions whose answer quotes a command, judged by that command's tool and options. */
-function kbItems(dir: string): BenchItem[] {
-  const items: BenchItem[] = [];
-  for (const file of readdirSync(dir).filter((name) => name.endsWith(".md")).sort()) {
-    const lines = readFileSync(join(dir, file), "utf8").split("\n");
-    lines.forEach((line, index) => {
-      const question = /^Q:\s*(.+)$/.exec(line)?.[1];
-      const answer = /^A:\s*(.+)$/.exec(lines[index + 1] ?? "")?.[1];
-      const command = answer === undefined ? undefined : commandsIn(answer)[0];
-      const tool = command?.replace(/^sudo\s+/, "").split(/\s+/)[0];
-      const accept = command === undefined || tool === undefined ? undefined : deriveAccept({ page: tool, command });
-      if (question !== undefined && accept !== undefined) items.push({ id: `${file}:${index + 1}`, question, accept: [accept] });
-    });
-  }
-  return items;
-}
 
 interface Sample {
   question: string;
