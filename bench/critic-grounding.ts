@@ -12,7 +12,7 @@
  * knowledge-base fallback the user gets instead — the number that matters), right answers passed, right answers failed (false rejects: the user gets the fallback
  * instead), wrong answers passed (false accepts: the user gets garbage), wrong answers failed.
  *
- *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--limit N]
+ *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--ranker hybrid]… [--sets kb,eval] [--limit N]
  *
  * Writes bench/results/critic-grounding-<date>.json.
  */
@@ -22,7 +22,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Answerer, Critic, fallbackAnswer } from "../agents/index.js";
 import { PROJECT_ROOT } from "../core/index.js";
-import { MarkdownKnowledgeBase } from "../memory/index.js";
+import { DEFAULT_LEXICAL_WEIGHT, MarkdownKnowledgeBase, passageRankers } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer, type BenchItem } from "./improve/items.js";
 import { kbItems } from "./improve/kb-questions.js";
@@ -33,6 +33,10 @@ const { values } = parseArgs({
     model: { type: "string", default: join(PROJECT_ROOT, "models", "seedling.gguf") },
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     limit: { type: "string" },
+    /** Passage rankers to compare side by side (`cosine`, `hybrid`), on the same index. */
+    ranker: { type: "string", multiple: true, default: ["hybrid"] },
+    /** Comma-separated sets to run. @default all */
+    sets: { type: "string", default: "kb,traffic,eval,paraphrasedTraffic" },
     out: { type: "string" },
   },
 });
@@ -64,18 +68,22 @@ async function main() {
   const load = loadavg();
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   const bench = buildTldrBench({ root: values.root });
-  const sets: Record<string, BenchItem[]> = {
+  const allSets: Record<string, BenchItem[]> = {
     kb: kbItems(join(PROJECT_ROOT, "kb")).slice(0, limit),
     traffic: bench.traffic.slice(0, limit),
     eval: bench.eval.slice(0, limit),
     paraphrasedTraffic: paraphrasedTraffic(bench.traffic, values.root).slice(0, limit),
   };
+  const sets = Object.fromEntries(values.sets.split(",").map((name) => [name, allSets[name] ?? []]));
   const scratch = join(PROJECT_ROOT, "bench", "scratch", `critic-grounding-${process.pid}`);
   await rm(scratch, { recursive: true, force: true });
   await mkdir(join(scratch, "tldr"), { recursive: true });
   for (const { page, markdown } of bench.kbPages) await writeFile(join(scratch, "tldr", `${page}.md`), markdown);
   const embeddings = new HashEmbeddings({ dimensions: 384 });
-  const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings });
+  const indexer = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings });
+  await indexer.index(join(PROJECT_ROOT, "kb"));
+  await indexer.index(join(scratch, "tldr"));
+  await indexer.dispose();
   const model = await LlamaChatModel.create({ modelPath: resolve(values.model!), maxTokens: 160, parallel: 1 });
   const answerer = new Answerer({ model, maxTokens: 160 });
   const critics = {
@@ -84,9 +92,9 @@ async function main() {
   };
   const results: Record<string, { items: number; right: number; fallbackRight: number; critics: Record<keyof typeof critics, Confusion>; falseAccepts: Sample[]; falseRejects: Sample[] }> = {};
   try {
-    await knowledgeBase.index(join(PROJECT_ROOT, "kb"));
-    await knowledgeBase.index(join(scratch, "tldr"));
-    for (const [name, items] of Object.entries(sets)) {
+    for (const [rankerName, [name, items]] of values.ranker!.flatMap((ranker) => Object.entries(sets).map((set) => [ranker, set] as const))) {
+      const ranker = passageRankers.get(rankerName).create({ kb: { lexicalWeight: DEFAULT_LEXICAL_WEIGHT } }, {});
+      const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings, ranker });
       const result = { items: items.length, right: 0, fallbackRight: 0, critics: { grounded: empty(), wordsOnly: empty() }, falseAccepts: [] as Sample[], falseRejects: [] as Sample[] };
       for (const item of items) {
         const passages = await knowledgeBase.search(item.question, { k: 3 });
@@ -105,13 +113,14 @@ async function main() {
           if (critic === "grounded" && !passed && right && result.falseRejects.length < 30) result.falseRejects.push(sample);
         }
       }
-      results[name] = result;
+      await knowledgeBase.dispose();
+      const key = values.ranker!.length > 1 ? `${name} [${rankerName}]` : name;
+      results[key] = result;
       const line = (c: Confusion) => `delivered right ${c.deliveredRight}, right passed ${c.rightPassed}, right failed ${c.rightFailed}, wrong passed ${c.wrongPassed}, wrong failed ${c.wrongFailed}`;
-      console.log(`${name} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right): grounded: ${line(result.critics.grounded)} | words only: ${line(result.critics.wordsOnly)}`);
+      console.log(`${key} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right): grounded: ${line(result.critics.grounded)} | words only: ${line(result.critics.wordsOnly)}`);
     }
   } finally {
     await model.dispose();
-    await knowledgeBase.dispose();
     await rm(scratch, { recursive: true, force: true });
   }
   const date = new Date().toISOString().slice(0, 10);

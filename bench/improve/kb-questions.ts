@@ -58,7 +58,34 @@ const NATURAL: Array<[string, string, string]> = [
   ["how do I undo my last commit?", "git-basics.md", "git"],
 ];
 
+/**
+ * More of the same, written after `kb.lexicalWeight` was chosen on {@link NATURAL} and never tuned on: a check that
+ * the gain is not fitted to the questions above.
+ */
+const NATURAL_UNTUNED: Array<[string, string, string]> = [
+  ["what is my computer's IP address?", "linux-networking.md", "ip"],
+  ["the disk is full, what can I delete safely?", "linux-disks.md", "du"],
+  ["how do I see the contents of a compressed log?", "linux-archives.md", "zcat"],
+  ["how can I tell who I am logged in as?", "linux-users-and-groups.md", "whoami"],
+  ["see every program running on the machine", "linux-processes.md", "ps"],
+  ["how do I change the permissions so only I can read a file?", "linux-file-permissions.md", "chmod"],
+  ["how do I switch to another branch?", "git-basics.md", "git"],
+  ["how do I follow a log file as it grows?", "linux-logs.md", "tail"],
+  ["set up key login instead of typing my password for ssh", "linux-ssh.md", "ssh-keygen"],
+  ["is the nginx service running?", "linux-services-and-scheduling.md", "systemctl"],
+  ["how do I count the lines in a file?", "linux-text-tools.md", "wc"],
+  ["get rid of a folder and everything in it", "linux-files-and-directories.md", "rm"],
+];
+
+const toItems = (questions: Array<[string, string, string]>, prefix: string): KbQuestion[] =>
+  questions.map(([question, file, command], index) => ({ id: `${prefix}-${index}`, file, question, accept: [deriveAccept({ page: command.split(" ")[0]!, command }) ?? command] }));
+
 /** The natural kb/ questions as bench items (accept: the tool's name as a command word). */
 export function kbNaturalItems(): KbQuestion[] {
-  return NATURAL.map(([question, file, command], index) => ({ id: `kb-natural-${index}`, file, question, accept: [deriveAccept({ page: command.split(" ")[0]!, command }) ?? command] }));
+  return toItems(NATURAL, "kb-natural");
+}
+
+/** {@link NATURAL_UNTUNED} as bench items. */
+export function kbNaturalUntunedItems(): KbQuestion[] {
+  return toItems(NATURAL_UNTUNED, "kb-natural-untuned");
 }
