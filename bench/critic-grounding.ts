@@ -7,6 +7,8 @@
  * command with its options (same derivation as the tldr regexes).
  *
  * Sets: kb (every `Q:` of kb/ whose `A:` quotes a command, asked verbatim: what a newcomer gets on a fresh data dir),
+ * kbNatural (plain-English questions about kb/ pages, judged by the page's tool: bench/improve/kb-questions.ts; run
+ * with `--sets kbNatural`),
  * traffic, eval and paraphrased traffic of the default tldr bench.
  * Reported per set and critic: answers delivered right (the council's answer when the critic passes it, else the
  * knowledge-base fallback the user gets instead — the number that matters), right answers passed, right answers failed (false rejects: the user gets the fallback
@@ -25,7 +27,7 @@ import { PROJECT_ROOT } from "../core/index.js";
 import { DEFAULT_LEXICAL_WEIGHT, MarkdownKnowledgeBase, passageRankers } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer, type BenchItem } from "./improve/items.js";
-import { kbItems } from "./improve/kb-questions.js";
+import { kbItems, kbNaturalItems, kbNaturalUntunedItems } from "./improve/kb-questions.js";
 import { buildTldrBench, paraphrasedTraffic } from "./improve/tldr.js";
 
 const { values } = parseArgs({
@@ -70,6 +72,7 @@ async function main() {
   const bench = buildTldrBench({ root: values.root });
   const allSets: Record<string, BenchItem[]> = {
     kb: kbItems(join(PROJECT_ROOT, "kb")).slice(0, limit),
+    kbNatural: [...kbNaturalItems(), ...kbNaturalUntunedItems()].slice(0, limit),
     traffic: bench.traffic.slice(0, limit),
     eval: bench.eval.slice(0, limit),
     paraphrasedTraffic: paraphrasedTraffic(bench.traffic, values.root).slice(0, limit),
