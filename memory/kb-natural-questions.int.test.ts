@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { MarkdownKnowledgeBase } from "./markdown-knowledge-base.js";
-import { cosineRanker } from "./passage-rankers.js";
+import { hybridRanker } from "./passage-rankers.js";
 
 /** Plain-English questions a newcomer asks on a fresh data dir, and the kb/ page that answers each. */
 const QUESTIONS: Array<[string, string]> = [
@@ -18,16 +18,16 @@ const QUESTIONS: Array<[string, string]> = [
   ["how do I undo my last commit?", "git-basics.md"],
 ];
 
-describe("knowledge base on the real kb/ with the default embeddings and ranker (a fresh data dir)", () => {
+describe("knowledge base on the real kb/ with the default embeddings and the hybrid ranker (a fresh data dir)", () => {
   let dir: string;
   let hybrid: MarkdownKnowledgeBase;
   let cosine: MarkdownKnowledgeBase;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "council-kb-natural-"));
     const embeddings = new HashEmbeddings({ dimensions: 384 });
-    hybrid = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings });
+    hybrid = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings, ranker: hybridRanker() });
     await hybrid.index(join(PROJECT_ROOT, "kb"));
-    cosine = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings, ranker: cosineRanker() });
+    cosine = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings });
   }, 120_000);
   afterAll(async () => {
     await hybrid?.dispose();
@@ -41,7 +41,7 @@ describe("knowledge base on the real kb/ with the default embeddings and ranker 
     for (const [question, page] of QUESTIONS) expect(await pagesOf(hybrid, question), question).toContain(page);
   });
 
-  it("finds the ownership section for the question plain cosine misses", async () => {
+  it("finds the ownership section for the question plain cosine (the default ranker) misses", async () => {
     const question = QUESTIONS[0]![0];
     expect(await pagesOf(cosine, question)).not.toContain("linux-file-permissions.md");
     const [first] = await hybrid.search(question, { k: 3 });

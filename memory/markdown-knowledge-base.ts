@@ -7,7 +7,7 @@ import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { splitPassages, type SplitOptions } from "./markdown-passages.js";
-import { hybridRanker, type PassageRanker } from "./passage-rankers.js";
+import { cosineRanker, type PassageRanker } from "./passage-rankers.js";
 import { namedTitles, titleWords } from "./title-match.js";
 import { checkVector, parseQueryText } from "./turn-schema.js";
 import type { KnowledgeBase, Passage, PassageHit } from "./types.js";
@@ -26,7 +26,7 @@ export interface MarkdownKnowledgeBaseOptions extends SplitOptions {
    * "…using ssh-keygen?"; see {@link namedTitles}); 0 = plain cosine. @default DEFAULT_TITLE_BOOST
    */
   titleBoost?: number;
-  /** Adds a score beyond cosine (see passage-rankers.ts). @default hybridRanker() (cosine + lexical BM25) */
+  /** Adds a score beyond cosine (see passage-rankers.ts; `hybridRanker()` adds BM25). @default cosineRanker() */
   ranker?: PassageRanker;
 }
 
@@ -65,7 +65,7 @@ const MAX_FILE_BYTES = 4 << 20;
  * Knowledge base over folders of markdown. Each file is split into passages (tldr pages: one per
  * description + command; other markdown: by heading and paragraph), embedded, and kept in SQLite with
  * the file's sha256, so re-indexing only re-embeds files whose content changed. Search is exact
- * cosine over all passages (plus the ranker's lexical score, by default), scanned in chunks so the event loop is never held for long.
+ * cosine over all passages (plus the ranker's score: BM25 for the hybrid ranker), scanned in chunks so the event loop is never held for long.
  */
 export class MarkdownKnowledgeBase implements KnowledgeBase {
   readonly #db: Database.Database;
@@ -93,7 +93,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     this.#split = { maxChars: options.maxChars, minChars: options.minChars };
   }
 
-  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ranker = hybridRanker(), ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
+  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ranker = cosineRanker(), ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
     if (!Number.isFinite(titleBoost) || titleBoost < 0) throw new CouncilError("CONFIG_INVALID", `titleBoost must be a number >= 0, got ${titleBoost}`);
     const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     let db: Database.Database | undefined;

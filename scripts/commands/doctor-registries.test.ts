@@ -16,7 +16,7 @@ describe("council doctor: registered backends", () => {
     );
     expect(checks["serving target"]?.detail).toMatch(/^in-process selected \(model\.backend\); registered: in-process \[adapterHost, adapterLoading=runtime-file\]/);
     expect(checks["memory store"]?.detail).toBe("sqlite selected (memory.store); registered: sqlite [persistent]; in-memory []; postgres [persistent, sharedAcrossReplicas]");
-    expect(checks["passage ranker"]?.detail).toBe("hybrid selected (kb.ranker); registered: cosine []; hybrid [lexical]");
+    expect(checks["passage ranker"]?.detail).toBe("cosine selected (kb.ranker); registered: cosine []; hybrid [lexical]");
     expect(checks["trainer"]?.detail).toContain("llamacpp-lora selected (training.trainer)");
   });
 
@@ -44,7 +44,7 @@ describe("council doctor: registered backends", () => {
       ["serving target", "openai-compatible"],
       ["embeddings backend", "hash"],
       ["memory store", "sqlite"],
-      ["passage ranker", "hybrid"],
+      ["passage ranker", "cosine"],
       ["trainer", "llamacpp-lora"],
     ]);
     expect(formatCapabilities({ adapterHost: true, dispose: false, servingTarget: "in-process" })).toBe("adapterHost, servingTarget=in-process");
