@@ -11,7 +11,7 @@
  *
  * Several passage rankers too (`--ranker cosine --ranker hybrid`), on the same index.
  *
- *   npx tsx bench/seedling-reading.ts [--model models/seedling.gguf]… [--ranker hybrid]… [--root …/tldr/pages] [--max-tokens 160] [--limit N]
+ *   npx tsx bench/seedling-reading.ts [--model models/seedling.gguf]… [--ranker cosine]… [--root …/tldr/pages] [--max-tokens 160] [--limit N]
  *
  * Writes bench/results/seedling-reading-<date>.json.
  */
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     "max-tokens": { type: "string", default: "160" },
     /** Passage rankers to compare side by side (`cosine`, `hybrid`), each on the same index. */
-    ranker: { type: "string", multiple: true, default: ["hybrid"] },
+    ranker: { type: "string", multiple: true, default: ["cosine"] },
     limit: { type: "string" },
     out: { type: "string" },
   },
