@@ -7,52 +7,41 @@
  * command with its options (same derivation as the tldr regexes).
  *
  * Sets: kb (every `Q:` of kb/ whose `A:` quotes a command, asked verbatim: what a newcomer gets on a fresh data dir),
+ * kbNatural (plain-English questions about kb/ pages, judged by the page's tool: bench/improve/kb-questions.ts; run
+ * with `--sets kbNatural`),
  * traffic, eval and paraphrased traffic of the default tldr bench.
  * Reported per set and critic: answers delivered right (the council's answer when the critic passes it, else the
  * knowledge-base fallback the user gets instead — the number that matters), right answers passed, right answers failed (false rejects: the user gets the fallback
  * instead), wrong answers passed (false accepts: the user gets garbage), wrong answers failed.
  *
- *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--limit N]
+ *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--ranker cosine]… [--sets kb,eval] [--limit N]
  *
  * Writes bench/results/critic-grounding-<date>.json.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Answerer, commandsIn, Critic, fallbackAnswer } from "../agents/index.js";
+import { Answerer, Critic, fallbackAnswer } from "../agents/index.js";
 import { PROJECT_ROOT } from "../core/index.js";
-import { MarkdownKnowledgeBase } from "../memory/index.js";
+import { DEFAULT_LEXICAL_WEIGHT, MarkdownKnowledgeBase, passageRankers } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer, type BenchItem } from "./improve/items.js";
-import { buildTldrBench, deriveAccept, paraphrasedTraffic } from "./improve/tldr.js";
+import { kbItems, kbNaturalItems, kbNaturalUntunedItems } from "./improve/kb-questions.js";
+import { buildTldrBench, paraphrasedTraffic } from "./improve/tldr.js";
 
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: join(PROJECT_ROOT, "models", "seedling.gguf") },
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     limit: { type: "string" },
+    /** Passage rankers to compare side by side (`cosine`, `hybrid`), on the same index. */
+    ranker: { type: "string", multiple: true, default: ["cosine"] },
+    /** Comma-separated sets to run. @default all */
+    sets: { type: "string", default: "kb,traffic,eval,paraphrasedTraffic" },
     out: { type: "string" },
   },
 });
-
-/** The kb/ questions whose answer quotes a command, judged by that command's tool and options. */
-function kbItems(dir: string): BenchItem[] {
-  const items: BenchItem[] = [];
-  for (const file of readdirSync(dir).filter((name) => name.endsWith(".md")).sort()) {
-    const lines = readFileSync(join(dir, file), "utf8").split("\n");
-    lines.forEach((line, index) => {
-      const question = /^Q:\s*(.+)$/.exec(line)?.[1];
-      const answer = /^A:\s*(.+)$/.exec(lines[index + 1] ?? "")?.[1];
-      const command = answer === undefined ? undefined : commandsIn(answer)[0];
-      const tool = command?.replace(/^sudo\s+/, "").split(/\s+/)[0];
-      const accept = command === undefined || tool === undefined ? undefined : deriveAccept({ page: tool, command });
-      if (question !== undefined && accept !== undefined) items.push({ id: `${file}:${index + 1}`, question, accept: [accept] });
-    });
-  }
-  return items;
-}
 
 interface Sample {
   question: string;
@@ -81,18 +70,23 @@ async function main() {
   const load = loadavg();
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   const bench = buildTldrBench({ root: values.root });
-  const sets: Record<string, BenchItem[]> = {
+  const allSets: Record<string, BenchItem[]> = {
     kb: kbItems(join(PROJECT_ROOT, "kb")).slice(0, limit),
+    kbNatural: [...kbNaturalItems(), ...kbNaturalUntunedItems()].slice(0, limit),
     traffic: bench.traffic.slice(0, limit),
     eval: bench.eval.slice(0, limit),
     paraphrasedTraffic: paraphrasedTraffic(bench.traffic, values.root).slice(0, limit),
   };
+  const sets = Object.fromEntries(values.sets.split(",").map((name) => [name, allSets[name] ?? []]));
   const scratch = join(PROJECT_ROOT, "bench", "scratch", `critic-grounding-${process.pid}`);
   await rm(scratch, { recursive: true, force: true });
   await mkdir(join(scratch, "tldr"), { recursive: true });
   for (const { page, markdown } of bench.kbPages) await writeFile(join(scratch, "tldr", `${page}.md`), markdown);
   const embeddings = new HashEmbeddings({ dimensions: 384 });
-  const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings });
+  const indexer = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings });
+  await indexer.index(join(PROJECT_ROOT, "kb"));
+  await indexer.index(join(scratch, "tldr"));
+  await indexer.dispose();
   const model = await LlamaChatModel.create({ modelPath: resolve(values.model!), maxTokens: 160, parallel: 1 });
   const answerer = new Answerer({ model, maxTokens: 160 });
   const critics = {
@@ -101,9 +95,9 @@ async function main() {
   };
   const results: Record<string, { items: number; right: number; fallbackRight: number; critics: Record<keyof typeof critics, Confusion>; falseAccepts: Sample[]; falseRejects: Sample[] }> = {};
   try {
-    await knowledgeBase.index(join(PROJECT_ROOT, "kb"));
-    await knowledgeBase.index(join(scratch, "tldr"));
-    for (const [name, items] of Object.entries(sets)) {
+    for (const [rankerName, [name, items]] of values.ranker!.flatMap((ranker) => Object.entries(sets).map((set) => [ranker, set] as const))) {
+      const ranker = passageRankers.get(rankerName).create({ kb: { lexicalWeight: DEFAULT_LEXICAL_WEIGHT } }, {});
+      const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings, ranker });
       const result = { items: items.length, right: 0, fallbackRight: 0, critics: { grounded: empty(), wordsOnly: empty() }, falseAccepts: [] as Sample[], falseRejects: [] as Sample[] };
       for (const item of items) {
         const passages = await knowledgeBase.search(item.question, { k: 3 });
@@ -122,13 +116,14 @@ async function main() {
           if (critic === "grounded" && !passed && right && result.falseRejects.length < 30) result.falseRejects.push(sample);
         }
       }
-      results[name] = result;
+      await knowledgeBase.dispose();
+      const key = values.ranker!.length > 1 ? `${name} [${rankerName}]` : name;
+      results[key] = result;
       const line = (c: Confusion) => `delivered right ${c.deliveredRight}, right passed ${c.rightPassed}, right failed ${c.rightFailed}, wrong passed ${c.wrongPassed}, wrong failed ${c.wrongFailed}`;
-      console.log(`${name} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right): grounded: ${line(result.critics.grounded)} | words only: ${line(result.critics.wordsOnly)}`);
+      console.log(`${key} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right): grounded: ${line(result.critics.grounded)} | words only: ${line(result.critics.wordsOnly)}`);
     }
   } finally {
     await model.dispose();
-    await knowledgeBase.dispose();
     await rm(scratch, { recursive: true, force: true });
   }
   const date = new Date().toISOString().slice(0, 10);

@@ -9,7 +9,9 @@
  * Reported per set: success, page retrieved, answers that ended before the token cap, tokens and latency.
  * Several models can be compared side by side in one run (`--model a.gguf --model b.gguf`).
  *
- *   npx tsx bench/seedling-reading.ts [--model models/seedling.gguf]… [--root …/tldr/pages] [--max-tokens 160] [--limit N]
+ * Several passage rankers too (`--ranker cosine --ranker hybrid`), on the same index.
+ *
+ *   npx tsx bench/seedling-reading.ts [--model models/seedling.gguf]… [--ranker cosine]… [--root …/tldr/pages] [--max-tokens 160] [--limit N]
  *
  * Writes bench/results/seedling-reading-<date>.json.
  */
@@ -19,7 +21,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Answerer } from "../agents/index.js";
 import { PROJECT_ROOT } from "../core/index.js";
-import { MarkdownKnowledgeBase } from "../memory/index.js";
+import { DEFAULT_LEXICAL_WEIGHT, MarkdownKnowledgeBase, passageRankers } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer } from "./improve/items.js";
 import { buildTldrBench, paraphrasedTraffic, type TldrItem } from "./improve/tldr.js";
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     model: { type: "string", multiple: true, default: [join(PROJECT_ROOT, "models", "seedling.gguf")] },
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     "max-tokens": { type: "string", default: "160" },
+    /** Passage rankers to compare side by side (`cosine`, `hybrid`), each on the same index. */
+    ranker: { type: "string", multiple: true, default: ["cosine"] },
     limit: { type: "string" },
     out: { type: "string" },
   },
@@ -44,6 +48,8 @@ export interface SetResult {
   p50Ms: number;
   p95Ms: number;
   samples: Array<{ question: string; answer: string; passed: boolean }>;
+  /** Ids of the items answered right. */
+  passedIds: string[];
 }
 
 function percentile(values: number[], p: number): number {
@@ -66,48 +72,59 @@ async function main() {
   await rm(scratch, { recursive: true, force: true });
   await mkdir(join(scratch, "tldr"), { recursive: true });
   for (const { page, markdown } of bench.kbPages) await writeFile(join(scratch, "tldr", `${page}.md`), markdown);
-  const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings: new HashEmbeddings({ dimensions: 384 }) });
+  const embeddings = new HashEmbeddings({ dimensions: 384 });
+  const indexer = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings });
+  await indexer.index(join(PROJECT_ROOT, "kb"));
+  await indexer.index(join(scratch, "tldr"));
+  await indexer.dispose();
   const results: Record<string, Record<string, SetResult>> = {};
-  try {
-    await knowledgeBase.index(join(PROJECT_ROOT, "kb"));
-    await knowledgeBase.index(join(scratch, "tldr"));
-    for (const modelPath of values.model!.map((path) => resolve(path))) {
-      const model = await LlamaChatModel.create({ modelPath, maxTokens, parallel: 1 });
-      const answerer = new Answerer({ model, maxTokens });
-      results[modelPath] = {};
-      try {
-        for (const [name, items] of Object.entries(sets)) {
-          const latencies: number[] = [];
-          let success = 0;
-          let retrieved = 0;
-          let stopped = 0;
-          let tokens = 0;
-          const samples: SetResult["samples"] = [];
-          for (const item of items) {
-            const passages = await knowledgeBase.search(item.question, { k: 3 });
-            if (passages.some(({ passage }) => passage.source.replace(/^.*\//, "") === `${item.page}.md`)) retrieved++;
-            const t0 = performance.now();
-            const answer = await answerer.answer({ question: item.question, passages, adapter: null });
-            latencies.push(performance.now() - t0);
-            const passed = judgeAnswer({ answer: answer.answer, accept: compileAccept(item) });
-            if (passed) success++;
-            if (!answer.truncated) stopped++;
-            tokens += answer.tokens;
-            if (samples.length < 8) samples.push({ question: item.question, answer: answer.answer, passed });
+  for (const rankerName of values.ranker!) {
+    const ranker = passageRankers.get(rankerName).create({ kb: { lexicalWeight: DEFAULT_LEXICAL_WEIGHT } }, {});
+    const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings, ranker });
+    try {
+      for (const modelPath of values.model!.map((path) => resolve(path))) {
+        const key = values.ranker!.length > 1 ? `${modelPath} [${rankerName}]` : modelPath;
+        const model = await LlamaChatModel.create({ modelPath, maxTokens, parallel: 1 });
+        const answerer = new Answerer({ model, maxTokens });
+        results[key] = {};
+        try {
+          for (const [name, items] of Object.entries(sets)) {
+            const latencies: number[] = [];
+            let success = 0;
+            let retrieved = 0;
+            let stopped = 0;
+            let tokens = 0;
+            const samples: SetResult["samples"] = [];
+            const passedIds: string[] = [];
+            for (const item of items) {
+              const passages = await knowledgeBase.search(item.question, { k: 3 });
+              if (passages.some(({ passage }) => passage.source.replace(/^.*\//, "") === `${item.page}.md`)) retrieved++;
+              const t0 = performance.now();
+              const answer = await answerer.answer({ question: item.question, passages, adapter: null });
+              latencies.push(performance.now() - t0);
+              const passed = judgeAnswer({ answer: answer.answer, accept: compileAccept(item) });
+              if (passed) {
+                success++;
+                passedIds.push(item.id);
+              }
+              if (!answer.truncated) stopped++;
+              tokens += answer.tokens;
+              if (samples.length < 8) samples.push({ question: item.question, answer: answer.answer, passed });
+            }
+            const n = Math.max(1, items.length);
+            results[key]![name] = { items: items.length, success: success / n, pageRetrieved: retrieved / n, stoppedBeforeCap: stopped / n, meanTokens: tokens / n, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), samples, passedIds };
+            const r = results[key]![name]!;
+            console.log(`${key.replace(PROJECT_ROOT + "/", "")} ${name}: success ${(r.success * 100).toFixed(1)} % of ${r.items}, page retrieved ${(r.pageRetrieved * 100).toFixed(0)} %, stopped before cap ${(r.stoppedBeforeCap * 100).toFixed(1)} %, ${r.meanTokens.toFixed(1)} tokens, p50 ${r.p50Ms.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms`);
           }
-          const n = Math.max(1, items.length);
-          results[modelPath]![name] = { items: items.length, success: success / n, pageRetrieved: retrieved / n, stoppedBeforeCap: stopped / n, meanTokens: tokens / n, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), samples };
-          const r = results[modelPath]![name]!;
-          console.log(`${modelPath.replace(PROJECT_ROOT + "/", "")} ${name}: success ${(r.success * 100).toFixed(1)} % of ${r.items}, page retrieved ${(r.pageRetrieved * 100).toFixed(0)} %, stopped before cap ${(r.stoppedBeforeCap * 100).toFixed(1)} %, ${r.meanTokens.toFixed(1)} tokens, p50 ${r.p50Ms.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms`);
+        } finally {
+          await model.dispose();
         }
-      } finally {
-        await model.dispose();
       }
+    } finally {
+      await knowledgeBase.dispose();
     }
-  } finally {
-    await knowledgeBase.dispose();
-    await rm(scratch, { recursive: true, force: true });
   }
+  await rm(scratch, { recursive: true, force: true });
   const date = new Date().toISOString().slice(0, 10);
   const out = values.out ?? join(PROJECT_ROOT, "bench", "results", `seedling-reading-${date}.json`);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() };

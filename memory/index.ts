@@ -6,6 +6,8 @@ export { applyMigrations, MIGRATIONS, type Migration } from "./postgres-migratio
 export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
+export { cosineRanker, hybridRanker, passageRankers, cosineRankerBackend, hybridRankerBackend, DEFAULT_LEXICAL_WEIGHT, type PassageRanker, type PassageRankerBackend, type PassageRankerCapabilities } from "./passage-rankers.js";
+export { LexicalIndex, lexicalTerms, stemWord, type LexicalIndexOptions } from "./lexical-index.js";
 export { splitPassages, splitMarkdown, splitTldrPage, isTldrPage, plainTldrCommand, stripMnemonics, type RawPassage, type SplitOptions } from "./markdown-passages.js";
 export { openMemory, openKnowledgeBase, openVerifiedMemory, openEventLog, memoryPaths, type OpenFromConfigOptions, type OpenMemoryOptions } from "./open-from-config.js";
 export { memoryStores, sqliteMemoryStore, inMemoryStore, postgresMemoryStore, type MemoryStoreBackend, type MemoryStoreCapabilities, type MemoryStoreContext } from "./memory-stores.js";

@@ -7,6 +7,7 @@ import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { splitPassages, type SplitOptions } from "./markdown-passages.js";
+import { cosineRanker, type PassageRanker } from "./passage-rankers.js";
 import { namedTitles, titleWords } from "./title-match.js";
 import { checkVector, parseQueryText } from "./turn-schema.js";
 import type { KnowledgeBase, Passage, PassageHit } from "./types.js";
@@ -25,6 +26,8 @@ export interface MarkdownKnowledgeBaseOptions extends SplitOptions {
    * "…using ssh-keygen?"; see {@link namedTitles}); 0 = plain cosine. @default DEFAULT_TITLE_BOOST
    */
   titleBoost?: number;
+  /** Adds a score beyond cosine (see passage-rankers.ts; `hybridRanker()` adds BM25). @default cosineRanker() */
+  ranker?: PassageRanker;
 }
 
 /** Measured on the reading seedling's tldr bench (bench/seedling-reading.ts): 0.3 puts the named page first. */
@@ -62,7 +65,7 @@ const MAX_FILE_BYTES = 4 << 20;
  * Knowledge base over folders of markdown. Each file is split into passages (tldr pages: one per
  * description + command; other markdown: by heading and paragraph), embedded, and kept in SQLite with
  * the file's sha256, so re-indexing only re-embeds files whose content changed. Search is exact
- * cosine over all passages, scanned in chunks so the event loop is never held for long.
+ * cosine over all passages (plus the ranker's score: BM25 for the hybrid ranker), scanned in chunks so the event loop is never held for long.
  */
 export class MarkdownKnowledgeBase implements KnowledgeBase {
   readonly #db: Database.Database;
@@ -71,6 +74,8 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
   readonly #logger: Logger;
   readonly #split: SplitOptions;
   readonly #titleBoost: number;
+  readonly #ranker: PassageRanker;
+  #rank: (query: string) => Float32Array | undefined = () => undefined;
   #passages: Passage[] = [];
   #matrix = new Float32Array(0);
   /** Distinct titles as words, and each passage's index into them. */
@@ -78,8 +83,9 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
   #titleOf = new Int32Array(0);
   #disposed = false;
 
-  private constructor(db: Database.Database, options: Required<Pick<MarkdownKnowledgeBaseOptions, "embeddings" | "dimensions" | "logger" | "titleBoost">> & SplitOptions) {
+  private constructor(db: Database.Database, options: Required<Pick<MarkdownKnowledgeBaseOptions, "embeddings" | "dimensions" | "logger" | "titleBoost" | "ranker">> & SplitOptions) {
     this.#db = db;
+    this.#ranker = options.ranker;
     this.#titleBoost = options.titleBoost;
     this.#embeddings = options.embeddings;
     this.#dimensions = options.dimensions;
@@ -87,7 +93,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     this.#split = { maxChars: options.maxChars, minChars: options.minChars };
   }
 
-  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
+  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ranker = cosineRanker(), ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
     if (!Number.isFinite(titleBoost) || titleBoost < 0) throw new CouncilError("CONFIG_INVALID", `titleBoost must be a number >= 0, got ${titleBoost}`);
     const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     let db: Database.Database | undefined;
@@ -111,7 +117,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
       })();
       if (stored !== undefined) logger.warn({ stored, fingerprint }, "knowledge base: embeddings changed, passages dropped; re-index the folders");
     }
-    const kb = new MarkdownKnowledgeBase(db, { embeddings, dimensions, logger, titleBoost, ...split });
+    const kb = new MarkdownKnowledgeBase(db, { embeddings, dimensions, logger, titleBoost, ranker, ...split });
     kb.#load();
     return kb;
   }
@@ -200,6 +206,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     const dims = this.#dimensions;
     const named = this.#titleBoost > 0 ? namedTitles(text, this.#titles) : new Set<number>();
     const titleOf = this.#titleOf;
+    const extra = this.#rank(text);
     const best: Array<{ i: number; score: number }> = [];
     let floor = -Infinity;
     for (let start = 0; start < passages.length; start += SCAN_CHUNK) {
@@ -209,6 +216,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
         const offset = i * dims;
         for (let d = 0; d < dims; d++) score += vector[d]! * matrix[offset + d]!;
         if (named.size > 0 && named.has(titleOf[i]!)) score += this.#titleBoost;
+        if (extra !== undefined) score += extra[i]!;
         if (best.length < k || score > floor) {
           best.push({ i, score });
           if (best.length > k * 4) {
@@ -249,6 +257,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
       return titleIndex.get(title)!;
     });
     this.#titles = [...titleIndex.keys()].map(titleWords);
+    this.#rank = this.#ranker.prepare(this.#passages);
   }
 
   #alive(): void {

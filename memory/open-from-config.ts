@@ -4,6 +4,7 @@ import { CouncilError, dataPaths, silentLogger, type BackendRegistry, type Counc
 import type { EventSink } from "./event-log-schema.js";
 import { EventLog } from "./event-log.js";
 import { MarkdownKnowledgeBase, type KbIndexReport } from "./markdown-knowledge-base.js";
+import { passageRankers } from "./passage-rankers.js";
 import { memoryStores, type MemoryStoreBackend } from "./memory-stores.js";
 import type { MemoryStore } from "./types.js";
 import { VerifiedMemory } from "./verified-memory.js";
@@ -57,7 +58,8 @@ export async function openKnowledgeBase({
   logger = silentLogger,
   indexConfigured = true,
 }: OpenFromConfigOptions & { indexConfigured?: boolean }): Promise<{ kb: MarkdownKnowledgeBase; reports: KbIndexReport[] }> {
-  const kb = await MarkdownKnowledgeBase.create({ storePath: memoryPaths(config).kbStore, embeddings, logger, titleBoost: config.kb.titleBoost });
+  const ranker = passageRankers.get(config.kb.ranker).create(config, {});
+  const kb = await MarkdownKnowledgeBase.create({ storePath: memoryPaths(config).kbStore, embeddings, logger, titleBoost: config.kb.titleBoost, ranker });
   const reports: KbIndexReport[] = [];
   if (!indexConfigured) return { kb, reports };
   try {

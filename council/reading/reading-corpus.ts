@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAnswerMessages } from "../../agents/index.js";
 import { CouncilError } from "../../core/index.js";
-import { MarkdownKnowledgeBase, plainTldrCommand, stripMnemonics, type PassageHit } from "../../memory/index.js";
+import { cosineRanker, MarkdownKnowledgeBase, plainTldrCommand, stripMnemonics, type PassageHit } from "../../memory/index.js";
 import { renderExample, SeededRandom } from "../../models/index.js";
 import { loadHeldOutPages, type HeldOutPages } from "../../training/datasets/index.js";
 import { lowerFirst, readingQuestion } from "./questions.js";
@@ -168,9 +168,9 @@ export async function buildReadingCorpus(options: ReadingCorpusOptions): Promise
       const dir = join(work, `group-${groupIndex}`);
       await mkdir(dir, { recursive: true });
       for (const page of group) await writeFile(join(dir, `${page.page}.md`), page.markdown);
-      // Plain cosine, as when the committed seedling was built (its corpus sha256 is in models/seedling.json);
+      // Plain cosine (no title boost, no lexical ranker), as when the committed seedling was built (its corpus sha256 is in models/seedling.json);
       // serving boosts named pages since (kb.titleBoost), which a new recipe version may train with.
-      const kb = await MarkdownKnowledgeBase.create({ storePath: join(work, `group-${groupIndex}.sqlite`), titleBoost: 0 });
+      const kb = await MarkdownKnowledgeBase.create({ storePath: join(work, `group-${groupIndex}.sqlite`), titleBoost: 0, ranker: cosineRanker() });
       try {
         await kb.index(dir);
         if (kbDir !== undefined) await kb.index(kbDir);

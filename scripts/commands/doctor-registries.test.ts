@@ -9,13 +9,14 @@ const byName = async (config: Parameters<typeof registryProbes>[0]["config"]) =>
 describe("council doctor: registered backends", () => {
   it("lists every registry with its names and typed capabilities, and the names the default config selects", async () => {
     const checks = await byName(loadConfig({ env: {} }));
-    expect(Object.keys(checks)).toEqual(["chat backend", "serving target", "embeddings backend", "memory store", "trainer"]);
+    expect(Object.keys(checks)).toEqual(["chat backend", "serving target", "embeddings backend", "memory store", "passage ranker", "trainer"]);
     expect(Object.values(checks).every((check) => check.status === "ok")).toBe(true);
     expect(checks["chat backend"]?.detail).toBe(
       "llama selected (model.backend); registered: llama [adapterHost, dispose, servingTarget=in-process]; openai [servingTarget=openai-compatible]; llama-server [adapterHost, servingTarget=llama-server]",
     );
     expect(checks["serving target"]?.detail).toMatch(/^in-process selected \(model\.backend\); registered: in-process \[adapterHost, adapterLoading=runtime-file\]/);
     expect(checks["memory store"]?.detail).toBe("sqlite selected (memory.store); registered: sqlite [persistent]; in-memory []; postgres [persistent, sharedAcrossReplicas]");
+    expect(checks["passage ranker"]?.detail).toBe("cosine selected (kb.ranker); registered: cosine []; hybrid [lexical]");
     expect(checks["trainer"]?.detail).toContain("llamacpp-lora selected (training.trainer)");
   });
 
@@ -33,7 +34,7 @@ describe("council doctor: registered backends", () => {
   it("still lists what is registered when the config did not load", async () => {
     const checks = await byName(new Error("bad config"));
     expect(checks["trainer"]).toMatchObject({ status: "ok", detail: "registered: llamacpp-lora [device=cpu, resume, base=gguf]; qlora [device=gpu, base=hf-checkpoint]" });
-    expect(registryReports({ config: new Error("bad") }).map((report) => report.selected)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(registryReports({ config: new Error("bad") }).map((report) => report.selected)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
   it("reports the selection in --json", () => {
@@ -43,6 +44,7 @@ describe("council doctor: registered backends", () => {
       ["serving target", "openai-compatible"],
       ["embeddings backend", "hash"],
       ["memory store", "sqlite"],
+      ["passage ranker", "cosine"],
       ["trainer", "llamacpp-lora"],
     ]);
     expect(formatCapabilities({ adapterHost: true, dispose: false, servingTarget: "in-process" })).toBe("adapterHost, servingTarget=in-process");

@@ -1,5 +1,5 @@
 import type { CouncilConfig, RegistryListing } from "../../core/index.js";
-import { memoryStores } from "../../memory/index.js";
+import { memoryStores, passageRankers } from "../../memory/index.js";
 import { chatBackends, embeddingsBackends, servingTargets } from "../../models/index.js";
 import { trainers } from "../../training/index.js";
 import type { DoctorProbe } from "./doctor.js";
@@ -25,6 +25,7 @@ export function builtInRegistries(): DoctorRegistry[] {
     { listing: () => servingTargets.listing(), has: (name) => servingTargets.has(name), selected: backendTarget },
     { listing: () => embeddingsBackends.listing(), has: (name) => embeddingsBackends.has(name), selected: (config) => config.embeddings.backend },
     { listing: () => memoryStores.listing(), has: (name) => memoryStores.has(name), selected: (config) => config.memory.store },
+    { listing: () => passageRankers.listing(), has: (name) => passageRankers.has(name), selected: (config) => config.kb.ranker },
     { listing: () => trainers.listing(), has: (name) => trainers.has(name), selected: (config) => config.training.trainer },
   ];
 }
