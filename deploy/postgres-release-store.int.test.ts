@@ -87,7 +87,7 @@ describe.skipIf(!havePostgres)("adapter release in a real Postgres 15 (initdb in
 
   describe.each([
     { mode: "LISTEN/NOTIFY + 1 s poll", push: true, pollIntervalMs: 1000, boundMs: 500 },
-    { mode: "poll only, every 300 ms", push: false, pollIntervalMs: 300, boundMs: 300 + 400 },
+    { mode: "poll only, every 300 ms", push: false, pollIntervalMs: 300, boundMs: 300 + 500 },
   ])("two replicas follow one release record ($mode)", ({ push, pollIntervalMs, boundMs }) => {
     let url: string;
     let replicas: Replica[];
@@ -139,7 +139,9 @@ describe.skipIf(!havePostgres)("adapter release in a real Postgres 15 (initdb in
         await controller.store.activate(canary, { reason: "canary passed every step", action: "promote" });
         await controller.store.setCanary({ ...running, weight: 0, status: "promoted", reason: "promoted" });
       };
-      await reachBoth("promotion", promote, (replica) => replica.router.weight() === 0 && replica.router.select("anyone").version === canary);
+      // Promotion is two writes (stable, then the canary record): timed until every user is on the new version.
+      await reachBoth("promotion", promote, (replica) => replica.router.select("anyone").version === canary);
+      await msUntil(() => replicas.every((replica) => replica.router.weight() === 0), boundMs * 4);
       expect(users.every((user) => a.router.select(user).version === canary && b.router.select(user).version === canary)).toBe(true);
 
       const rollback = async () => expect(await rollbackDeployment({ registry: controller.registry, releases: controller.store, reason: "manual: test", summaryDir: controller.root })).toMatchObject({ removed: canary, restored: stable });
