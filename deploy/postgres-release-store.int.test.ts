@@ -11,6 +11,7 @@ import { havePostgres, startPostgres, type PostgresServer } from "../test/helper
 import { AdapterRegistry } from "./adapter-registry.js";
 import { AdapterWatcher } from "./adapter-watcher.js";
 import { CanaryRouter } from "./canary-router.js";
+import { collectDeployStatus } from "./deploy-status.js";
 import { PostgresReleaseStore } from "./postgres-release-store.js";
 import { releaseStoreContract } from "./release-store.contract.js";
 import { rollbackDeployment } from "./rollback.js";
@@ -150,6 +151,10 @@ describe.skipIf(!havePostgres)("adapter release in a real Postgres 15 (initdb in
       console.log(`release → both replicas (${push ? "LISTEN + poll" : "poll"} ${pollIntervalMs} ms): ${Object.entries(delays).map(([what, ms]) => `${what} ${ms.toFixed(1)} ms`).join(", ")}`);
       for (const ms of Object.values(delays)) expect(ms).toBeLessThan(boundMs);
       expect((await a.store.history()).map((entry) => entry.action)).toEqual(["activate", "promote", "rollback"]);
+      // `council status` on any replica reports the shared record, not its own loras/.
+      const status = await collectDeployStatus({ config: { dataDir: b.root }, releases: b.store });
+      expect(status).toMatchObject({ current: stable, canary: { version: canary, status: "promoted", stableWeight: 100 }, problems: [] });
+      expect(status.history.map((entry) => entry.action)).toEqual(["activate", "promote", "rollback"]);
     });
 
     it.runIf(push)("`council rollback` with COUNCIL_STORE=postgres in another process switches both replicas", async () => {
