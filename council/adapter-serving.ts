@@ -1,10 +1,12 @@
 import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
-import { AdapterWatcher, CanaryRouter, loadAndProve, readCanaryState, type AdapterRegistry, type CanaryState, type ProbeGenerate } from "../deploy/index.js";
+import { AdapterWatcher, CanaryRouter, FileReleaseStore, loadAndProve, type AdapterRegistry, type CanaryState, type ProbeGenerate, type ReleaseStore } from "../deploy/index.js";
 import type { AdapterHost } from "../models/index.js";
 import type { SelectAdapter } from "./create-council.js";
 
 export interface AdapterServingOptions {
   registry: AdapterRegistry;
+  /** The stable/canary record to follow; Postgres makes every replica route by the same one. @default loras/ (FileReleaseStore) */
+  releases?: ReleaseStore;
   host: AdapterHost;
   /** Greedy generation on a slot, exactly as the gate produced the probes' eval-time outputs. */
   generate: ProbeGenerate;
@@ -32,7 +34,7 @@ export interface AdapterServing {
  * that version into the `stable` slot and proves it serves it with the version's probes (ADAPTER_STALE keeps
  * the last good adapter), loads a running canary into the `canary` slot, and routes each user stickily.
  */
-export async function startAdapterServing({ registry, host, generate, metrics, logger = silentLogger, base, pollIntervalMs = 500 }: AdapterServingOptions): Promise<AdapterServing> {
+export async function startAdapterServing({ registry, releases = new FileReleaseStore({ registry }), host, generate, metrics, logger = silentLogger, base, pollIntervalMs = 500 }: AdapterServingOptions): Promise<AdapterServing> {
   const router = new CanaryRouter();
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -87,7 +89,7 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
       }
     });
 
-  const { version: current, problem } = await registry.checkCurrent();
+  const { version: current, problem } = await releases.stable();
   if (problem) {
     setInvalid("link", true);
     logger.error({ err: problem }, "loras/current is broken; serving the base model until `council rollback --to <version>` or `council deploy <version> --now` repairs it");
@@ -97,9 +99,9 @@ export async function startAdapterServing({ registry, host, generate, metrics, l
   } catch (error) {
     logger.error({ err: error, version: current }, "cannot serve loras/current; serving the base model");
   }
-  await applyCanary(await readCanaryState(registry.paths.loras).catch(() => null));
+  await applyCanary(await releases.canary().catch(() => null));
 
-  const watcher = await AdapterWatcher.create({ registry, logger, pollIntervalMs });
+  const watcher = await AdapterWatcher.create({ registry, releases, logger, pollIntervalMs });
   watcher.on("adapter-swapped", ({ version }) => {
     loadStable(version).catch((error: unknown) => logger.error({ err: error, version }, "adapter swap not served; keeping the last good adapter"));
   });

@@ -7,6 +7,7 @@ import type { EventSink, VerifiedMemory } from "../memory/index.js";
 import type { CouncilChatModel } from "../models/index.js";
 import { createTrainer } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
+import { openReleaseStore } from "./open-release-store.js";
 import { createCouncil, type Council } from "./create-council.js";
 import { openCouncilParts } from "./open-parts.js";
 import { createImprovementPorts, createProbeAnswerer } from "./improvement-ports.js";
@@ -37,12 +38,14 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
   try {
     const spec = loadGraphSpec(config.agents.graphSpec);
     const registry = await AdapterRegistry.create({ config, logger });
+    const releases = await openReleaseStore({ config, registry, logger });
+    owned.push(releases);
     const base = modelName;
 
     let serving: AdapterServing | null = null;
     if (adapterHost !== null) {
       const probe = createProbeAnswerer({ chatModel, knowledgeBase: kb, spec, config });
-      serving = await startAdapterServing({ registry, host: adapterHost, generate: async (prompt, slot) => (await probe.answer(prompt, slot)).answer, metrics, logger, base });
+      serving = await startAdapterServing({ registry, releases, host: adapterHost, generate: async (prompt, slot) => (await probe.answer(prompt, slot)).answer, metrics, logger, base });
       owned.unshift(serving);
     }
     const council = await createCouncil({
@@ -72,6 +75,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
             memory,
             knowledgeBase: kb,
             registry,
+            releases,
             trainer: await createTrainer({ config }),
             spec,
             metrics,

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Agent0, Answerer, buildAnswerMessages, Critic, type CouncilChatModel } from "../agents/index.js";
 import { type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
-import { CanaryController, PrometheusSource, RegistrySource, type AdapterRegistry, type AnalysisSource, type CanaryState } from "../deploy/index.js";
+import { CanaryController, PrometheusSource, RegistrySource, type AdapterRegistry, type AnalysisSource, type CanaryState, type ReleaseStore } from "../deploy/index.js";
 import type { GraphSpec } from "../graphs/index.js";
 import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
@@ -21,6 +21,8 @@ export interface ImprovementPortsOptions {
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
   registry: AdapterRegistry;
+  /** The stable/canary record the canary controller writes (Postgres when replicas share it). @default loras/ (FileReleaseStore) */
+  releases?: ReleaseStore;
   trainer: Trainer;
   spec: GraphSpec;
   metrics: CouncilMetrics;
@@ -144,7 +146,8 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     },
     answer: answerPort,
     async currentAdapterPath() {
-      const version = await registry.current();
+      const { version, problem } = options.releases === undefined ? { version: await registry.current(), problem: null } : await options.releases.stable();
+      if (problem) throw problem;
       return version === null ? null : (await registry.get(version)).adapterPath;
     },
     async baselineAdapter({ candidatePath, out }) {
@@ -162,7 +165,7 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       return { version };
     },
     async canary({ version }) {
-      const controller = new CanaryController({ registry, source, settings: config.improve, metrics, logger, ...(options.onCanaryState ? { onState: options.onCanaryState } : {}) });
+      const controller = new CanaryController({ registry, ...(options.releases ? { releases: options.releases } : {}), source, settings: config.improve, metrics, logger, ...(options.onCanaryState ? { onState: options.onCanaryState } : {}) });
       const outcome = await controller.run({ version });
       const windows = outcome.analyses.map(({ step, weight, at, verdict, reason, metrics }) => ({ step, weight, at, verdict, reason, metrics }));
       return outcome.status === "promoted" ? { outcome: "promoted", reason: `canary ${version} promoted after ${outcome.analyses.length} analysis window(s)`, windows } : { outcome: "rolled-back", reason: outcome.reason, windows };

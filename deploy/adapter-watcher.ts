@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import { watch, type FSWatcher } from "node:fs";
 import { silentLogger, type CouncilError, type Logger } from "../core/index.js";
 import type { AdapterRegistry } from "./adapter-registry.js";
-import { readCanaryState, type CanaryState } from "./canary-state.js";
+import type { CanaryState } from "./canary-state.js";
+import { FileReleaseStore, type ReleaseStore } from "./release-store.js";
 
 /** Payload of `adapter-swapped`: `loras/current` now resolves to `version`. */
 export interface AdapterSwappedEvent {
@@ -25,22 +26,27 @@ export interface AdapterWatcherEvents {
 
 export interface AdapterWatcherOptions {
   registry: AdapterRegistry;
+  /** Where the release record lives. @default FileReleaseStore (loras/ links and canary.json) */
+  releases?: ReleaseStore;
   /** Polling fallback for file systems where fs.watch misses events (NFS, some containers). @default 500 */
   pollIntervalMs?: number;
-  /** Also use fs.watch on loras/ (instant). @default true */
+  /** Also use fs.watch on loras/ (instant; file store only) or the store's push (`subscribe`, e.g. LISTEN). @default true */
   useFsWatch?: boolean;
   logger?: Logger;
 }
 
 /**
- * Notices switches of `loras/current` and changes of `loras/canary.json` (fs.watch on loras/, a polling
- * fallback, and `reload()` for the admin endpoint) and emits `adapter-swapped` / `canary-changed`.
+ * Notices switches of the stable version and changes of the canary in the release store — `loras/current` and
+ * `loras/canary.json` by default (fs.watch on loras/), or a shared store such as Postgres (its LISTEN push) — with
+ * a polling fallback that bounds the delay, and `reload()` for the admin endpoint; emits `adapter-swapped` / `canary-changed`.
  * Checks are serialised, so each switch is emitted once. A bad link never replaces the last good version.
  */
 export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   private readonly registry: AdapterRegistry;
+  private readonly releases: ReleaseStore;
   private readonly logger: Logger;
   private fsWatcher: FSWatcher | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private version: string | null = null;
@@ -48,24 +54,31 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   private canaryStamp: string | null = null;
   private disposed = false;
 
-  private constructor({ registry, logger }: { registry: AdapterRegistry; logger: Logger }) {
+  private constructor({ registry, releases, logger }: { registry: AdapterRegistry; releases: ReleaseStore; logger: Logger }) {
     super();
     this.registry = registry;
+    this.releases = releases;
     this.logger = logger;
   }
 
   /** Starts watching; the initial state is read synchronously with creation (no event for it). */
-  static async create({ registry, pollIntervalMs = 500, useFsWatch = true, logger = silentLogger }: AdapterWatcherOptions): Promise<AdapterWatcher> {
-    const watcher = new AdapterWatcher({ registry, logger });
-    const { version, problem } = await registry.checkCurrent();
+  static async create({ registry, releases = new FileReleaseStore({ registry }), pollIntervalMs = 500, useFsWatch = true, logger = silentLogger }: AdapterWatcherOptions): Promise<AdapterWatcher> {
+    const watcher = new AdapterWatcher({ registry, releases, logger });
+    const { version, problem } = await releases.stable();
     watcher.version = version;
     watcher.problem = problem;
-    const canary = await readCanaryState(registry.paths.loras).catch((error: unknown) => {
-      logger.error({ err: error }, "cannot read loras/canary.json at start; treating it as no canary until it changes");
+    const canary = await releases.canary().catch((error: unknown) => {
+      logger.error({ err: error, store: releases.name }, "cannot read the canary at start; treating it as no canary until it changes");
       return null;
     });
     watcher.canaryStamp = canary === null ? null : JSON.stringify(canary);
-    if (useFsWatch) {
+    if (useFsWatch && releases.subscribe !== undefined) {
+      try {
+        watcher.unsubscribe = await releases.subscribe(() => void watcher.check());
+      } catch (error) {
+        logger.warn({ err: error, store: releases.name }, "release store push unavailable; polling only");
+      }
+    } else if (useFsWatch && !releases.shared) {
       try {
         watcher.fsWatcher = watch(registry.paths.loras, { persistent: false }, () => void watcher.check());
         watcher.fsWatcher.on("error", (error) => logger.warn({ err: error }, "fs.watch on loras/ failed; polling only"));
@@ -104,7 +117,7 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
   private async checkNow(): Promise<void> {
     if (this.disposed) return;
     try {
-      const { version, problem } = await this.registry.checkCurrent();
+      const { version, problem } = await this.releases.stable();
       if (problem !== null || this.problem !== null) {
         const changed = problem?.message !== this.problem?.message;
         this.problem = problem;
@@ -127,7 +140,7 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
       this.emit("watch-failed", error as Error);
     }
     try {
-      const canary = await readCanaryState(this.registry.paths.loras);
+      const canary = await this.releases.canary();
       const stamp = canary === null ? null : JSON.stringify(canary);
       if (stamp !== this.canaryStamp) {
         this.canaryStamp = stamp;
@@ -143,6 +156,7 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
     this.disposed = true;
     this.fsWatcher?.close();
     if (this.timer) clearInterval(this.timer);
+    await this.unsubscribe?.();
     await this.chain;
     this.removeAllListeners();
   }

@@ -2,7 +2,8 @@ import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } fr
 import type { AdapterRegistry } from "./adapter-registry.js";
 import { addUsage, adapterLabel, emptyUsage, type AdapterWindowStats, type AnalysisSource, type WindowStats } from "./analysis-source.js";
 import { costVerdict, satisfactionVerdict, type CanaryMetricVerdict, type PooledUsage } from "./canary-usage.js";
-import { readCanaryState, writeCanaryState, type CanaryState } from "./canary-state.js";
+import type { CanaryState } from "./canary-state.js";
+import { FileReleaseStore, type ReleaseStore } from "./release-store.js";
 import { rollbackDeployment, type RollbackSummary } from "./rollback.js";
 
 /** Time, injectable so tests drive the controller with `vi.useFakeTimers()`. */
@@ -51,6 +52,8 @@ export type CanaryOutcome =
 
 export interface CanaryControllerOptions {
   registry: AdapterRegistry;
+  /** Where the stable/canary record is written (shared by replicas when it is Postgres). @default FileReleaseStore */
+  releases?: ReleaseStore;
   source: AnalysisSource;
   settings: CanarySettings;
   metrics?: Pick<CouncilMetrics, "canaryWeight" | "deployments" | "rollbacks" | "adapterInfo"> & Partial<Pick<CouncilMetrics, "canaryMetricPassed">>;
@@ -77,15 +80,16 @@ export interface CanaryControllerOptions {
 export class CanaryController {
   private readonly options: Required<Omit<CanaryControllerOptions, "metrics" | "summaryDir" | "onState">> & Pick<CanaryControllerOptions, "metrics" | "summaryDir" | "onState">;
 
-  constructor({ logger = silentLogger, clock = systemClock, base = "seedling", ...rest }: CanaryControllerOptions) {
-    this.options = { logger, clock, base, ...rest };
+  constructor({ logger = silentLogger, clock = systemClock, base = "seedling", registry, releases = new FileReleaseStore({ registry }), ...rest }: CanaryControllerOptions) {
+    this.options = { logger, clock, base, registry, releases, ...rest };
   }
 
   async run({ version, signal }: { version: string; signal?: AbortSignal }): Promise<CanaryOutcome> {
-    const { registry, settings, metrics, clock, onState } = this.options;
+    const { registry, releases, settings, metrics, clock, onState } = this.options;
     const logger = this.options.logger.child({ canary: version });
     await registry.get(version);
-    const stable = await registry.current();
+    const { version: stable, problem } = await releases.stable();
+    if (problem) throw problem;
     const startedAt = clock.now();
     const deadline = startedAt + settings.canaryDeadlineSeconds * 1000;
     const intervalMs = settings.canaryIntervalSeconds * 1000;
@@ -108,12 +112,13 @@ export class CanaryController {
       state = { ...state, ...patch, updatedAt: new Date(clock.now()).toISOString() };
       onState?.(state);
       metrics?.canaryWeight.set(state.status === "running" ? state.weight : 0);
-      await writeCanaryState(registry.paths.loras, state);
+      await releases.setCanary(state);
     };
     const rollBack = async (reason: string): Promise<CanaryOutcome> => {
       logger.warn({ reason }, "canary failed; rolling back");
       const summary = await rollbackDeployment({
         registry,
+        releases,
         reason,
         metrics,
         logger,
@@ -169,7 +174,7 @@ export class CanaryController {
         if (record.verdict === "pass") break;
       }
     }
-    await registry.activate(version, { reason: "canary passed every step", action: "promote" });
+    await releases.activate(version, { reason: "canary passed every step", action: "promote" });
     if (stable !== null) metrics?.adapterInfo.remove({ version: stable, base: this.options.base });
     metrics?.adapterInfo.set({ version, base: this.options.base }, 1);
     await setState({ status: "promoted", weight: 0, reason: "promoted" });
@@ -177,11 +182,11 @@ export class CanaryController {
     return { status: "promoted", version, stable, analyses };
   }
 
-  /** A `council rollback` (or another controller) changed canary.json under us: stop without touching anything. */
+  /** A `council rollback` (or another controller, on any replica) changed the canary record under us: stop without touching anything. */
   private async stoppedOutside(ours: CanaryState): Promise<string | null> {
     let onDisk: CanaryState | null;
     try {
-      onDisk = await readCanaryState(this.options.registry.paths.loras);
+      onDisk = await this.options.releases.canary();
     } catch (error) {
       this.options.logger.error({ err: error }, "cannot read canary.json; continuing");
       return null;

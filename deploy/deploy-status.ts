@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { dataPaths, safeParseJson, type CouncilConfig } from "../core/index.js";
 import { AdapterRegistry, type HistoryEntry } from "./adapter-registry.js";
-import { readCanaryState, type CanaryState } from "./canary-state.js";
+import type { CanaryState } from "./canary-state.js";
+import { FileReleaseStore, type ReleaseStore } from "./release-store.js";
 
 /** The fields `status` shows from `<runs>/<run-id>/summary.json` (written by the improvement graph). */
 const runSummarySchema = z
@@ -31,8 +32,9 @@ export interface DeployStatus {
 }
 
 /** Everything `council status` shows, read from loras/ and the runs dir. Never throws on bad state files. */
-export async function collectDeployStatus({ config, runs: runLimit = 5, historyLimit = 10 }: { config: Pick<CouncilConfig, "dataDir">; runs?: number; historyLimit?: number }): Promise<DeployStatus> {
+export async function collectDeployStatus({ config, runs: runLimit = 5, historyLimit = 10, releases: given }: { config: Pick<CouncilConfig, "dataDir">; runs?: number; historyLimit?: number; /** @default loras/ (FileReleaseStore) */ releases?: ReleaseStore }): Promise<DeployStatus> {
   const registry = await AdapterRegistry.create({ config });
+  const releases = given ?? new FileReleaseStore({ registry });
   const problems: string[] = [];
   const attempt = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
     try {
@@ -42,11 +44,16 @@ export async function collectDeployStatus({ config, runs: runLimit = 5, historyL
       return fallback;
     }
   };
-  const current = await attempt("loras/current", () => registry.current(), null);
-  const previous = await attempt("loras/previous", () => registry.previous(), null);
-  const canaryState = await attempt("loras/canary.json", () => readCanaryState(registry.paths.loras), null);
+  const where = (file: string) => (releases.shared ? `${releases.name} release` : file);
+  const current = await attempt(where("loras/current"), async () => {
+    const { version, problem } = await releases.stable();
+    if (problem) throw problem;
+    return version;
+  }, null);
+  const previous = await attempt(where("loras/previous"), () => releases.previous(), null);
+  const canaryState = await attempt(where("loras/canary.json"), () => releases.canary(), null);
   const versions = (await registry.list()).map((v) => ({ version: v.version, createdAt: v.createdAt.toISOString() }));
-  const history = (await attempt("loras/history.jsonl", () => registry.history(), [])).slice(-historyLimit);
+  const history = (await attempt(where("loras/history.jsonl"), () => releases.history(), [])).slice(-historyLimit);
   const runs = await attempt("runs", () => readRuns(dataPaths(config).runs, runLimit), []);
   const live = canaryState?.status === "running" ? canaryState.weight : 0;
   return { current, previous, canary: canaryState ? { ...canaryState, stableWeight: 100 - live } : null, versions, history, runs, problems };

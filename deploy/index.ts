@@ -13,4 +13,6 @@ export { CANARY_COST_SLACK, USAGE_DEFAULTS, costVerdict as canaryCostVerdict, sa
 export { CanaryController, judge, poolUsage, successFloor, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
 export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
 export { postWebhook } from "./webhook.js";
+export { FileReleaseStore, previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
+export { PostgresReleaseStore, RELEASE_CHANNEL, type PostgresReleaseStoreOptions } from "./postgres-release-store.js";
 export { collectDeployStatus, formatDeployStatus, type DeployStatus, type RunStatus } from "./deploy-status.js";

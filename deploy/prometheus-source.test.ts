@@ -71,6 +71,32 @@ describe("PrometheusSource", () => {
     expect(seen.every((request) => request.path === "/api/v1/query" && request.time === "1700000060.000" && request.query.includes("[60s]"))).toBe(true);
   });
 
+  it("sums over every replica: no query filters or groups by instance, job or pod", () => {
+    const queries = Object.values(canaryQueries({ adapter: "abc", windowSeconds: 30 }));
+    for (const query of queries) {
+      expect(query).not.toMatch(/\b(instance|job|pod|replica)\b/);
+      // The outermost aggregation over the adapter's series is a sum (p95: of the buckets, per `le`, before the quantile).
+      expect(query).toMatch(/^(sum(?: by \((outcome|rating|le)\))? ?\(|histogram_quantile\(0\.95, sum by \(le\) \()/);
+      expect(query.match(/increase\(/g)).toHaveLength(1);
+    }
+  });
+
+  it("adds per-replica series that share the grouping label instead of keeping the last one", async () => {
+    const url = await serve((query) => {
+      if (query.startsWith("histogram_quantile")) return { status: 200, body: vector([[{}, "0.2"]]) };
+      if (query.includes("council_tokens_generated_total")) return { status: 200, body: vector([[{ instance: "a:9464" }, "300"], [{ instance: "b:9464" }, "500"]]) };
+      if (query.includes("council_answer_cpu_seconds_total")) return { status: 200, body: vector([[{ instance: "a:9464" }, "1"], [{ instance: "b:9464" }, "2"]]) };
+      if (query.includes("council_feedback_total")) return { status: 200, body: vector([[{ rating: "up", instance: "a:9464" }, "1"], [{ rating: "up", instance: "b:9464" }, "2"]]) };
+      return { status: 200, body: vector([[{ outcome: "success", instance: "a:9464" }, "6"], [{ outcome: "success", instance: "b:9464" }, "4"], [{ outcome: "failure", instance: "b:9464" }, "2"]]) };
+    });
+    let now = 1_700_000_000_000;
+    const source = new PrometheusSource({ url, now: () => now });
+    const window = await source.openWindow({ canary: "c", stable: "s" });
+    now += 30_000;
+    const { canary } = await window.close();
+    expect(canary).toMatchObject({ requests: 12, successes: 10, usage: { tokens: 800, cpuSeconds: 3, ratings: { up: 3, down: 0 } } });
+  });
+
   it("reports garbage as PROMETHEUS_BAD_RESPONSE", async () => {
     for (const body of ["<html>oops</html>", JSON.stringify({ status: "success", data: { resultType: "matrix", result: [] } }), JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" }), "{}"]) {
       await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));

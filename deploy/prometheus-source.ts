@@ -13,7 +13,11 @@ const errorResponseSchema = z.object({ status: z.literal("error"), errorType: z.
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-/** PromQL for one side of the analysis over a `[windowSeconds]s` range (see readme-notes/deploy.md). */
+/**
+ * PromQL for one side of the analysis over a `[windowSeconds]s` range (see readme-notes/deploy.md). Every query
+ * aggregates with `sum` over all series of the adapter and filters on no `instance`/`job` label, so with several
+ * replicas scraped the canary is judged on their combined traffic.
+ */
 export function canaryQueries({ adapter, windowSeconds }: { adapter: string; windowSeconds: number }): { outcomes: string; p95: string; tokens: string; cpuSeconds: string; ratings: string } {
   const range = `${Math.max(1, Math.ceil(windowSeconds))}s`;
   const label = `adapter="${escapeLabel(adapter)}"`;
@@ -70,11 +74,14 @@ export class PrometheusSource implements AnalysisSource {
   private async side(adapter: string, windowSeconds: number, at: number): Promise<AdapterWindowStats> {
     const queries = canaryQueries({ adapter, windowSeconds });
     const [outcomes, p95, tokens, cpuSeconds, ratings] = await Promise.all([queries.outcomes, queries.p95, queries.tokens, queries.cpuSeconds, queries.ratings].map((promql) => this.query(promql, at)));
+    // Series that differ in other labels (one per replica, when a rule or federation keeps `instance`) are added:
+    // the analysis is over every replica's traffic, never the last series returned.
     const byLabel = (samples: typeof outcomes, label: string) => {
       const values = new Map<string, number>();
       for (const sample of samples!) {
         const value = Number(sample.value[1]);
-        if (Number.isFinite(value)) values.set(sample.metric[label] ?? "", value);
+        const key = sample.metric[label] ?? "";
+        if (Number.isFinite(value)) values.set(key, (values.get(key) ?? 0) + value);
       }
       return values;
     };

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import type { AdapterRegistry } from "./adapter-registry.js";
 import { writeFileAtomic } from "./atomic-files.js";
-import { readCanaryState, writeCanaryState } from "./canary-state.js";
+import { FileReleaseStore, type ReleaseStore } from "./release-store.js";
 import { postWebhook } from "./webhook.js";
 
 export interface RollbackSummary {
@@ -19,6 +19,8 @@ export interface RollbackSummary {
 
 export interface RollbackOptions {
   registry: AdapterRegistry;
+  /** The release record to change (shared by replicas when it is Postgres). @default FileReleaseStore */
+  releases?: ReleaseStore;
   reason: string;
   /** Roll back to this version instead of `previous` (manual rollback). */
   to?: string;
@@ -40,23 +42,23 @@ export interface RollbackOptions {
  * `current` itself is the bad one (or a target was named), `current` is switched to `previous` / `to`.
  * Then it writes rollback_summary.json and posts the webhook (a webhook failure is logged, never blocks).
  */
-export async function rollbackDeployment({ registry, reason, to, summaryDir, webhookUrl, metrics, logger = silentLogger, now = () => new Date(), onWeightZero, details = {}, base = "seedling" }: RollbackOptions): Promise<RollbackSummary> {
+export async function rollbackDeployment({ registry, releases = new FileReleaseStore({ registry }), reason, to, summaryDir, webhookUrl, metrics, logger = silentLogger, now = () => new Date(), onWeightZero, details = {}, base = "seedling" }: RollbackOptions): Promise<RollbackSummary> {
   const loras = registry.paths.loras;
-  const canary = await readCanaryState(loras);
+  const canary = await releases.canary();
   const canaryWeightBefore = canary?.status === "running" ? canary.weight : 0;
   let removed: string | null = null;
   if (canary?.status === "running") {
-    await writeCanaryState(loras, { ...canary, weight: 0, status: "rolled-back", updatedAt: now().toISOString(), reason });
+    await releases.setCanary({ ...canary, weight: 0, status: "rolled-back", updatedAt: now().toISOString(), reason });
     removed = canary.version;
   }
   metrics?.canaryWeight.set(0);
   onWeightZero?.();
   // A broken loras/current (dangling, outside versions/) must not stop the rollback that repairs it.
-  const { version: current } = await registry.checkCurrent();
+  const { version: current } = await releases.stable();
   let restored = current;
   const manual = canary?.status !== "running" || to !== undefined;
   if (manual || current === canary?.version) {
-    const switched = await registry.rollback({ ...(to === undefined ? {} : { to }), reason });
+    const switched = await releases.rollback({ ...(to === undefined ? {} : { to }), reason });
     removed = switched.from;
     restored = switched.to;
     if (switched.from !== null) metrics?.adapterInfo.remove({ version: switched.from, base });

@@ -9,6 +9,37 @@ export interface Migration {
 }
 
 /**
+ * The adapter release record shared by replicas (deploy/postgres-release-store.ts): one row saying which version is
+ * stable / previous and the live canary (jsonb, the shape of loras/canary.json), plus the switch history. Listed
+ * after the turn store's steps in {@link MIGRATIONS}; versions 10 and up.
+ */
+export const RELEASE_MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 10,
+    name: "adapter_release",
+    sql: `
+      CREATE TABLE council_adapter_release (
+        id smallint PRIMARY KEY CHECK (id = 1),
+        stable text,
+        previous text,
+        canary jsonb,
+        revision bigint NOT NULL DEFAULT 0,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      INSERT INTO council_adapter_release (id) VALUES (1);
+      CREATE TABLE council_adapter_release_history (
+        seq bigserial PRIMARY KEY,
+        at text NOT NULL,
+        action text NOT NULL,
+        from_version text,
+        to_version text NOT NULL,
+        reason text NOT NULL
+      );
+    `,
+  },
+]);
+
+/**
  * The turn store's schema, in order. `change_seq` orders every insert and update (writers hold one advisory lock,
  * so the order is the commit order): a replica pulls what changed after its watermark and its search cache follows.
  */
@@ -46,6 +77,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX council_turns_by_change ON council_turns (change_seq);
     `,
   },
+  // ---- 10 and up: the adapter release record (deploy/postgres-release-store.ts); 2..9 belong to the turn store. ----
+  ...RELEASE_MIGRATIONS,
 ]);
 
 /** Advisory lock keys (pg_advisory_xact_lock): one for migrating, one that orders the writes. */

@@ -1,4 +1,5 @@
 import { realpath } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
@@ -90,7 +91,7 @@ export class LlamaServerChatModel extends BaseChatModel<LlamaCallOptions, AIMess
   }
 
   /**
-   * Points `slot` at a preloaded adapter (matched by real path). New requests on the slot use it at once;
+   * Points `slot` at a preloaded adapter (matched by real path, else by its registry version folder). New requests on the slot use it at once;
    * requests already streaming keep the adapter they started with. ADAPTER_NOT_FOUND when the server was not
    * started with this file (llama-server loads adapters only at start-up).
    */
@@ -100,7 +101,9 @@ export class LlamaServerChatModel extends BaseChatModel<LlamaCallOptions, AIMess
     const resolved = await realpath(path).catch((cause: unknown) => {
       throw new CouncilError("ADAPTER_NOT_FOUND", `Adapter file ${path} does not exist.`, { cause, details: { path } });
     });
-    const loaded = this.#serverAdapters.find((adapter) => adapter.path === resolved);
+    // Same file, else the same registry version (`…/versions/<version>/adapter.gguf`): replicas on other hosts (or
+    // other data dirs) hold the version at another path, and the release record names the version, not the path.
+    const loaded = this.#serverAdapters.find((adapter) => adapter.path === resolved) ?? this.#serverAdapters.find((adapter) => basename(dirname(adapter.path)) === version && basename(adapter.path) === basename(resolved));
     if (loaded === undefined) {
       throw new CouncilError(
         "ADAPTER_NOT_FOUND",

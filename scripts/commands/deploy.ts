@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { CouncilError, createLogger, createMetrics, loadConfig, modelPath, type CouncilConfig, type Logger } from "../../core/index.js";
 import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
-import { AdapterRegistry, CanaryController, checkLoraGgufHeader, PrometheusSource, type AdapterFileValidator, type AnalysisSource, type CanaryOutcome } from "../../deploy/index.js";
+import { openReleaseStore } from "../../council/index.js";
+import { AdapterRegistry, CanaryController, checkLoraGgufHeader, PrometheusSource, type AdapterFileValidator, type AnalysisSource, type CanaryOutcome, type ReleaseStore } from "../../deploy/index.js";
 import { validateAdapterForBase } from "../../models/gguf/index.js";
 import { openEventLog, type EventSink } from "../../memory/index.js";
 import { cliActor } from "./cli-actor.js";
@@ -46,8 +47,17 @@ export type DeployResult = { mode: "now"; from: string | null; to: string } | { 
 export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config), validateAdapter = cliAdapterValidator(config), events, actor = cliActor() }: DeployCommandOptions): Promise<DeployResult> {
   const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
   await registry.get(version);
+  const releases = await openReleaseStore({ config, registry, logger });
+  try {
+    return await deployWith({ config, version, now, source, signal, logger, events, actor, registry, releases });
+  } finally {
+    await releases.dispose();
+  }
+}
+
+async function deployWith({ config, version, now, source, signal, logger, events, actor, registry, releases }: Omit<DeployCommandOptions, "validateAdapter"> & { now: boolean; logger: Logger; actor: string; registry: AdapterRegistry; releases: ReleaseStore }): Promise<DeployResult> {
   if (now) {
-    const switched = await registry.activate(version, { reason: "council deploy --now" });
+    const switched = await releases.activate(version, { reason: "council deploy --now" });
     await events?.append({ actor, type: "adapter-promoted", payload: { version, from: switched.from, mode: "now" } });
     return { mode: "now", ...switched };
   }
@@ -61,7 +71,7 @@ export async function deployCommand({ config, version, now = false, source, sign
   }
   const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: `deploy ${version}`, logger });
   try {
-    const controller = new CanaryController({ registry, source: analysis, settings: config.improve, metrics: createMetrics({ defaultMetrics: false }), logger });
+    const controller = new CanaryController({ registry, releases, source: analysis, settings: config.improve, metrics: createMetrics({ defaultMetrics: false }), logger });
     await events?.append({ actor, type: "adapter-deployed", payload: { version, mode: "canary" } });
     const outcome = await controller.run({ version, ...(signal ? { signal } : {}) });
     await events?.append({ actor, type: outcome.status === "promoted" ? "adapter-promoted" : "adapter-rolled-back", payload: { version, mode: "canary", ...(outcome.status === "promoted" ? {} : { reason: outcome.reason }) } });

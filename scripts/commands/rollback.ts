@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { createLogger, createMetrics, loadConfig, type CouncilConfig, type Logger } from "../../core/index.js";
 import { AdapterRegistry, rollbackDeployment, type AdapterFileValidator, type RollbackSummary } from "../../deploy/index.js";
+import { openReleaseStore } from "../../council/index.js";
 import { openEventLog, type EventSink } from "../../memory/index.js";
 import { cliActor } from "./cli-actor.js";
 import { cliAdapterValidator } from "./deploy.js";
@@ -30,14 +31,16 @@ export async function rollbackCommand({
   actor?: string;
 }): Promise<RollbackSummary> {
   const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
+  const releases = await openReleaseStore({ config, registry, logger });
   const summary = await rollbackDeployment({
     registry,
+    releases,
     reason,
     logger,
     metrics: createMetrics({ defaultMetrics: false }),
     ...(to === undefined ? {} : { to }),
     ...(config.improve.webhookUrl === undefined ? {} : { webhookUrl: config.improve.webhookUrl }),
-  });
+  }).finally(() => releases.dispose());
   await events?.append({ actor, type: "adapter-rolled-back", payload: { version: summary.removed, restored: summary.restored, reason: summary.reason, mode: "manual" } });
   return summary;
 }

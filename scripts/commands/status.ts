@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { dataPaths, loadConfig } from "../../core/index.js";
-import { readRunProgress } from "../../council/index.js";
-import { collectDeployStatus, formatDeployStatus } from "../../deploy/index.js";
+import { openReleaseStore, readRunProgress } from "../../council/index.js";
+import { AdapterRegistry, collectDeployStatus, formatDeployStatus } from "../../deploy/index.js";
 import { formatRunningNight } from "./run-progress-view.js";
 
 export function register(program: Command): void {
@@ -12,7 +12,8 @@ export function register(program: Command): void {
     .option("--runs <n>", "how many recent runs to show", "5")
     .action(async (options: { json?: boolean; runs: string }) => {
       const config = loadConfig();
-      const status = await collectDeployStatus({ config, runs: Math.max(0, Number.parseInt(options.runs, 10) || 0) });
+      const releases = await openReleaseStore({ config, registry: await AdapterRegistry.create({ config }) });
+      const status = await collectDeployStatus({ config, releases, runs: Math.max(0, Number.parseInt(options.runs, 10) || 0) }).finally(() => releases.dispose());
       // A night in progress (in the server or a CLI process of this data dir), from <runs>/progress.json.
       const running = readRunProgress(dataPaths(config).runs) ?? null;
       if (options.json) console.log(JSON.stringify({ ...status, running }, null, 2));
