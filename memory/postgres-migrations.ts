@@ -1,4 +1,4 @@
-import type { PoolClient } from "pg";
+import type { ClientBase } from "pg";
 import { CouncilError } from "../core/index.js";
 
 /** One schema step. Versions only grow; a shipped migration is never edited (add the next one instead). */
@@ -46,18 +46,32 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX council_turns_by_change ON council_turns (change_seq);
     `,
   },
+  {
+    // Who holds a nightly run lock (the lock itself is a session advisory lock; this row only describes the holder,
+    // and counts only while `backend_pid` still holds the lock).
+    version: 2,
+    name: "run lock holders",
+    sql: `
+      CREATE TABLE council_run_locks (
+        lock_key bigint PRIMARY KEY,
+        backend_pid integer NOT NULL,
+        info jsonb NOT NULL
+      );
+    `,
+  },
 ]);
 
-/** Advisory lock keys (pg_advisory_xact_lock): one for migrating, one that orders the writes. */
+/** Advisory lock keys: one for migrating, one that orders the writes (both pg_advisory_xact_lock), one for the nightly run (session lock). */
 export const MIGRATION_LOCK = 0x636f756e_01;
 export const WRITE_LOCK = 0x636f756e_02;
+export const RUN_LOCK = 0x636f756e_03;
 
 /**
  * Brings the database to the newest schema this code knows, in one transaction under an advisory lock (replicas
  * starting together migrate once). A database migrated by a newer Council is refused with MEMORY_SCHEMA_NEWER.
  * @returns the versions applied now (empty when the schema was current)
  */
-export async function applyMigrations(client: PoolClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function applyMigrations(client: ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const latest = migrations.at(-1)?.version ?? 0;
   await client.query("BEGIN");
   try {

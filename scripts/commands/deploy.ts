@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { CouncilError, createLogger, createMetrics, loadConfig, modelPath, type CouncilConfig, type Logger } from "../../core/index.js";
-import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { openRunLocker } from "../../cron/index.js";
 import { AdapterRegistry, CanaryController, checkLoraGgufHeader, PrometheusSource, type AdapterFileValidator, type AnalysisSource, type CanaryOutcome } from "../../deploy/index.js";
 import { validateAdapterForBase } from "../../models/gguf/index.js";
 import { openEventLog, type EventSink } from "../../memory/index.js";
@@ -59,7 +59,7 @@ export async function deployCommand({ config, version, now = false, source, sign
       { details: { key: "improve.prometheusUrl" } },
     );
   }
-  const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: `deploy ${version}`, logger });
+  const lock = await openRunLocker({ config, logger }).acquire({ purpose: `deploy ${version}` });
   try {
     const controller = new CanaryController({ registry, source: analysis, settings: config.improve, metrics: createMetrics({ defaultMetrics: false }), logger });
     await events?.append({ actor, type: "adapter-deployed", payload: { version, mode: "canary" } });
