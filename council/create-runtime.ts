@@ -10,6 +10,7 @@ import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
 import { createCouncil, type Council } from "./create-council.js";
 import { openCouncilParts } from "./open-parts.js";
 import { createImprovementPorts, createProbeAnswerer } from "./improvement-ports.js";
+import { openCheckpointer } from "./checkpointer.js";
 import { Improvement } from "./improvement.js";
 
 export interface CouncilRuntimeBundle {
@@ -59,11 +60,15 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
       modelName,
       ...(serving ? { selectAdapter: serving.selectAdapter } : {}),
     });
+    // The nightly graph's checkpoints: SQLite in the data dir, or Postgres with COUNCIL_STORE=postgres.
+    const checkpoints = adapterHost !== null ? await openCheckpointer({ config }) : null;
+    if (checkpoints) owned.push(checkpoints);
     const improvement = adapterHost !== null
       ? new Improvement({
           config,
           metrics,
           logger,
+          ...(checkpoints ? { checkpointer: checkpoints.saver } : {}),
           ports: withVerified(verified, events, await createImprovementPorts({
             config,
             chatModel,

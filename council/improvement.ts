@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { openRunLocker, type RunLocker } from "../cron/index.js";
+import { sqliteCheckpointer } from "./checkpointer.js";
 import { RunProgressWriter } from "./run-progress.js";
 import { createImproveGraph, harvestFailures, ImproveStore, ReviewQueue, reviewQueuePath, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
 
@@ -14,6 +14,8 @@ export interface ImprovementOptions {
   now?: () => number;
   /** The nightly run lock. @default openRunLocker(config): the file lock, or Postgres's advisory lock when COUNCIL_STORE=postgres */
   runLocker?: RunLocker;
+  /** Where the nightly graph checkpoints. @default SQLite at `<dataDir>/data/checkpoints/improve.sqlite` (createCouncilRuntime passes openCheckpointer's choice) */
+  checkpointer?: BaseCheckpointSaver;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface ImprovementOptions {
 export class Improvement {
   readonly #options: ImprovementOptions;
   readonly #store: ImproveStore;
-  readonly #checkpointer: SqliteSaver;
+  readonly #checkpointer: BaseCheckpointSaver;
   readonly #runsDir: string;
   #running: Promise<RunSummary> | null = null;
   readonly #progress: RunProgressWriter;
@@ -32,9 +34,8 @@ export class Improvement {
   constructor(options: ImprovementOptions) {
     this.#options = options;
     const paths = dataPaths(options.config);
-    mkdirSync(paths.checkpoints, { recursive: true });
     this.#store = new ImproveStore({ dir: join(paths.root, "data", "improve") });
-    this.#checkpointer = SqliteSaver.fromConnString(join(paths.checkpoints, "improve.sqlite"));
+    this.#checkpointer = options.checkpointer ?? sqliteCheckpointer(options.config).saver;
     this.#runsDir = paths.runs;
     this.#runLocker = options.runLocker ?? openRunLocker({ config: options.config, logger: options.logger });
     this.#progress = new RunProgressWriter({ runsDir: paths.runs, ...(options.now ? { now: options.now } : {}) });

@@ -2,7 +2,7 @@ export { FAILURE_CATEGORIES, type FailureCategory, type Feedback, type TurnRecor
 export { turnRecordSchema, feedbackSchema } from "./turn-schema.js";
 export { InMemoryStore, type InMemoryStoreOptions } from "./in-memory-store.js";
 export { PostgresMemory, redactDatabaseUrl, type PostgresMemoryOptions } from "./postgres-memory.js";
-export { applyMigrations, MIGRATIONS, RUN_LOCK, type Migration } from "./postgres-migrations.js";
+export { applyMigrations, MIGRATIONS, RUN_LOCK, CHECKPOINT_SETUP_LOCK, type Migration } from "./postgres-migrations.js";
 export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";

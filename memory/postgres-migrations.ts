@@ -65,6 +65,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
 export const MIGRATION_LOCK = 0x636f756e_01;
 export const WRITE_LOCK = 0x636f756e_02;
 export const RUN_LOCK = 0x636f756e_03;
+/** Held (session lock) while LangGraph's Postgres checkpointer sets up its tables, so replicas starting together set up once. */
+export const CHECKPOINT_SETUP_LOCK = 0x636f756e_04;
 
 /**
  * Brings the database to the newest schema this code knows, in one transaction under an advisory lock (replicas
