@@ -22,6 +22,8 @@ export {
   type VerifiedVisibility,
   type VerifiedMemoryOptions,
 } from "./verified-memory.js";
+export { openPostgresVerifiedRows } from "./verified-postgres.js";
+export type { VerifiedRows, VerifiedWrite } from "./verified-rows.js";
 export {
   EVENT_TYPES,
   NIGHTLY_ACTOR,

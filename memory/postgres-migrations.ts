@@ -59,6 +59,33 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       );
     `,
   },
+  {
+    // Verified entries (VerifiedMemory's rows). `change_seq` moves on every write, so max(change_seq) and count(*)
+    // together change whenever any replica changed the table: that is the version replicas reload on.
+    version: 3,
+    name: "verified entries",
+    sql: `
+      CREATE SEQUENCE council_verified_changes;
+      CREATE TABLE council_verified (
+        id text PRIMARY KEY,
+        question text NOT NULL,
+        answer text NOT NULL,
+        source text NOT NULL,
+        run_id text NOT NULL,
+        vote_score double precision NOT NULL,
+        ballots jsonb NOT NULL,
+        release text NOT NULL,
+        status text NOT NULL,
+        trace_ids jsonb NOT NULL,
+        note text,
+        created_at double precision NOT NULL,
+        updated_at double precision NOT NULL,
+        change_seq bigint NOT NULL DEFAULT nextval('council_verified_changes')
+      );
+      CREATE INDEX council_verified_by_release ON council_verified (release);
+      CREATE TABLE council_verified_served (trace_id text PRIMARY KEY, entry_id text NOT NULL, at double precision NOT NULL);
+    `,
+  },
 ]);
 
 /** Advisory lock keys: one for migrating, one that orders the writes (both pg_advisory_xact_lock), one for the nightly run (session lock). */
