@@ -256,7 +256,7 @@ export async function createCouncil({
       });
       metrics.feedback.inc({ rating: rating === 1 ? "up" : "down", adapter: record.adapter ?? "base" });
       // A 👎 on an answer served from verified memory takes that entry out of service at once (the turn is a failure now, so the night harvests it).
-      const entry = rating === -1 ? verified?.servedBy(traceId) : undefined;
+      const entry = rating === -1 ? await verified?.servedBy(traceId) : undefined;
       if (entry !== undefined) await verified!.demote({ id: entry, note: `👎 on trace ${traceId}`, actor: record.userId ?? ANONYMOUS_ACTOR });
       publishMemory();
       logger.info({ traceId, rating }, "feedback");

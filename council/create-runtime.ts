@@ -11,6 +11,7 @@ import { openReleaseStore } from "./open-release-store.js";
 import { createCouncil, type Council } from "./create-council.js";
 import { openCouncilParts } from "./open-parts.js";
 import { createImprovementPorts, createProbeAnswerer } from "./improvement-ports.js";
+import { openCheckpointer } from "./checkpointer.js";
 import { Improvement } from "./improvement.js";
 
 export interface CouncilRuntimeBundle {
@@ -62,11 +63,15 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
       modelName,
       ...(serving ? { selectAdapter: serving.selectAdapter } : {}),
     });
+    // The nightly graph's checkpoints: SQLite in the data dir, or Postgres with COUNCIL_STORE=postgres.
+    const checkpoints = adapterHost !== null ? await openCheckpointer({ config }) : null;
+    if (checkpoints) owned.push(checkpoints);
     const improvement = adapterHost !== null
       ? new Improvement({
           config,
           metrics,
           logger,
+          ...(checkpoints ? { checkpointer: checkpoints.saver } : {}),
           ports: withVerified(verified, events, await createImprovementPorts({
             config,
             chatModel,

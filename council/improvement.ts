@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
-import { nightlyLockPath, withRunLock } from "../cron/index.js";
+import { openRunLocker, type RunLocker } from "../cron/index.js";
+import { sqliteCheckpointer } from "./checkpointer.js";
 import { RunProgressWriter } from "./run-progress.js";
 import { createImproveGraph, harvestFailures, ImproveStore, ReviewQueue, reviewQueuePath, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
 
@@ -12,27 +12,32 @@ export interface ImprovementOptions {
   metrics: CouncilMetrics;
   logger: Logger;
   now?: () => number;
+  /** The nightly run lock. @default openRunLocker(config): the file lock, or Postgres's advisory lock when COUNCIL_STORE=postgres */
+  runLocker?: RunLocker;
+  /** Where the nightly graph checkpoints. @default SQLite at `<dataDir>/data/checkpoints/improve.sqlite` (createCouncilRuntime passes openCheckpointer's choice) */
+  checkpointer?: BaseCheckpointSaver;
 }
 
 /**
- * The nightly loop as a service: one run at a time under the run lock (file with pid, host, start and TTL),
+ * The nightly loop as a service: one run at a time under the run lock (a file with pid, host, start and TTL, or a Postgres advisory lock),
  * state and checkpoints under `<dataDir>/data/`, so a run killed anywhere resumes on the next start.
  */
 export class Improvement {
   readonly #options: ImprovementOptions;
   readonly #store: ImproveStore;
-  readonly #checkpointer: SqliteSaver;
+  readonly #checkpointer: BaseCheckpointSaver;
   readonly #runsDir: string;
   #running: Promise<RunSummary> | null = null;
   readonly #progress: RunProgressWriter;
+  readonly #runLocker: RunLocker;
 
   constructor(options: ImprovementOptions) {
     this.#options = options;
     const paths = dataPaths(options.config);
-    mkdirSync(paths.checkpoints, { recursive: true });
     this.#store = new ImproveStore({ dir: join(paths.root, "data", "improve") });
-    this.#checkpointer = SqliteSaver.fromConnString(join(paths.checkpoints, "improve.sqlite"));
+    this.#checkpointer = options.checkpointer ?? sqliteCheckpointer(options.config).saver;
     this.#runsDir = paths.runs;
+    this.#runLocker = options.runLocker ?? openRunLocker({ config: options.config, logger: options.logger });
     this.#progress = new RunProgressWriter({ runsDir: paths.runs, ...(options.now ? { now: options.now } : {}) });
   }
 
@@ -142,8 +147,12 @@ export class Improvement {
     if (last) this.#options.metrics.improvementLastRun.set({ status: last.outcome }, last.endedAt / 1000);
   }
 
-  #locked<T>(task: () => Promise<T>): Promise<T> {
-    const { config, logger } = this.#options;
-    return withRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: "nightly improvement", logger }, task);
+  async #locked<T>(task: () => Promise<T>): Promise<T> {
+    const lock = await this.#runLocker.acquire({ purpose: "nightly improvement" });
+    try {
+      return await task();
+    } finally {
+      await lock.release();
+    }
   }
 }

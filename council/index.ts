@@ -3,6 +3,7 @@ export { createCouncilFromConfig, type CreateCouncilFromConfigOptions } from "./
 export { SessionHistory } from "./session-history.js";
 export type { CouncilRuntime, TurnRequest, TurnResult, TurnStep } from "./types.js";
 export { Improvement, type ImprovementOptions } from "./improvement.js";
+export { openCheckpointer, sqliteCheckpointer, type OpenedCheckpointer } from "./checkpointer.js";
 export { readRunProgress, runProgressPath, RunProgressWriter, type RunProgress } from "./run-progress.js";
 export { createImprovementPorts, createProbeAnswerer, PROBE_PROMPTS, type ImprovementPortsOptions } from "./improvement-ports.js";
 export { startAdapterServing, type AdapterServing, type AdapterServingOptions } from "./adapter-serving.js";

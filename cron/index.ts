@@ -1,3 +1,5 @@
 export { acquireRunLock, withRunLock, pidIsAlive, lockInfoSchema, type AcquireRunLockOptions, type LockInfo, type RunLock } from "./run-lock.js";
+export { acquirePostgresRunLock, type AcquirePostgresRunLockOptions } from "./postgres-run-lock.js";
+export { openRunLocker, runLockers, fileRunLocker, postgresRunLocker, type RunLocker, type RunLockerBackend, type RunLockerCapabilities } from "./run-lockers.js";
 export { createNightlySchedule, type NightlySchedule, type NightlyScheduleOptions } from "./nightly-schedule.js";
 export { nightlyLockPath } from "./lock-path.js";

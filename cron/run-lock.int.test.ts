@@ -1,16 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../core/index.js";
+import { startLockRaceChild } from "../test/helpers/lock-race.js";
 import { acquireRunLock } from "./run-lock.js";
-
-interface RaceResult {
-  pid: number;
-  won: number[];
-  locked: Array<{ index: number; message: string }>;
-}
 
 let dir: string;
 beforeAll(async () => {
@@ -18,28 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function startChild(count: number): { child: ChildProcessWithoutNullStreams; ready: Promise<void>; result: Promise<RaceResult>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "cron", "lock-race.fixture.ts"), dir, String(count)], { cwd: PROJECT_ROOT });
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (chunk) => (err += chunk));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (out.startsWith("ready\n")) resolve();
-    });
-    child.once("exit", () => reject(new Error(`child exited before ready: ${err}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const result = new Promise<RaceResult>((resolve, reject) => {
-    child.stdout.on("data", () => {
-      const line = out.split("\n")[1];
-      if (line) resolve(JSON.parse(line) as RaceResult);
-    });
-    void exited.then((code) => reject(new Error(`child exited ${code} without a result: ${err}`)));
-  });
-  return { child, ready, result, exited };
-}
+const startChild = (count: number) => startLockRaceChild(["file", dir, String(count)]);
 
 describe("run lock across processes", () => {
   it("two processes race for the same locks: each lock has exactly one winner, the other gets RUN_LOCKED", async () => {

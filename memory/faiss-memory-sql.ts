@@ -3,33 +3,14 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { CouncilError, type Logger } from "../core/index.js";
-import { turnRecordSchema } from "./turn-schema.js";
+import { turnFromCells, turnToCells, type TurnRowOf } from "./turn-row.js";
 import type { MemorySearchFilter, TurnRecord } from "./types.js";
 
 // FaissMemory's SQLite side: the schema, opening the database durably, the meta rows, turn <-> row mapping and
 // search-filter SQL. The FAISS side is faiss-index.ts.
 
-/** One row of the `turns` table. */
-export interface TurnRow {
-  id: number;
-  trace_id: string;
-  session_id: string;
-  user_id: string | null;
-  question: string;
-  answer: string;
-  route: string;
-  model: string;
-  adapter: string | null;
-  score: number;
-  category: string | null;
-  reasons: string;
-  success: number;
-  feedback: string | null;
-  latency_ms: number;
-  tokens: number;
-  created_at: number;
-  updated_at: number;
-}
+/** One row of the `turns` table: JSON text cells, a 0/1 flag. */
+export type TurnRow = TurnRowOf<string, number> & { id: number };
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -108,23 +89,10 @@ export function prepareMeta(db: Database.Database, { fingerprint, dir, logger }:
 
 export function toRow(turn: TurnRecord, vector: Float32Array) {
   return {
-    trace_id: turn.traceId,
-    session_id: turn.sessionId,
-    user_id: turn.userId,
-    question: turn.question,
-    answer: turn.answer,
-    route: turn.route,
-    model: turn.model,
-    adapter: turn.adapter,
-    score: turn.score,
-    category: turn.category,
+    ...turnToCells(turn),
     reasons: JSON.stringify(turn.reasons),
     success: turn.success ? 1 : 0,
     feedback: turn.feedback ? JSON.stringify(turn.feedback) : null,
-    latency_ms: turn.latencyMs,
-    tokens: turn.tokens,
-    created_at: turn.createdAt,
-    updated_at: turn.updatedAt,
     vector: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
   };
 }
@@ -138,27 +106,7 @@ export function fromRow(row: TurnRow): TurnRecord {
   } catch (cause) {
     throw new CouncilError("MEMORY_CORRUPT", `Stored turn ${row.trace_id} has unreadable JSON`, { cause });
   }
-  const parsed = turnRecordSchema.safeParse({
-    traceId: row.trace_id,
-    sessionId: row.session_id,
-    userId: row.user_id,
-    question: row.question,
-    answer: row.answer,
-    route: row.route,
-    model: row.model,
-    adapter: row.adapter,
-    score: row.score,
-    category: row.category,
-    reasons,
-    success: row.success === 1,
-    feedback,
-    latencyMs: row.latency_ms,
-    tokens: row.tokens,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  });
-  if (!parsed.success) throw new CouncilError("MEMORY_CORRUPT", `Stored turn ${row.trace_id} does not match the schema: ${parsed.error.issues[0]?.message}`);
-  return parsed.data as TurnRecord;
+  return turnFromCells({ ...row, reasons, feedback, success: row.success === 1 });
 }
 
 /**

@@ -6,6 +6,7 @@ import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "..
 import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { FaissIndex, type ApproxOptions, type IndexStats } from "./faiss-index.js";
+import { publishCounts } from "./turn-row.js";
 import { COLUMNS, filterSql, fromRow, openDatabase, prepareMeta, toRow, type TurnRow } from "./faiss-memory-sql.js";
 import {
   checkVector,
@@ -328,10 +329,7 @@ export class FaissMemory implements MemoryStore {
   }
 
   #publish(): void {
-    if (!this.#metrics) return;
-    const { success, failure } = this.counts();
-    this.#metrics.memoryEntries.set({ success: "true" }, success);
-    this.#metrics.memoryEntries.set({ success: "false" }, failure);
+    publishCounts(this.#metrics, this.counts());
   }
 
   #alive(): void {

@@ -2,9 +2,9 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { CouncilError, type CouncilMetrics } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions } from "./embedding-dimensions.js";
+import { countTurns, exactSearch, publishCounts, type VectorEntry } from "./turn-row.js";
 import {
   checkVector,
-  matchesFilter,
   parseFailureQuery,
   parseFeedback,
   parseQueryText,
@@ -31,7 +31,7 @@ export interface InMemoryStoreOptions {
  * For unit tests of other modules; it passes the same contract suite as FaissMemory.
  */
 export class InMemoryStore implements MemoryStore {
-  readonly #turns = new Map<string, { turn: TurnRecord; vector: Float32Array; seq: number }>();
+  readonly #turns = new Map<string, VectorEntry>();
   readonly #embeddings: EmbeddingsInterface;
   readonly #dimensions: number;
   readonly #now: () => number;
@@ -96,21 +96,11 @@ export class InMemoryStore implements MemoryStore {
     const text = parseQueryText(query);
     const { k, filter } = parseSearchOptions(options);
     const vector = checkVector(await this.#embeddings.embedQuery(text), this.#dimensions);
-    const hits: Array<{ entry: { turn: TurnRecord; seq: number }; score: number }> = [];
-    for (const entry of this.#turns.values()) {
-      if (!matchesFilter(entry.turn, filter)) continue;
-      let score = 0;
-      for (let i = 0; i < vector.length; i++) score += vector[i]! * entry.vector[i]!;
-      hits.push({ entry, score: Math.fround(score) });
-    }
-    hits.sort((a, b) => b.score - a.score || a.entry.seq - b.entry.seq);
-    return hits.slice(0, k).map(({ entry, score }) => ({ record: structuredClone(entry.turn), score }));
+    return exactSearch(this.#turns.values(), vector, { k, filter });
   }
 
   counts(): { total: number; success: number; failure: number } {
-    let success = 0;
-    for (const { turn } of this.#turns.values()) if (turn.success) success++;
-    return { total: this.#turns.size, success, failure: this.#turns.size - success };
+    return countTurns(this.#turns.values());
   }
 
   async dispose(): Promise<void> {
@@ -133,10 +123,7 @@ export class InMemoryStore implements MemoryStore {
   }
 
   #publish(): void {
-    if (!this.#metrics) return;
-    const { success, failure } = this.counts();
-    this.#metrics.memoryEntries.set({ success: "true" }, success);
-    this.#metrics.memoryEntries.set({ success: "false" }, failure);
+    publishCounts(this.#metrics, this.counts());
   }
 
   #alive(): void {

@@ -1,8 +1,8 @@
 export { FAILURE_CATEGORIES, type FailureCategory, type Feedback, type TurnRecord, type FailureQuery, type MemorySearchFilter, type MemoryHit, type MemoryStore, type Passage, type PassageHit, type KnowledgeBase } from "./types.js";
 export { turnRecordSchema, feedbackSchema } from "./turn-schema.js";
 export { InMemoryStore, type InMemoryStoreOptions } from "./in-memory-store.js";
-export { PostgresMemory, type PostgresMemoryOptions } from "./postgres-memory.js";
-export { applyMigrations, MIGRATIONS, type Migration } from "./postgres-migrations.js";
+export { PostgresMemory, redactDatabaseUrl, type PostgresMemoryOptions } from "./postgres-memory.js";
+export { applyMigrations, MIGRATIONS, RUN_LOCK, CHECKPOINT_SETUP_LOCK, type Migration } from "./postgres-migrations.js";
 export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
@@ -24,6 +24,8 @@ export {
   type VerifiedVisibility,
   type VerifiedMemoryOptions,
 } from "./verified-memory.js";
+export { openPostgresVerifiedRows } from "./verified-postgres.js";
+export type { VerifiedRows, VerifiedWrite } from "./verified-rows.js";
 export {
   EVENT_TYPES,
   NIGHTLY_ACTOR,

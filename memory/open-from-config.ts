@@ -8,6 +8,7 @@ import { passageRankers } from "./passage-rankers.js";
 import { memoryStores, type MemoryStoreBackend } from "./memory-stores.js";
 import type { MemoryStore } from "./types.js";
 import { VerifiedMemory } from "./verified-memory.js";
+import { openPostgresVerifiedRows } from "./verified-postgres.js";
 
 export interface OpenFromConfigOptions {
   config: Pick<CouncilConfig, "dataDir" | "kb">;
@@ -22,9 +23,16 @@ export function memoryPaths(config: Pick<CouncilConfig, "dataDir">): { dir: stri
   return { dir, kbStore: join(dir, "kb.sqlite"), verified: join(dir, "verified.sqlite") };
 }
 
-/** Verified memory of this installation (`<dataDir>/data/memory/verified.sqlite`), shared by the server and the nightly run. */
-export function openVerifiedMemory({ config, embeddings, logger = silentLogger, events }: OpenFromConfigOptions & { events?: EventSink }): Promise<VerifiedMemory> {
-  return VerifiedMemory.create({ path: memoryPaths(config).verified, embeddings, logger, ...(events ? { events } : {}) });
+/**
+ * Verified memory of this installation, shared by the server and the nightly run: `<dataDir>/data/memory/verified.sqlite`,
+ * or with COUNCIL_STORE=postgres the `council_verified` table at COUNCIL_DATABASE_URL (shared by every replica).
+ */
+export async function openVerifiedMemory({ config, embeddings, logger = silentLogger, events }: Omit<OpenFromConfigOptions, "config"> & { config: Pick<CouncilConfig, "dataDir" | "memory">; events?: EventSink }): Promise<VerifiedMemory> {
+  const common = { embeddings, logger, ...(events ? { events } : {}) };
+  if (config.memory.store !== "postgres") return VerifiedMemory.create({ path: memoryPaths(config).verified, ...common });
+  const url = config.memory.databaseUrl;
+  if (url === undefined) throw new CouncilError("CONFIG_INVALID", "COUNCIL_STORE=postgres keeps verified entries in Postgres: set COUNCIL_DATABASE_URL.", { details: { key: "memory.databaseUrl", envKey: "COUNCIL_DATABASE_URL" } });
+  return VerifiedMemory.create({ rows: await openPostgresVerifiedRows({ url, logger }), ...common });
 }
 
 /** The event log of this installation (`<dataDir>/events`), or null when `eventLog.enabled` is off. */

@@ -1,8 +1,7 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isCouncilError, loadConfig } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
-import { havePostgres, startPostgres, type PostgresServer } from "../test/helpers/postgres.js";
+import { havePostgres, sql, startPostgres, type PostgresServer } from "../test/helpers/postgres.js";
 import { describeMemoryStoreContract, makeTurn } from "./memory-store.contract.js";
 import { openMemory } from "./open-from-config.js";
 import { PostgresMemory, redactDatabaseUrl } from "./postgres-memory.js";
@@ -12,16 +11,6 @@ const embeddings = new HashEmbeddings({ dimensions: 64 });
 let server: PostgresServer;
 let databases = 0;
 const freshDatabase = () => server.createDatabase(`council_${++databases}`);
-
-async function sql<Row extends object>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<Row>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe.skipIf(!havePostgres)("PostgresMemory on a real Postgres 15 (initdb in a temp dir, torn down after)", () => {
   beforeAll(async () => {

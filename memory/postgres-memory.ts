@@ -3,8 +3,9 @@ import type { Pool, PoolClient } from "pg";
 import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { applyMigrations, WRITE_LOCK } from "./postgres-migrations.js";
-import { checkVector, matchesFilter, parseFailureQuery, parseFeedback, parseQueryText, parseSearchOptions, parseTraceId, parseTurn, turnEmbeddingText, withFeedback } from "./turn-schema.js";
-import type { Feedback, FailureCategory, FailureQuery, MemoryHit, MemorySearchFilter, MemoryStore, TurnRecord } from "./types.js";
+import { countTurns, exactSearch, publishCounts, turnFromCells, type TurnRowOf, type VectorEntry } from "./turn-row.js";
+import { checkVector, parseFailureQuery, parseFeedback, parseQueryText, parseSearchOptions, parseTraceId, parseTurn, turnEmbeddingText, withFeedback } from "./turn-schema.js";
+import type { Feedback, FailureQuery, MemoryHit, MemorySearchFilter, MemoryStore, TurnRecord } from "./types.js";
 
 export interface PostgresMemoryOptions {
   /** `postgres://user:password@host:port/database` (COUNCIL_DATABASE_URL). */
@@ -20,54 +21,8 @@ export interface PostgresMemoryOptions {
 
 const COLUMNS = "seq::float8 AS seq, trace_id, session_id, user_id, question, answer, route, model, adapter, score, category, reasons, success, feedback, latency_ms, tokens, created_at, updated_at";
 
-interface TurnRow {
-  seq: number;
-  trace_id: string;
-  session_id: string;
-  user_id: string | null;
-  question: string;
-  answer: string;
-  route: string;
-  model: string;
-  adapter: string | null;
-  score: number;
-  category: string | null;
-  reasons: string[];
-  success: boolean;
-  feedback: Feedback | null;
-  latency_ms: number;
-  tokens: number;
-  created_at: number;
-  updated_at: number;
-}
-
-interface CachedTurn {
-  turn: TurnRecord;
-  vector: Float32Array;
-  seq: number;
-}
-
-function toTurn(row: TurnRow): TurnRecord {
-  return {
-    traceId: row.trace_id,
-    sessionId: row.session_id,
-    userId: row.user_id,
-    question: row.question,
-    answer: row.answer,
-    route: row.route,
-    model: row.model,
-    adapter: row.adapter,
-    score: row.score,
-    category: row.category as FailureCategory | null,
-    reasons: row.reasons,
-    success: row.success,
-    feedback: row.feedback,
-    latencyMs: row.latency_ms,
-    tokens: row.tokens,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+/** A `council_turns` row as pg returns it (jsonb parsed, boolean flag). */
+type TurnRow = TurnRowOf<unknown, boolean> & { seq: number };
 
 /** The URL without its password, for messages and logs. */
 export function redactDatabaseUrl(url: string): string {
@@ -90,7 +45,7 @@ export class PostgresMemory implements MemoryStore {
   readonly #key: string;
   readonly #now: () => number;
   readonly #metrics: Pick<CouncilMetrics, "memoryEntries"> | undefined;
-  readonly #cache = new Map<string, CachedTurn>();
+  readonly #cache = new Map<string, VectorEntry>();
   #watermark = "0";
   #pulling: Promise<void> = Promise.resolve();
   #disposed = false;
@@ -151,7 +106,7 @@ export class PostgresMemory implements MemoryStore {
   async get(traceId: string): Promise<TurnRecord | undefined> {
     this.#alive();
     const { rows } = await this.#pool.query<TurnRow>(`SELECT ${COLUMNS} FROM council_turns WHERE trace_id = $1`, [parseTraceId(traceId)]);
-    return rows[0] ? toTurn(rows[0]) : undefined;
+    return rows[0] ? turnFromCells(rows[0]) : undefined;
   }
 
   async setFeedback(traceId: string, feedback: Feedback): Promise<TurnRecord> {
@@ -182,21 +137,11 @@ export class PostgresMemory implements MemoryStore {
     const { k, filter } = parseSearchOptions(options);
     const vector = checkVector(await this.#embeddings.embedQuery(text), this.#dimensions);
     await this.#pull();
-    const hits: Array<{ entry: CachedTurn; score: number }> = [];
-    for (const entry of this.#cache.values()) {
-      if (!matchesFilter(entry.turn, filter)) continue;
-      let score = 0;
-      for (let i = 0; i < vector.length; i++) score += vector[i]! * entry.vector[i]!;
-      hits.push({ entry, score: Math.fround(score) });
-    }
-    hits.sort((a, b) => b.score - a.score || a.entry.seq - b.entry.seq);
-    return hits.slice(0, k).map(({ entry, score }) => ({ record: structuredClone(entry.turn), score }));
+    return exactSearch(this.#cache.values(), vector, { k, filter });
   }
 
   counts(): { total: number; success: number; failure: number } {
-    let success = 0;
-    for (const { turn } of this.#cache.values()) if (turn.success) success++;
-    return { total: this.#cache.size, success, failure: this.#cache.size - success };
+    return countTurns(this.#cache.values());
   }
 
   /** Pulls what other replicas wrote since the last pull (search does this itself; counts() does not). */
@@ -218,7 +163,7 @@ export class PostgresMemory implements MemoryStore {
     await this.#write(async (client) => {
       const { rows } = await client.query<TurnRow>(`SELECT ${COLUMNS} FROM council_turns WHERE trace_id = $1 FOR UPDATE`, [id]);
       if (!rows[0]) throw new CouncilError("TRACE_NOT_FOUND", `No recorded turn has trace id ${id}`, { details: { traceId: id } });
-      updated = change(toTurn(rows[0]));
+      updated = change(turnFromCells(rows[0]));
       await client.query("UPDATE council_turns SET success = $2, feedback = $3, updated_at = $4, change_seq = nextval('council_turn_changes') WHERE trace_id = $1", [
         id,
         updated.success,
@@ -255,7 +200,7 @@ export class PostgresMemory implements MemoryStore {
        ORDER BY created_at, seq LIMIT $3`,
       [since ?? null, until ?? null, limit ?? null],
     );
-    return rows.map(toTurn);
+    return rows.map(turnFromCells);
   }
 
   /** Pulls the rows changed after the watermark into the cache, one pull at a time. */
@@ -277,17 +222,14 @@ export class PostgresMemory implements MemoryStore {
     const fresh = new Map(foreign.map((row, i) => [row.trace_id, checkVector(reembedded[i]!, this.#dimensions)]));
     for (const row of rows) {
       const vector = fresh.get(row.trace_id) ?? new Float32Array(row.embedding.buffer.slice(row.embedding.byteOffset, row.embedding.byteOffset + row.embedding.byteLength));
-      this.#cache.set(row.trace_id, { turn: toTurn(row), vector, seq: row.seq });
+      this.#cache.set(row.trace_id, { turn: turnFromCells(row), vector, seq: row.seq });
     }
     this.#watermark = rows.at(-1)!.change_seq;
     this.#publish();
   }
 
   #publish(): void {
-    if (!this.#metrics) return;
-    const { success, failure } = this.counts();
-    this.#metrics.memoryEntries.set({ success: "true" }, success);
-    this.#metrics.memoryEntries.set({ success: "false" }, failure);
+    publishCounts(this.#metrics, this.counts());
   }
 
   #alive(): void {

@@ -1,4 +1,4 @@
-import type { PoolClient } from "pg";
+import type { ClientBase } from "pg";
 import { CouncilError } from "../core/index.js";
 
 /** One schema step. Versions only grow; a shipped migration is never edited (add the next one instead). */
@@ -77,20 +77,63 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX council_turns_by_change ON council_turns (change_seq);
     `,
   },
+  {
+    // Who holds a nightly run lock (the lock itself is a session advisory lock; this row only describes the holder,
+    // and counts only while `backend_pid` still holds the lock).
+    version: 2,
+    name: "run lock holders",
+    sql: `
+      CREATE TABLE council_run_locks (
+        lock_key bigint PRIMARY KEY,
+        backend_pid integer NOT NULL,
+        info jsonb NOT NULL
+      );
+    `,
+  },
+  {
+    // Verified entries (VerifiedMemory's rows). `change_seq` moves on every write, so max(change_seq) and count(*)
+    // together change whenever any replica changed the table: that is the version replicas reload on.
+    version: 3,
+    name: "verified entries",
+    sql: `
+      CREATE SEQUENCE council_verified_changes;
+      CREATE TABLE council_verified (
+        id text PRIMARY KEY,
+        question text NOT NULL,
+        answer text NOT NULL,
+        source text NOT NULL,
+        run_id text NOT NULL,
+        vote_score double precision NOT NULL,
+        ballots jsonb NOT NULL,
+        release text NOT NULL,
+        status text NOT NULL,
+        trace_ids jsonb NOT NULL,
+        note text,
+        created_at double precision NOT NULL,
+        updated_at double precision NOT NULL,
+        change_seq bigint NOT NULL DEFAULT nextval('council_verified_changes')
+      );
+      CREATE INDEX council_verified_by_release ON council_verified (release);
+      CREATE TABLE council_verified_served (trace_id text PRIMARY KEY, entry_id text NOT NULL, at double precision NOT NULL);
+    `,
+  },
   // ---- 10 and up: the adapter release record (deploy/postgres-release-store.ts); 2..9 belong to the turn store. ----
   ...RELEASE_MIGRATIONS,
 ]);
 
-/** Advisory lock keys (pg_advisory_xact_lock): one for migrating, one that orders the writes. */
+/** Advisory lock keys: one for migrating, one that orders the writes (both pg_advisory_xact_lock), one for the nightly run (session lock). */
 export const MIGRATION_LOCK = 0x636f756e_01;
 export const WRITE_LOCK = 0x636f756e_02;
+export const RUN_LOCK = 0x636f756e_03;
+/** Held (session lock) while LangGraph's Postgres checkpointer sets up its tables, so replicas starting together set up once. */
+export const CHECKPOINT_SETUP_LOCK = 0x636f756e_04;
 
 /**
  * Brings the database to the newest schema this code knows, in one transaction under an advisory lock (replicas
  * starting together migrate once). A database migrated by a newer Council is refused with MEMORY_SCHEMA_NEWER.
  * @returns the versions applied now (empty when the schema was current)
  */
-export async function applyMigrations(client: PoolClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function applyMigrations(client: ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const latest = migrations.at(-1)?.version ?? 0;
   await client.query("BEGIN");
   try {

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import Database from "better-sqlite3";
 import { z } from "zod";
 import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { NIGHTLY_ACTOR, type EventSink } from "./event-log-schema.js";
+import type { VerifiedRows } from "./verified-rows.js";
+import { openSqliteVerifiedRows } from "./verified-sqlite.js";
 
 /** Where a verified answer came from: an Agent-0 rewrite, a user's correction, or an answer users rated 👍. */
 export const VERIFIED_SOURCES = ["agent0", "correction", "rated"] as const;
@@ -59,8 +58,10 @@ export interface VerifiedVisibility {
 }
 
 export interface VerifiedMemoryOptions {
-  /** SQLite file (created with its folder). */
-  path: string;
+  /** SQLite file (created with its folder); or give `rows` (e.g. Postgres) instead. */
+  path?: string;
+  /** Where the entries are stored. @default SQLite at `path` */
+  rows?: VerifiedRows;
   embeddings: EmbeddingsInterface;
   /** @default Date.now */
   now?: () => number;
@@ -69,45 +70,19 @@ export interface VerifiedMemoryOptions {
   events?: EventSink;
 }
 
-interface EntryRow {
-  id: string;
-  question: string;
-  answer: string;
-  source: VerifiedSource;
-  run_id: string;
-  vote_score: number;
-  ballots: string;
-  release: string;
-  status: VerifiedStatus;
-  trace_ids: string;
-  note: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS verified (
-  id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, source TEXT NOT NULL, run_id TEXT NOT NULL,
-  vote_score REAL NOT NULL, ballots TEXT NOT NULL, release TEXT NOT NULL, status TEXT NOT NULL, trace_ids TEXT NOT NULL,
-  note TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS verified_release ON verified (release);
-CREATE TABLE IF NOT EXISTS served (trace_id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, at INTEGER NOT NULL);
-`;
-
 export function verifiedEntryId(question: string, answer: string): string {
   return `v-${createHash("sha256").update(question.trim().toLowerCase()).update("\u0000").update(answer.trim()).digest("hex").slice(0, 16)}`;
 }
 
 /**
- * Verified memory: questions with answers the nightly council voted for, searchable by question. SQLite is the
- * truth (WAL, so the nightly process and the server share it); each process keeps the question vectors in memory
- * and reloads when another connection changed the file (`PRAGMA data_version`). Entries are few (one per verified
+ * Verified memory: questions with answers the nightly council voted for, searchable by question. The rows (SQLite
+ * in the data dir, or Postgres shared by replicas) are the truth; each process keeps the question vectors in memory
+ * and reloads when another process changed the rows (the rows' `version`). Entries are few (one per verified
  * fix), so search is an exact scan. No request path writes entries: only the nightly run (`add`), a 👎 (`demote`)
  * and releases (`setReleaseStatus`).
  */
 export class VerifiedMemory {
-  readonly #db: Database.Database;
+  readonly #rows: VerifiedRows;
   readonly #embeddings: EmbeddingsInterface;
   readonly #now: () => number;
   readonly #logger: Logger;
@@ -116,11 +91,11 @@ export class VerifiedMemory {
   readonly #vectors = new Map<string, number[]>();
   /** Vectors of texts compared by `similarity` (bounded, oldest dropped first). */
   readonly #textVectors = new Map<string, number[]>();
-  #version = -1;
+  #version = "";
   #disposed = false;
 
-  private constructor(db: Database.Database, options: VerifiedMemoryOptions) {
-    this.#db = db;
+  private constructor(rows: VerifiedRows, options: VerifiedMemoryOptions) {
+    this.#rows = rows;
     this.#embeddings = options.embeddings;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
@@ -128,20 +103,15 @@ export class VerifiedMemory {
   }
 
   static async create(options: VerifiedMemoryOptions): Promise<VerifiedMemory> {
-    let db: Database.Database | undefined;
+    if (options.rows === undefined && options.path === undefined) throw new CouncilError("CONFIG_INVALID", "Verified memory needs a SQLite path or a row store.");
+    const rows = options.rows ?? openSqliteVerifiedRows(options.path!);
+    const memory = new VerifiedMemory(rows, options);
     try {
-      mkdirSync(dirname(options.path), { recursive: true });
-      db = new Database(options.path);
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
-      db.pragma("busy_timeout = 5000");
-      db.exec(SCHEMA);
-    } catch (cause) {
-      db?.close();
-      throw new CouncilError("MEMORY_CORRUPT", `Verified memory ${options.path} cannot be opened: ${(cause as Error).message}`, { cause });
+      await memory.#refresh({ force: true });
+    } catch (error) {
+      await rows.close();
+      throw error;
     }
-    const memory = new VerifiedMemory(db, options);
-    await memory.#refresh({ force: true });
     return memory;
   }
 
@@ -154,30 +124,8 @@ export class VerifiedMemory {
       if (!result.success) throw new CouncilError("FRAME_INVALID", `Invalid verified entry: ${result.error.issues[0]?.path.join(".")}: ${result.error.issues[0]?.message}`);
       return result.data;
     });
-    const upsert = this.#db.prepare(
-      `INSERT INTO verified (id, question, answer, source, run_id, vote_score, ballots, release, status, trace_ids, note, created_at, updated_at)
-       VALUES (@id, @question, @answer, @source, @run_id, @vote_score, @ballots, @release, @status, @trace_ids, NULL, @at, @at)
-       ON CONFLICT(id) DO UPDATE SET source = excluded.source, run_id = excluded.run_id, vote_score = excluded.vote_score, ballots = excluded.ballots,
-         release = excluded.release, status = excluded.status, trace_ids = excluded.trace_ids, note = NULL, updated_at = excluded.updated_at`,
-    );
     const ids = parsed.map((entry) => verifiedEntryId(entry.question, entry.answer));
-    this.#db.transaction(() => {
-      parsed.forEach((entry, index) =>
-        upsert.run({
-          id: ids[index],
-          question: entry.question,
-          answer: entry.answer,
-          source: entry.source,
-          run_id: entry.runId,
-          vote_score: entry.voteScore,
-          ballots: JSON.stringify(entry.ballots),
-          release: entry.release,
-          status: entry.status,
-          trace_ids: JSON.stringify(entry.traceIds),
-          at,
-        }),
-      );
-    })();
+    await this.#rows.upsert(parsed.map((entry, index) => ({ ...entry, id: ids[index]! })), at);
     await this.#refresh({ force: true });
     for (const [index, entry] of parsed.entries()) await this.#events?.append({ actor, type: "verified-added", payload: { id: ids[index], ...entry, at } });
     return ids.map((id) => this.get(id)!);
@@ -220,21 +168,21 @@ export class VerifiedMemory {
   }
 
   /** Remembers that a turn was answered from an entry (so a 👎 on that turn demotes it). */
-  markServed({ traceId, entryId }: { traceId: string; entryId: string }): void {
+  async markServed({ traceId, entryId }: { traceId: string; entryId: string }): Promise<void> {
     this.#alive();
-    this.#db.prepare("INSERT OR REPLACE INTO served (trace_id, entry_id, at) VALUES (?, ?, ?)").run(traceId, entryId, this.#now());
+    await this.#rows.markServed({ traceId, entryId, at: this.#now() });
   }
 
-  servedBy(traceId: string): string | undefined {
+  servedBy(traceId: string): Promise<string | undefined> {
     this.#alive();
-    return (this.#db.prepare("SELECT entry_id FROM served WHERE trace_id = ?").get(traceId) as { entry_id: string } | undefined)?.entry_id;
+    return this.#rows.servedBy(traceId);
   }
 
   /** Takes an entry out of service at once (a 👎 on an answer it served). Returns the entry, or undefined when unknown. */
   async demote({ id, note, actor = NIGHTLY_ACTOR }: { id: string; note: string; actor?: string }): Promise<VerifiedEntry | undefined> {
     this.#alive();
     const at = this.#now();
-    const changes = this.#db.prepare("UPDATE verified SET status = 'demoted', note = ?, updated_at = ? WHERE id = ?").run(note, at, id).changes;
+    const changes = await this.#rows.demote({ id, note, at });
     await this.#refresh({ force: true });
     if (changes > 0) await this.#events?.append({ actor, type: "verified-demoted", payload: { id, note, at } });
     if (changes > 0) this.#logger.warn({ entry: id, note }, "verified entry demoted");
@@ -247,11 +195,9 @@ export class VerifiedMemory {
    */
   async setReleaseStatus({ release, to, note, actor = NIGHTLY_ACTOR }: { release: string; to: "active" | "withdrawn"; note?: string; actor?: string }): Promise<number> {
     this.#alive();
-    const from = to === "active" ? ["canary"] : ["canary", "active"];
+    const from: VerifiedStatus[] = to === "active" ? ["canary"] : ["canary", "active"];
     const at = this.#now();
-    const changes = this.#db
-      .prepare(`UPDATE verified SET status = ?, note = ?, updated_at = ? WHERE release = ? AND status IN (${from.map(() => "?").join(", ")})`)
-      .run(to, note ?? null, at, release, ...from).changes;
+    const changes = await this.#rows.setStatus({ release, to, from, note: note ?? null, at });
     await this.#refresh({ force: true });
     if (changes > 0) await this.#events?.append({ actor, type: "verified-release-changed", payload: { release, to, ...(note === undefined ? {} : { note }), at, changed: changes } });
     return changes;
@@ -263,10 +209,7 @@ export class VerifiedMemory {
     await this.#refresh({ force: true });
     const traces = new Set(traceIds);
     const ids = this.#entries.filter((entry) => entry.traceIds.some((id) => traces.has(id))).map((entry) => entry.id);
-    this.#db.transaction(() => {
-      for (const id of ids) this.#db.prepare("DELETE FROM verified WHERE id = ?").run(id);
-      for (const id of traceIds) this.#db.prepare("DELETE FROM served WHERE trace_id = ?").run(id);
-    })();
+    await this.#rows.erase({ ids, traceIds });
     await this.#refresh({ force: true });
     return ids;
   }
@@ -280,15 +223,14 @@ export class VerifiedMemory {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#db.close();
+    await this.#rows.close();
   }
 
-  /** Reloads rows when another connection changed the file since the last load (or `force`, after our own writes); embeds new questions. */
+  /** Reloads rows when another process changed them since the last load (or `force`, after our own writes); embeds new questions. */
   async #refresh({ force = false }: { force?: boolean } = {}): Promise<void> {
-    const version = this.#db.pragma("data_version", { simple: true }) as number;
+    const version = await this.#rows.version();
     if (!force && version === this.#version) return;
-    const rows = this.#db.prepare("SELECT * FROM verified").all() as EntryRow[];
-    this.#entries = rows.map(fromRow);
+    this.#entries = await this.#rows.all();
     const missing = this.#entries.filter((entry) => !this.#vectors.has(entry.id));
     if (missing.length > 0) {
       const vectors = await this.#embeddings.embedDocuments(missing.map((entry) => entry.question));
@@ -300,24 +242,6 @@ export class VerifiedMemory {
   #alive(): void {
     if (this.#disposed) throw new CouncilError("BACKEND_UNAVAILABLE", "Verified memory was disposed.");
   }
-}
-
-function fromRow(row: EntryRow): VerifiedEntry {
-  return {
-    id: row.id,
-    question: row.question,
-    answer: row.answer,
-    source: row.source,
-    runId: row.run_id,
-    voteScore: row.vote_score,
-    ballots: JSON.parse(row.ballots) as VerifiedEntry["ballots"],
-    release: row.release,
-    status: row.status,
-    traceIds: JSON.parse(row.trace_ids) as string[],
-    note: row.note,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 function cosine(a: readonly number[], b: readonly number[]): number {

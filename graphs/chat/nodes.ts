@@ -225,7 +225,7 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
         updatedAt: at,
       };
       await memory.record(record);
-      if (source.kind === "memory") verified?.markServed({ traceId: state.traceId, entryId: source.entry! });
+      if (source.kind === "memory") await verified?.markServed({ traceId: state.traceId, entryId: source.entry! });
       logger.debug({ traceId: state.traceId, route: record.route, score: record.score, success: record.success, source: source.kind, steps: state.steps }, "turn recorded");
       return { recorded: record, delivered: fallback?.answer ?? state.answer, source };
     },

@@ -93,7 +93,7 @@ describe("recall that answers from verified memory", () => {
     expect(state.steps.map((s) => `${s.agent}:${s.method}`)).toEqual(["router:llm", "answerer:memory", "critic:llm"]);
     expect(model.callsOf("answerer")).toEqual([]);
     expect(tokens.join("")).toBe(state.delivered);
-    expect(verified.servedBy("t-1")).toBe(id);
+    expect(await verified.servedBy("t-1")).toBe(id);
   });
 
   it("between the hint and reuse thresholds the verified Q/A goes into the answerer's prompt as a worked example", async () => {

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { CouncilError, createLogger, dataPaths, loadConfig, type CouncilConfig } from "../../core/index.js";
-import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { openRunLocker } from "../../cron/index.js";
 import { ImproveStore } from "../../graphs/improve/index.js";
 import { auditChain, eraseUserTurns, EventLog, formatAudit, memoryPaths, VerifiedMemory, type AuditReport } from "../../memory/index.js";
 import { HashEmbeddings } from "../../models/index.js";
@@ -52,7 +52,7 @@ export interface EraseUserResult {
 export async function eraseUserCommand({ config, userId, actor = cliActor() }: { config: CouncilConfig; userId: string; actor?: string }): Promise<EraseUserResult> {
   const target = await resolveRunTarget({ config });
   if (target.kind === "server") throw new CouncilError("BUSY", "A Council server is running on this data dir; stop it first (erasure rewrites the memory files it holds open).");
-  const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: `erase user`, logger: createLogger(config, process.stderr) });
+  const lock = await openRunLocker({ config, logger: createLogger(config, process.stderr) }).acquire({ purpose: "erase user" });
   try {
     const log = await openLog(config);
     // Trace ids first: the log may not hold turns recorded before it was enabled.

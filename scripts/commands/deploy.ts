@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { CouncilError, createLogger, createMetrics, loadConfig, modelPath, type CouncilConfig, type Logger } from "../../core/index.js";
-import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { openRunLocker } from "../../cron/index.js";
 import { openReleaseStore } from "../../council/index.js";
 import { AdapterRegistry, CanaryController, checkLoraGgufHeader, PrometheusSource, type AdapterFileValidator, type AnalysisSource, type CanaryOutcome, type ReleaseStore } from "../../deploy/index.js";
 import { validateAdapterForBase } from "../../models/gguf/index.js";
@@ -69,7 +69,7 @@ async function deployWith({ config, version, now, source, signal, logger, events
       { details: { key: "improve.prometheusUrl" } },
     );
   }
-  const lock = await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: `deploy ${version}`, logger });
+  const lock = await openRunLocker({ config, logger }).acquire({ purpose: `deploy ${version}` });
   try {
     const controller = new CanaryController({ registry, releases, source: analysis, settings: config.improve, metrics: createMetrics({ defaultMetrics: false }), logger });
     await events?.append({ actor, type: "adapter-deployed", payload: { version, mode: "canary" } });

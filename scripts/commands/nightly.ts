@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { createLogger, createMetrics, CouncilError, dataPaths, isCouncilError, loadConfig, safeParseJson, type CouncilConfig } from "../../core/index.js";
 import { createCouncilRuntime, readRunProgress, type Improvement, type RunSummary } from "../../council/index.js";
-import { acquireRunLock, nightlyLockPath } from "../../cron/index.js";
+import { openRunLocker } from "../../cron/index.js";
 import { resolveRunTarget, type RunTarget } from "./local-server.js";
 import { ProgressWatcher } from "./run-progress-view.js";
 import { cliActor } from "./cli-actor.js";
@@ -93,7 +93,8 @@ async function runReporting(config: CouncilConfig, json: boolean | undefined, ta
   } catch (error) {
     if (!isCouncilError(error, "RUN_LOCKED")) throw error;
     const running = readRunProgress(runsDir);
-    const what = running ? `night ${running.runId} is at stage ${running.stage} (started ${new Date(running.startedAt).toISOString()})` : "another nightly run holds the lock";
+    // The holder may be another replica (Postgres lock): its progress is not in this data dir, but the lock names it.
+    const what = running ? `night ${running.runId} is at stage ${running.stage} (started ${new Date(running.startedAt).toISOString()})` : error.message;
     const reason = `${what}; follow it with: npx council status`;
     console.log(json ? JSON.stringify({ outcome: "locked", reason, ...(running ? { running } : {}) }) : `locked: ${reason}`);
     return;
@@ -129,7 +130,7 @@ export function register(program: Command): void {
         const target = await resolveTarget(config);
         if (target.kind === "server") return viaServer(target, { path: "/api/improve/runs" });
         // Report a held lock before loading a model for minutes (runOnce takes the lock for real).
-        await (await acquireRunLock({ path: nightlyLockPath(config), ttlSeconds: config.improve.lockTtlSeconds, purpose: "nightly improvement (lock check)" })).release();
+        await (await openRunLocker({ config, logger: createLogger(config, process.stderr) }).acquire({ purpose: "nightly improvement (lock check)" })).release();
         return inProcess(config, (improvement) => improvement.runOnce());
       });
     });

@@ -77,3 +77,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
   };
 }
+
+/** Runs one statement on its own connection and returns the rows. */
+export async function sql<Row extends object>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<Row>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
