@@ -50,7 +50,6 @@ export const configSchema = z
     cacheDir: z.string().optional().describe("Built artefacts (the seedling) cached by recipe and corpus hash; `npm run setup` caches native builds under `$COUNCIL_SETUP_CACHE`. Unset: `${XDG_CACHE_HOME:-~/.cache}/council`."),
     model: z
       .object({
-        /** A registered chat backend: `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`. */
         backend: z.string().min(1).default("llama").describe("Chat backend by registered name: `llama` (node-llama-cpp in process), `openai` (any OpenAI-compatible server), `llama-server`; `council doctor` lists what is registered."),
         /** Path or `hf:` URI of a GGUF. @default the seedling, models/seedling.gguf */
         path: z.string().optional().describe("Path or `hf:` URI of the base GGUF. Unset: the seedling, `<project>/models/seedling.gguf`."),
@@ -100,7 +99,6 @@ export const configSchema = z
         agent0: agentMode.default("auto").describe("Agent-0 (nightly rewriter) mode."),
         criticThreshold: num(0, 1).default(0.5).describe("Critic score below which a turn is a failure."),
         maxRevisions: int(0, 5).default(1).describe("Revisions after a failed critique."),
-        /** Path of a JSON graph spec that swaps nodes and prompts (researchers). */
         graphSpec: z.string().optional().describe("Path of a JSON graph spec that swaps nodes and prompts."),
         verifiedReuseThreshold: num(0, 1).default(0.9).describe("Question similarity (cosine) at which a verified memory entry answers the turn itself (the graph spec may override)."),
         verifiedHintThreshold: num(0, 1).default(0.6).describe("Question similarity at which a verified entry goes into the answerer's prompt as a worked example."),
@@ -149,9 +147,7 @@ export const configSchema = z
         prometheusUrl: z.string().url().optional().describe("Prometheus for canary analysis. Unset: the in-process registry."),
         webhookUrl: z.string().url().optional().describe("Webhook told about deployments and rollbacks."),
         lockTtlSeconds: num(1, 7 * 86_400).default(6 * 3600).describe("A nightly run lock (`<dataDir>/data/runs/nightly.lock`) older than this is broken."),
-        /** Holdout eval set (JSONL `{id, question, accept}`): never trained on; the gate requires it not to get worse. */
         holdoutFile: z.string().optional().describe("Holdout eval set (JSONL `{id, question, accept}`): never trained on; the gate requires it not to get worse."),
-        /** Safety eval set (JSONL `{id, question, reject}`). @default eval/safety.jsonl */
         safetyFile: z.string().default(join(PROJECT_ROOT, "eval", "safety.jsonl")).describe("Safety eval set (JSONL `{id, question, reject}`)."),
         /** Whether corrections rated by users without a verified chat token may become training data (they are always stored). */
         trainAnonymousCorrections: bool.default(false).describe("Whether corrections from users without a verified chat token may become training data (they are always stored)."),
@@ -175,7 +171,6 @@ export const configSchema = z
         learningRate: num(1e-7, 1).default(1e-4).describe("Peak learning rate. On the reading seedling 7e-4 diverges (20 tldr pairs: loss 5.2 → 22.4) and 1e-4 learns (loss 5.2 → 0.04, token F1 0.14 → 0.83)."),
         /** LoRA targets. The output head (`output.weight`) makes small models learn exact answers (answer loss 0.22 vs 2.0). */
         targets: csvStrings.default(["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output.weight"]).describe("LoRA target tensors, comma-separated (the output head makes small models learn exact answers)."),
-        /** The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs. */
         minSteps: int(0).default(200).describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs."),
         maxEpochs: int(1, 10_000).default(200).describe("Upper bound on the nightly loop's epochs."),
         replayRatio: num(0, 10).default(2).describe("Passing answers users rated 👍 (and the council verified) replayed per fix in the nightly dataset, those nearest to the fixes first, so the adapter keeps what already worked; 0 = fixes only. On the reading seedling, a night of 6 fixes without replay broke 2 of 235 passing answers, with 2 per fix none (bench/nightly-lora.ts)."),

@@ -40,7 +40,7 @@ describe("council doctor: registered backends", () => {
   it("still lists what is registered when the config did not load", async () => {
     const checks = await byName(new Error("bad config"));
     expect(checks["trainer"]).toMatchObject({ status: "ok", detail: "registered: llamacpp-lora [device=cpu, resume, base=gguf]; qlora [device=gpu, base=hf-checkpoint]" });
-    expect(registryReports({ config: new Error("bad") }).map((report) => report.selected)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(registryReports({ config: new Error("bad") }).map((report) => report.selected)).toEqual(Array(7).fill(undefined));
   });
 
   it("reports the selection in --json", () => {
