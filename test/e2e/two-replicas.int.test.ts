@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../core/index.js";
+import { loadConfig, PROJECT_ROOT, silentLogger } from "../../core/index.js";
+import { openRunLocker } from "../../cron/index.js";
 import { ChatClient } from "../helpers/chat-server.js";
+import { runCli } from "../helpers/run-cli.js";
 import { havePostgres, startPostgres, type PostgresServer } from "../helpers/postgres.js";
 import { createTinyModel } from "../helpers/tiny-model.js";
 
@@ -47,8 +49,11 @@ const traceOf = (frame: { type: string }) => {
 
 /**
  * Two Council replicas on one Postgres 15 (Debian's, started here: initdb in a temp dir, a free port, torn down
- * after): both chat and take 👎, each turn lands once in the shared database whichever replica served it, and
- * kill -9 of a replica in the middle of a chat loses no turn it had acknowledged.
+ * after): both chat and take 👎, each turn lands once in the shared database whichever replica served it,
+ * kill -9 of a replica in the middle of a chat loses no turn it had acknowledged, and while one replica's night
+ * holds the run lock the other's `nightly --once` says "locked" (each replica has its own data dir: the lock is
+ * Postgres's). Adapter agreement (release record, sticky canary, rollback on both, one shared llama-server) is
+ * council/shared-llama-server.int.test.ts.
  */
 describe.skipIf(!havePostgres)("two replicas sharing Postgres (real processes, real sockets, real model)", () => {
   let server: PostgresServer;
@@ -113,5 +118,20 @@ describe.skipIf(!havePostgres)("two replicas sharing Postgres (real processes, r
     acknowledged.push(traceOf((await again.ask("after", "how do I rename a file?")).end));
     await again.close();
     expect((await rows()).map((row) => row.trace_id)).toEqual(expect.arrayContaining(acknowledged));
+  }, 600_000);
+
+  it("one night at a time across replicas: b's nightly --once says locked while a's night holds the Postgres lock", async () => {
+    const config = loadConfig({ env: {}, overrides: { dataDir: join(root, "a"), memory: { store: "postgres", databaseUrl } } });
+    const lock = await openRunLocker({ config, logger: silentLogger }).acquire({ purpose: "nightly improvement on replica a" });
+    try {
+      const second = await runCli(["nightly", "--once"], { ...env, COUNCIL_DATA_DIR: join(root, "b"), COUNCIL_LOG_LEVEL: "warn" });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/^locked: .*nightly improvement on replica a/m);
+    } finally {
+      await lock.release();
+    }
+    // released: b's replica takes it at once
+    const onB = loadConfig({ env: {}, overrides: { dataDir: join(root, "b"), memory: { store: "postgres", databaseUrl } } });
+    await (await openRunLocker({ config: onB, logger: silentLogger }).acquire({ purpose: "nightly on b" })).release();
   }, 600_000);
 });
