@@ -96,6 +96,9 @@ export function binariesMatch(paths, names, manifest) {
 export function ensureLlamaCpp({ root, cache, jobs = 2, force = false }) {
   const inputs = llamaInputs(root);
   const { paths, targets, baseKey, loraKey } = inputs;
+  // The source tree is needed beside the binaries (restored from the cache or not): the QLoRA trainer converts its
+  // PEFT adapter with the tree's convert_lora_to_gguf.py and gguf-py. Cheap when it is already there.
+  ensureTree(inputs);
   const manifest = readJsonFile(paths.manifest);
   if (!force && manifest?.cacheKey === baseKey && manifest?.loraKey === loraKey && binariesMatch(paths, targets, manifest)) {
     return { status: "up to date", inputs };
