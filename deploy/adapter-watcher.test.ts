@@ -64,14 +64,17 @@ describe("AdapterWatcher", () => {
       const other = await AdapterRegistry.create({ config: { dataDir: elsewhere } });
       await writeTestAdapter({ path: join(elsewhere, "x.gguf"), salt: "x" });
       const { version } = await other.publish({ adapterPath: join(elsewhere, "x.gguf"), training: {}, evaluation: { probes: [] } });
-      const releases = new MemoryReleaseStore({ registry: other });
       const asked: string[] = [];
       let reachable = false;
-      releases.materialise = async (wanted) => {
-        asked.push(wanted);
-        if (!reachable) throw new Error("database unreachable");
-        await registry.publish({ adapterPath: join(other.paths.versions, wanted, "adapter.gguf"), training: {}, evaluation: { probes: [] } });
-      };
+      /** A shared record whose version folders live in "the database": other's data dir. */
+      class SharingReleaseStore extends MemoryReleaseStore {
+        async materialise(wanted: string): Promise<void> {
+          asked.push(wanted);
+          if (!reachable) throw new Error("database unreachable");
+          await registry.publish({ adapterPath: join(other.paths.versions, wanted, "adapter.gguf"), training: {}, evaluation: { probes: [] } });
+        }
+      }
+      const releases = new SharingReleaseStore({ registry: other });
       watcher = await AdapterWatcher.create({ registry, releases, useFsWatch: false, pollIntervalMs: 60_000 });
       const events: AdapterSwappedEvent[] = [];
       watcher.on("adapter-swapped", (event) => events.push(event));
