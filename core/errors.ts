@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   ADAPTER_MISMATCH: "A LoRA adapter was trained for a different base model.",
   ADAPTER_NOT_FOUND: "The named adapter version or slot does not exist.",
   ADAPTER_STALE: "The server is not serving the adapter that the registry says is current.",
+  ADAPTER_TOO_LARGE: "An adapter version's folder is larger than the cap for sharing it through Postgres.",
   PATH_UNSAFE: "A name or path escapes its folder (path separators, '..', or a symlink outside).",
   NATIVE_MISSING: "A native build (faiss-node, llama.cpp tools, the LoRA trainer) is missing; run npm run setup.",
   VECTOR_INVALID: "A vector has the wrong dimension or non-finite values.",

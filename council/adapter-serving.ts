@@ -58,6 +58,7 @@ export async function startAdapterServing({ registry, releases = new FileRelease
       if (version === null) {
         await host.removeAdapter("stable");
       } else {
+        await releases.materialise?.(version);
         const record = await registry.verify(version).catch((error: unknown) => {
           if (isCouncilError(error, "ADAPTER_INVALID")) setInvalid("content", true);
           throw error;
@@ -77,6 +78,7 @@ export async function startAdapterServing({ registry, releases = new FileRelease
     serial(async () => {
       const running = state !== null && state.status === "running" ? state : null;
       if (running && running.version !== canaryVersion) {
+        await releases.materialise?.(running.version);
         const record = await registry.verify(running.version);
         await host.setAdapter({ slot: "canary", path: record.adapterPath, version: running.version });
         canaryVersion = running.version;

@@ -5,7 +5,8 @@ import { applyMigrations } from "../memory/index.js";
 /**
  * The adapter release record for this config: with `COUNCIL_STORE=postgres` it lives in Postgres at
  * `COUNCIL_DATABASE_URL` next to the turns (migrations applied here too, so `council rollback` works on a fresh
- * database), shared by every replica; otherwise it is `loras/` under the data dir.
+ * database), shared by every replica; otherwise it is `loras/` under the data dir. With Postgres the version folders are shared too (migration 11): a
+ * replica materialises the version the record names when its data dir lacks it.
  */
 export async function openReleaseStore({ config, registry, logger = silentLogger }: { config: Pick<CouncilConfig, "memory">; registry: AdapterRegistry; logger?: Logger }): Promise<ReleaseStore> {
   if (config.memory.store !== "postgres") return new FileReleaseStore({ registry });
@@ -26,5 +27,5 @@ export async function openReleaseStore({ config, registry, logger = silentLogger
   } finally {
     await pool.end();
   }
-  return PostgresReleaseStore.create({ url, verify: (version) => registry.verify(version), logger });
+  return PostgresReleaseStore.create({ url, verify: (version) => registry.verify(version), logger, shareFiles: { paths: registry.paths } });
 }

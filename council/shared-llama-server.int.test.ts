@@ -28,6 +28,7 @@ let controller: PostgresReleaseStore;
 let controllerRegistry: AdapterRegistry;
 const stores: PostgresReleaseStore[] = [];
 const servings: AdapterServing[] = [];
+const registries: AdapterRegistry[] = [];
 const chats: LlamaServerChatModel[] = [];
 const versions: string[] = [];
 const outputs = new Map<string, string>();
@@ -67,14 +68,16 @@ describe.skipIf(!haveServer || !havePostgres)("replicas sharing one llama-server
 
     for (const name of ["controller", "a", "b"]) {
       const registry = await AdapterRegistry.create({ config: { dataDir: join(dir, name) } });
-      for (const seed of [7, 9]) await registry.publish({ adapterPath: join(dir, `adapter-${seed}.gguf`), training: {}, evaluation: { probes: [{ prompt: PROMPT, output: outputs.get(versions[seed === 7 ? 0 : 1]!)! }] } });
-      const store = await PostgresReleaseStore.create({ url, verify: (version) => registry.verify(version) });
+      // Replica b publishes nothing: it materialises each version the record names from Postgres (migration 11).
+      if (name !== "b") for (const seed of [7, 9]) await registry.publish({ adapterPath: join(dir, `adapter-${seed}.gguf`), training: {}, evaluation: { probes: [{ prompt: PROMPT, output: outputs.get(versions[seed === 7 ? 0 : 1]!)! }] } });
+      const store = await PostgresReleaseStore.create({ url, verify: (version) => registry.verify(version), shareFiles: { paths: registry.paths } });
       if (name === "controller") {
         controller = store;
         controllerRegistry = registry;
         continue;
       }
       stores.push(store);
+      registries.push(registry);
       const chat = await LlamaServerChatModel.create({ baseUrl: llama.url });
       const generate: ProbeGenerate = (prompt, slot) => (prompt === PROMPT ? answer(chat, slot) : Promise.reject(new Error("unknown probe")));
       chats.push(chat);
@@ -115,5 +118,6 @@ describe.skipIf(!haveServer || !havePostgres)("replicas sharing one llama-server
     await rollbackDeployment({ registry: controllerRegistry, releases: controller, reason: "manual: test", summaryDir: dir });
     await until(() => servings.every((serving) => routed(serving, "u1")?.version === v1));
     for (const [i, chat] of chats.entries()) expect(await answer(chat, routed(servings[i]!, "u1")!.slot)).toBe(outputs.get(v1));
+    expect((await registries[1]!.list()).map((item) => item.version).sort()).toEqual([v1, v2].sort());
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AdapterRegistry } from "./adapter-registry.js";
 import { AdapterWatcher, type AdapterSwappedEvent } from "./adapter-watcher.js";
 import { writeCanaryState } from "./canary-state.js";
+import { MemoryReleaseStore } from "./test-memory-release-store.js";
 import { writeTestAdapter } from "./test-adapter.js";
 
 let root: string;
@@ -55,6 +56,39 @@ describe("AdapterWatcher", () => {
     await registry.activate(a, { reason: "1" });
     expect(await watcher.reload()).toEqual({ version: a, changed: true });
     expect(await watcher.reload()).toEqual({ version: a, changed: false });
+  });
+
+  it("has the release store materialise a version this data dir lacks before it swaps, and retries when that fails", async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), "council-watch-other-"));
+    try {
+      const other = await AdapterRegistry.create({ config: { dataDir: elsewhere } });
+      await writeTestAdapter({ path: join(elsewhere, "x.gguf"), salt: "x" });
+      const { version } = await other.publish({ adapterPath: join(elsewhere, "x.gguf"), training: {}, evaluation: { probes: [] } });
+      const asked: string[] = [];
+      let reachable = false;
+      /** A shared record whose version folders live in "the database": other's data dir. */
+      class SharingReleaseStore extends MemoryReleaseStore {
+        async materialise(wanted: string): Promise<void> {
+          asked.push(wanted);
+          if (!reachable) throw new Error("database unreachable");
+          await registry.publish({ adapterPath: join(other.paths.versions, wanted, "adapter.gguf"), training: {}, evaluation: { probes: [] } });
+        }
+      }
+      const releases = new SharingReleaseStore({ registry: other });
+      watcher = await AdapterWatcher.create({ registry, releases, useFsWatch: false, pollIntervalMs: 60_000 });
+      const events: AdapterSwappedEvent[] = [];
+      watcher.on("adapter-swapped", (event) => events.push(event));
+      watcher.on("watch-failed", () => undefined);
+      await releases.activate(version, { reason: "on another replica" });
+      expect(await watcher.reload()).toEqual({ version: null, changed: false });
+      expect(events).toEqual([]);
+      reachable = true;
+      expect(await watcher.reload()).toEqual({ version, changed: true });
+      expect(asked).toEqual([version, version]);
+      expect(events).toEqual([{ version, previous: null, adapterPath: join(registry.paths.versions, version, "adapter.gguf") }]);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("keeps the last good version when current is pointed outside loras/", async () => {

@@ -129,6 +129,7 @@ export class AdapterWatcher extends EventEmitter<AdapterWatcherEvents> {
         }
       }
       if (problem === null && version !== this.version) {
+        if (version !== null) await this.releases.materialise?.(version);
         const previous = this.version;
         this.version = version;
         const adapterPath = version === null ? null : (await this.registry.get(version)).adapterPath;

@@ -1,7 +1,9 @@
 import pg from "pg";
 import { CouncilError, silentLogger, type Logger } from "../core/index.js";
+import { SharedAdapterFiles, type AdapterFileShare } from "./adapter-file-share.js";
 import { historyEntrySchema, type HistoryEntry } from "./adapter-registry.js";
 import { canaryStateSchema, type CanaryState } from "./canary-state.js";
+import { PostgresAdapterBlobs } from "./postgres-adapter-files.js";
 import { previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
 import { assertVersionName } from "./version-name.js";
 
@@ -24,6 +26,11 @@ export interface PostgresReleaseStoreOptions {
   logger?: Logger;
   /** @default 4 */
   poolSize?: number;
+  /**
+   * Share version folders through Postgres (migration 11): a version is uploaded when it becomes stable or canary,
+   * and materialised into `paths.versions` on a replica that lacks it. Omitted: each data dir needs its own copy.
+   */
+  shareFiles?: { paths: { loras: string; versions: string }; maxBytes?: number };
 }
 
 /**
@@ -40,14 +47,16 @@ export class PostgresReleaseStore implements ReleaseStore {
   private readonly now: () => Date;
   private readonly logger: Logger;
   private readonly listeners = new Set<pg.Client>();
+  private readonly files: AdapterFileShare | null;
 
-  private constructor({ url, verify = async () => undefined, now = () => new Date(), logger = silentLogger, poolSize = 4 }: PostgresReleaseStoreOptions) {
+  private constructor({ url, verify = async () => undefined, now = () => new Date(), logger = silentLogger, poolSize = 4, shareFiles }: PostgresReleaseStoreOptions) {
     this.url = url;
     this.pool = new pg.Pool({ connectionString: url, max: poolSize });
     this.pool.on("error", (error) => this.logger.error({ err: error }, "idle Postgres connection failed"));
     this.verify = verify;
     this.now = now;
     this.logger = logger;
+    this.files = shareFiles ? new SharedAdapterFiles({ ...shareFiles, blobs: new PostgresAdapterBlobs({ pool: this.pool }), logger }) : null;
   }
 
   /** Connects and checks the schema is there (CONFIG_INVALID with the fix when it is not). */
@@ -81,14 +90,14 @@ export class PostgresReleaseStore implements ReleaseStore {
 
   async setCanary(state: CanaryState): Promise<void> {
     const canary = canaryStateSchema.parse(state);
+    if (canary.status === "running") await this.files?.upload(canary.version);
     await this.write(async (client) => {
       await client.query("UPDATE council_adapter_release SET canary = $1 WHERE id = 1", [JSON.stringify(canary)]);
     });
   }
 
   async activate(version: string, { reason, action = "activate" }: { reason: string; action?: "activate" | "promote" }): Promise<StableSwitch> {
-    assertVersionName(version);
-    await this.verify(version);
+    await this.prepare(version);
     return this.write(async (client, row) => {
       if (row.stable === version) return { from: version, to: version };
       await client.query("UPDATE council_adapter_release SET stable = $1, previous = COALESCE($2, previous) WHERE id = 1", [version, row.stable]);
@@ -99,14 +108,11 @@ export class PostgresReleaseStore implements ReleaseStore {
   }
 
   async rollback({ to, reason }: { to?: string; reason: string }): Promise<StableSwitch> {
-    if (to !== undefined) {
-      assertVersionName(to);
-      await this.verify(to);
-    }
+    if (to !== undefined) await this.prepare(to);
     return this.write(async (client, row) => {
       const target = to ?? row.previous;
       if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to; name one with --to.");
-      if (to === undefined) await this.verify(target);
+      if (to === undefined) await this.prepare(target);
       const previous = previousAfterRollback({ history: await this.historyWith(client), target, removed: row.stable });
       await client.query("UPDATE council_adapter_release SET stable = $1, previous = $2 WHERE id = 1", [target, previous]);
       await this.appendHistory(client, { at: this.now().toISOString(), action: "rollback", from: row.stable, to: target, reason });
@@ -117,6 +123,19 @@ export class PostgresReleaseStore implements ReleaseStore {
 
   history(): Promise<HistoryEntry[]> {
     return this.historyWith(this.pool);
+  }
+
+  /** Fetches `versions/<version>/` from Postgres when this replica lacks it (shareFiles); no-op otherwise. */
+  async materialise(version: string): Promise<void> {
+    await this.files?.materialise(version);
+  }
+
+  /** Before a version becomes stable: here (materialised when shared), verified, and shared for the other replicas. */
+  private async prepare(version: string): Promise<void> {
+    assertVersionName(version);
+    await this.files?.materialise(version);
+    await this.verify(version);
+    await this.files?.upload(version);
   }
 
   /** LISTEN on a dedicated connection; `listener` runs on every committed write by any replica. */

@@ -17,7 +17,8 @@ export interface StableSwitch {
  * The adapter release record: which version is stable, which is canary at what share, and every promotion and
  * rollback. The canary controller, `council rollback` and every serving replica go through it, so with a shared
  * store (Postgres) all replicas route by the same record. Adapter *files* stay in the registry (`loras/versions/`
- * or a llama-server that preloaded them); the store only says which version plays which part.
+ * or a llama-server that preloaded them); the store only says which version plays which part, and the Postgres store can also carry the version folders
+ * (`materialise`).
  */
 export interface ReleaseStore {
   /** `file` (loras/ under the data dir) or `postgres`. */
@@ -38,6 +39,11 @@ export interface ReleaseStore {
    */
   rollback(options: { to?: string; reason: string }): Promise<StableSwitch>;
   history(): Promise<HistoryEntry[]>;
+  /**
+   * Makes sure this replica's `loras/versions/<version>/` exists before it serves `version` (Postgres with shared
+   * files: fetched and hash-checked). Absent where there is nothing to fetch from (the file store).
+   */
+  materialise?(version: string): Promise<void>;
   /** Calls `listener` soon after another writer changed the record (push where the store has it); returns unsubscribe. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   dispose(): Promise<void>;

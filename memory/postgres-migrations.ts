@@ -37,6 +37,22 @@ export const RELEASE_MIGRATIONS: readonly Migration[] = Object.freeze([
       );
     `,
   },
+  {
+    // Adapter version folders (deploy/postgres-adapter-files.ts), so a replica materialises the version the release
+    // record names instead of needing a copy of loras/versions/ from the replica that ran the night.
+    version: 11,
+    name: "adapter_files",
+    sql: `
+      CREATE TABLE council_adapter_files (
+        version text NOT NULL,
+        name text NOT NULL,
+        bytes bytea NOT NULL,
+        sha256 text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (version, name)
+      );
+    `,
+  },
 ]);
 
 /**
