@@ -3,15 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { createMetrics, loadConfig, SEEDLING_PATH, silentLogger } from "../core/index.js";
-import { AdapterRegistry } from "../deploy/index.js";
-import { loadGraphSpec } from "../graphs/index.js";
+import { loadConfig, SEEDLING_PATH, silentLogger } from "../core/index.js";
+import { openRealNight } from "../test/helpers/real-night.js";
 import type { Candidate, ImprovePorts, VoteDecision } from "../graphs/improve/index.js";
 import type { TurnRecord } from "../memory/index.js";
-import { createTrainer } from "../training/index.js";
 import { Improvement } from "./improvement.js";
-import { createImprovementPorts } from "./improvement-ports.js";
-import { openCouncilParts } from "./open-parts.js";
 
 /**
  * A bad night on real components: Agent-0 and the council are replaced by a rubber stamp that accepts a
@@ -45,27 +41,9 @@ it.runIf(existsSync(SEEDLING_PATH))(
         training: { maxUserShare: 1, minSteps: 1200, replayRatio: 0 },
       },
     });
-    const metrics = createMetrics();
-    const parts = await openCouncilParts({ config, logger: silentLogger, metrics });
-    cleanups.push(async () => {
-      for (const resource of parts.owned) await resource.dispose();
-    });
-    const adapterHost = parts.adapterHost;
-    if (adapterHost === null) throw new Error("the llama backend's in-process serving target must host adapters");
-    const registry = await AdapterRegistry.create({ config, logger: silentLogger });
-    const real = await createImprovementPorts({
-      config,
-      chatModel: parts.chatModel,
-      adapterHost,
-      embeddings: parts.embeddings,
-      memory: parts.memory,
-      knowledgeBase: parts.knowledgeBase,
-      registry,
-      trainer: await createTrainer({ config }),
-      spec: loadGraphSpec(undefined),
-      metrics,
-      logger: silentLogger,
-    });
+    const night = await openRealNight(config);
+    cleanups.push(() => night.dispose());
+    const { metrics, registry, ports: real } = night;
 
     // Yesterday: one question the base model answered to the user's satisfaction (the regression set), and
     // four failures rated 👎.
@@ -77,9 +55,9 @@ it.runIf(existsSync(SEEDLING_PATH))(
     const goodQuestion = "How do I reset my password?";
     const goodAnswer = (await real.answer.answer({ question: goodQuestion, adapterPath: null })).text;
     expect(goodAnswer.trim().length).toBeGreaterThan(0);
-    await parts.memory.record(turn(0, goodQuestion, goodAnswer, true));
+    await night.memory.record(turn(0, goodQuestion, goodAnswer, true));
     const failures = ["How do I list the files in a folder?", "How do I show disk usage?", "How do I copy a directory?", "How do I find a file by name?"];
-    for (const [i, question] of failures.entries()) await parts.memory.record(turn(i + 1, question, "I do not know.", false));
+    for (const [i, question] of failures.entries()) await night.memory.record(turn(i + 1, question, "I do not know.", false));
 
     const rubberStamp: ImprovePorts = {
       ...real,

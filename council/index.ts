@@ -6,6 +6,7 @@ export { Improvement, type ImprovementOptions } from "./improvement.js";
 export { openCheckpointer, sqliteCheckpointer, type OpenedCheckpointer } from "./checkpointer.js";
 export { readRunProgress, runProgressPath, RunProgressWriter, type RunProgress } from "./run-progress.js";
 export { createImprovementPorts, createProbeAnswerer, PROBE_PROMPTS, type ImprovementPortsOptions } from "./improvement-ports.js";
+export { openCouncilParts, type CouncilParts } from "./open-parts.js";
 export { startAdapterServing, type AdapterServing, type AdapterServingOptions } from "./adapter-serving.js";
 export { openReleaseStore } from "./open-release-store.js";
 export { councilVote, tallyVotes, ballotSchema, voteDecisionSchema, type Ballot as VoteBallot, type CouncilVote, type VoteCandidate, type VoteDecision as TallyDecision } from "./voting/index.js";

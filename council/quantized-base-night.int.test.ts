@@ -3,18 +3,14 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { createMetrics, loadConfig, NATIVE_BUILD_DIR, silentLogger } from "../core/index.js";
-import { AdapterRegistry } from "../deploy/index.js";
-import { loadGraphSpec } from "../graphs/index.js";
+import { loadConfig, NATIVE_BUILD_DIR, silentLogger } from "../core/index.js";
 import type { Candidate, ImprovePorts, VoteDecision } from "../graphs/improve/index.js";
 import type { TurnRecord } from "../memory/index.js";
 import { readGguf, sha256File } from "../models/gguf/index.js";
 import { convertTinyModel } from "../test/helpers/base-models.js";
+import { openRealNight } from "../test/helpers/real-night.js";
 import { createTinyModel, TINY_MODEL_SHAPE } from "../test/helpers/tiny-model.js";
-import { createTrainer } from "../training/index.js";
 import { Improvement } from "./improvement.js";
-import { createImprovementPorts } from "./improvement-ports.js";
-import { openCouncilParts } from "./open-parts.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -53,18 +49,9 @@ it.runIf(existsSync(join(NATIVE_BUILD_DIR, "bin", "council-lora-train")))(
         training: { maxUserShare: 1, minSteps: 400, learningRate: 1e-3, replayRatio: 0 },
       },
     });
-    const metrics = createMetrics();
-    const parts = await openCouncilParts({ config, logger: silentLogger, metrics });
-    cleanups.push(async () => {
-      for (const resource of parts.owned) await resource.dispose();
-    });
-    const adapterHost = parts.adapterHost;
-    if (adapterHost === null) throw new Error("the llama backend's in-process serving target must host adapters");
-    const registry = await AdapterRegistry.create({ config, logger: silentLogger });
-    const real = await createImprovementPorts({
-      config, chatModel: parts.chatModel, adapterHost, embeddings: parts.embeddings, memory: parts.memory, knowledgeBase: parts.knowledgeBase,
-      registry, trainer: await createTrainer({ config }), spec: loadGraphSpec(undefined), metrics, logger: silentLogger,
-    });
+    const night = await openRealNight(config);
+    cleanups.push(() => night.dispose());
+    const { metrics, registry, ports: real } = night;
 
     const RIGHT: Record<string, string> = { "How do I list files?": "ls -la", "How do I show disk usage?": "df -h", "How do I see my IP address?": "ip addr" };
     const t0 = Date.now() - 60_000;
@@ -74,7 +61,7 @@ it.runIf(existsSync(join(NATIVE_BUILD_DIR, "bin", "council-lora-train")))(
         traceId: `trace-${i}`, sessionId: `s-${i}`, userId: `user-${i}`, question, answer: before, route: "general", model: "qwen2-q8_0", adapter: null,
         score: 0.1, category: "user-rejected", reasons: [], success: false, feedback: { rating: -1, at: t0 + i }, latencyMs: 10, tokens: 10, createdAt: t0 + i, updatedAt: t0 + i,
       };
-      await parts.memory.record(turn);
+      await night.memory.record(turn);
     }
     let canaried: string | null = null;
     const ports: ImprovePorts = {
