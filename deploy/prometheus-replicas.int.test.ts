@@ -1,24 +1,20 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetrics, type CouncilMetrics } from "../core/index.js";
+import { havePrometheus, startPrometheus, type PrometheusServer } from "../test/helpers/prometheus.js";
 import { PrometheusSource } from "./prometheus-source.js";
 
 /**
  * The canary analysis over two replicas through a REAL Prometheus (Debian's /usr/bin/prometheus, loopback, temp
  * TSDB) scraping two /metrics endpoints, each with Council's own metric set: the window's stats are both replicas' sum.
  */
-const PROMETHEUS = "/usr/bin/prometheus";
-const hasPrometheus = existsSync(PROMETHEUS);
 
 let root: string;
-let prometheus: ChildProcess | undefined;
-let prometheusLog = "";
+let prometheus: PrometheusServer | undefined;
 let source: PrometheusSource;
 const replicas: Array<{ metrics: CouncilMetrics; server: Server; host: string }> = [];
 
@@ -27,17 +23,10 @@ async function listen(server: Server, port = 0): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${limitMs} ms; prometheus log tail:\n${prometheusLog.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not within ${limitMs} ms; prometheus log tail:\n${prometheus?.log().slice(-2000) ?? ""}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -61,7 +50,7 @@ function serve(metrics: CouncilMetrics, { adapter, successes, failures, seconds 
   metrics.tokensGenerated.inc({ adapter }, 10 * (successes + failures));
 }
 
-describe.skipIf(!hasPrometheus)("canary analysis sums two replicas scraped by a real Prometheus", () => {
+describe.skipIf(!havePrometheus)("canary analysis sums two replicas scraped by a real Prometheus", () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "council-prom-replicas-"));
     for (let i = 0; i < 2; i++) {
@@ -72,26 +61,14 @@ describe.skipIf(!hasPrometheus)("canary analysis sums two replicas scraped by a 
       });
       replicas.push({ metrics, server, host: `127.0.0.1:${await listen(server)}` });
     }
-    const port = await freePort();
-    const configPath = join(root, "prometheus.yml");
-    await writeFile(configPath, ["global:", "  scrape_interval: 1s", "scrape_configs:", "  - job_name: council", "    static_configs:", `      - targets: [${replicas.map(({ host }) => `"${host}"`).join(", ")}]`, ""].join("\n"));
-    prometheus = spawn(PROMETHEUS, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(root, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: ["ignore", "pipe", "pipe"] });
-    prometheus.stdout!.on("data", (chunk) => (prometheusLog += chunk));
-    prometheus.stderr!.on("data", (chunk) => (prometheusLog += chunk));
-    source = new PrometheusSource({ url: `http://127.0.0.1:${port}` });
-    await until("Prometheus ready", async () => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok);
+    prometheus = await startPrometheus({ dir: root, targets: replicas.map(({ host }) => host) });
+    source = new PrometheusSource({ url: prometheus.url });
     await until("both replicas scraped", async () => (await source.query('up{job="council"} == 1')).length === 2);
     await until("both replicas' counters scraped", async () => (await source.query('council_requests_total{adapter="canary-v",outcome="success"}')).length === 2);
   }, 180_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-      const exited = new Promise((resolve) => prometheus!.once("exit", resolve));
-      prometheus.kill("SIGTERM");
-      const timer = setTimeout(() => prometheus!.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await prometheus?.stop();
     for (const { server } of replicas) await new Promise((resolve) => server.close(resolve));
     if (root) await rm(root, { recursive: true, force: true });
   });

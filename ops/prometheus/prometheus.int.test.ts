@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +11,7 @@ import { HashEmbeddings } from "../../models/index.js";
 import { DeferredRuntime, userIdForToken } from "../../server/index.js";
 import { FakeChatModel, FakeKnowledgeBase, FakeMemoryStore } from "../../test/fakes/index.js";
 import { ChatClient, startTestServer, type TestServer } from "../../test/helpers/chat-server.js";
+import { havePrometheus, PROMETHEUS_BIN, startPrometheus, type PrometheusServer } from "../../test/helpers/prometheus.js";
 
 /**
  * The canary's analysis through a REAL Prometheus (Debian's /usr/bin/prometheus, loopback only, temp TSDB)
@@ -23,9 +21,7 @@ import { ChatClient, startTestServer, type TestServer } from "../../test/helpers
  * CanaryController reads every window's verdict from PrometheusSource's PromQL. The only scripted part is
  * the model: in the forced-rollback test the canary slot's answers are wrong, so the critic fails them.
  */
-const PROMETHEUS = "/usr/bin/prometheus";
-const hasPrometheus = existsSync(PROMETHEUS);
-if (!hasPrometheus) console.warn(`SKIPPED: ${PROMETHEUS} is missing (npm run setup installs Debian's prometheus package).`);
+if (!havePrometheus) console.warn(`SKIPPED: ${PROMETHEUS_BIN} is missing (npm run setup installs Debian's prometheus package).`);
 
 // 3 s windows over a 1 s scrape: `increase(...[3s])` always spans at least two samples. The latency bar is loose
 // (the scripted model answers in ms, but a loaded CI machine queues turns); the forced rollback is on success.
@@ -34,9 +30,8 @@ const settings = { canarySteps: [10, 50, 100], canaryIntervalSeconds: 3, canaryM
 const PASSAGES = [{ id: "ls", title: "ls", text: "- List all files, including hidden files:\n\n`ls -a`" }];
 
 let root: string;
-let prometheus: ChildProcess | undefined;
+let prometheus: PrometheusServer | undefined;
 let prometheusUrl: string;
-let prometheusLog = "";
 let server: TestServer | undefined;
 let council: Council | undefined;
 let registry: AdapterRegistry;
@@ -67,20 +62,12 @@ const tokens = (() => {
   return picked;
 })();
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 async function until<T>(what: string, check: () => Promise<T | undefined>, limitMs = 30_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await check().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not within ${limitMs} ms; prometheus log tail:\n${prometheusLog.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not within ${limitMs} ms; prometheus log tail:\n${prometheus?.log().slice(-2000) ?? ""}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -147,7 +134,7 @@ async function series(promql: string): Promise<Array<Record<string, string>>> {
 }
 
 beforeAll(async () => {
-  if (!hasPrometheus) return;
+  if (!havePrometheus) return;
   root = await mkdtemp(join(tmpdir(), "council-prometheus-int-"));
   registry = await AdapterRegistry.create({ config: { dataDir: join(root, "data") } });
   await registry.activate(await publish("stable"), { reason: "setup" });
@@ -185,44 +172,19 @@ beforeAll(async () => {
   });
   provide(council);
 
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  const configPath = join(root, "prometheus.yml");
-  await writeFile(
-    configPath,
-    [
-      "global:",
-      "  scrape_interval: 1s",
-      "  evaluation_interval: 1s",
-      "scrape_configs:",
-      "  - job_name: council",
-      "    metrics_path: /metrics",
-      "    static_configs:",
-      `      - targets: ["${new URL(server.httpUrl).host}"]`,
-      "",
-    ].join("\n"),
-  );
-  prometheus = spawn(PROMETHEUS, [`--config.file=${configPath}`, `--storage.tsdb.path=${join(root, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: ["ignore", "pipe", "pipe"] });
-  prometheus.stdout!.on("data", (chunk) => (prometheusLog += chunk));
-  prometheus.stderr!.on("data", (chunk) => (prometheusLog += chunk));
-  await until("Prometheus ready", async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
+  prometheus = await startPrometheus({ dir: root, targets: [new URL(server.httpUrl).host] });
+  prometheusUrl = prometheus.url;
   await until("Prometheus scraping the council", async () => ((await source().query('up{job="council"} == 1')).length === 1 ? true : undefined));
 }, 120_000);
 
 afterAll(async () => {
-  if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-    const exited = new Promise((resolve) => prometheus!.once("exit", resolve));
-    prometheus.kill("SIGTERM");
-    const timer = setTimeout(() => prometheus!.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await prometheus?.stop();
   await watcher?.dispose();
   await server?.close(); // disposes the council
   if (root) await rm(root, { recursive: true, force: true });
 }, 60_000);
 
-describe.skipIf(!hasPrometheus)("canary analysis through a real Prometheus scraping a running Council", () => {
+describe.skipIf(!havePrometheus)("canary analysis through a real Prometheus scraping a running Council", () => {
   it("promotes a healthy canary: every window's verdict comes from PromQL over both adapters' series", async () => {
     const stable = (await registry.current())!;
     const canary = await publish("healthy");
