@@ -15,8 +15,11 @@
  * and `council serve` is registered. `--model <gguf>` runs `council serve` on another GGUF (backend `gguf`).
  * COUNCIL_* variables in the environment reach the server (e.g. COUNCIL_THREADS=1, COUNCIL_MAX_TOKENS).
  *
+ * A `BUSY` error frame is admission control, not a loss: the client waits the frame's `retry_after_s` (else
+ * `--interval-ms`) and asks its next question. `answered` latencies count finals only.
+ *
  *   npx tsx bench/ws-load.ts [--clients 200] [--seconds 60] [--backend auto|seedling|fake]
- *       [--interval-ms 1000] [--queue-max 256] [--parallel 2] [--grace-seconds 120]
+ *       [--interval-ms 1000] [--queue-max 64] [--queue-max-wait-s <server default>] [--parallel 2] [--grace-seconds 120]
  *
  * Writes bench/results/ws-load-<backend>-<date>.json. Scratch data goes to bench/scratch/ (gitignored).
  */
@@ -37,7 +40,8 @@ const { values } = parseArgs({
     backend: { type: "string", default: "auto" },
     model: { type: "string" },
     "interval-ms": { type: "string", default: "1000" },
-    "queue-max": { type: "string", default: "256" },
+    "queue-max": { type: "string", default: "64" },
+    "queue-max-wait-s": { type: "string" },
     parallel: { type: "string", default: "2" },
     "grace-seconds": { type: "string", default: "120" },
     "token-delay-ms": { type: "string", default: "2" },
@@ -119,9 +123,11 @@ interface Stats {
   closedEarly: number;
   latencies: number[];
   firstTokens: number[];
+  /** Seconds the server asked BUSY clients to wait (retry_after_s). */
+  retryAfters: number[];
 }
 
-const stats: Stats = { sent: 0, framesReceived: 0, tokens: 0, finals: 0, errors: {}, outOfOrder: 0, tokenMismatch: 0, closedEarly: 0, latencies: [], firstTokens: [] };
+const stats: Stats = { sent: 0, framesReceived: 0, tokens: 0, finals: 0, errors: {}, outOfOrder: 0, tokenMismatch: 0, closedEarly: 0, latencies: [], firstTokens: [], retryAfters: [] };
 
 /** One client: one question in flight, every frame checked against it. */
 async function runClient(index: number, wsUrl: string, endAt: number, graceUntil: number): Promise<void> {
@@ -130,7 +136,7 @@ async function runClient(index: number, wsUrl: string, endAt: number, graceUntil
     socket.once("open", () => resolve());
     socket.once("error", reject);
   });
-  let inFlight: { id: string; sentAt: number; text: string; firstTokenAt?: number; done: () => void } | undefined;
+  let inFlight: { id: string; sentAt: number; text: string; firstTokenAt?: number; done: (retryAfterMs?: number) => void } | undefined;
   let closed = false;
   socket.on("close", () => {
     closed = true;
@@ -138,7 +144,7 @@ async function runClient(index: number, wsUrl: string, endAt: number, graceUntil
   });
   socket.on("message", (data) => {
     stats.framesReceived += 1;
-    const frame = JSON.parse(data.toString()) as { type: string; id?: string; text?: string; answer?: string; code?: string };
+    const frame = JSON.parse(data.toString()) as { type: string; id?: string; text?: string; answer?: string; code?: string; retry_after_s?: number };
     if (inFlight === undefined || frame.id !== inFlight.id) {
       stats.outOfOrder += 1;
       return;
@@ -157,25 +163,26 @@ async function runClient(index: number, wsUrl: string, endAt: number, graceUntil
       current.done();
     } else if (frame.type === "error") {
       stats.errors[frame.code ?? "?"] = (stats.errors[frame.code ?? "?"] ?? 0) + 1;
+      if (frame.retry_after_s !== undefined) stats.retryAfters.push(frame.retry_after_s);
       const current = inFlight;
       inFlight = undefined;
-      current.done();
+      current.done(frame.code === "BUSY" && frame.retry_after_s !== undefined ? frame.retry_after_s * 1000 : undefined);
     } else {
       stats.outOfOrder += 1;
     }
   });
   for (let seq = 0; Date.now() < endAt && !closed; seq++) {
     const sentAt = performance.now();
-    const answered = new Promise<void>((resolve) => {
+    const answered = new Promise<number | undefined>((resolve) => {
       inFlight = { id: `${index}-${seq}`, sentAt, text: "", done: resolve };
     });
     socket.send(JSON.stringify({ type: "chat", id: `${index}-${seq}`, session_id: `load-${index}`, text: QUESTIONS[(index + seq) % QUESTIONS.length] }));
     stats.sent += 1;
     let graceTimer: NodeJS.Timeout | undefined;
-    await Promise.race([answered, new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, graceUntil - Date.now()))))]);
+    const retryAfterMs = await Promise.race([answered, new Promise<undefined>((resolve) => (graceTimer = setTimeout(() => resolve(undefined), Math.max(0, graceUntil - Date.now()))))]);
     clearTimeout(graceTimer);
     if (inFlight !== undefined) break; // no answer by the grace deadline: counted as lost
-    const wait = INTERVAL_MS - (performance.now() - sentAt);
+    const wait = retryAfterMs ?? INTERVAL_MS - (performance.now() - sentAt);
     if (wait > 0 && Date.now() + wait < endAt) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   if (closed && Date.now() < endAt) stats.closedEarly += 1;
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
     COUNCIL_PORT: String(port),
     COUNCIL_DATA_DIR: scratch,
     COUNCIL_QUEUE_MAX: String(QUEUE_MAX),
+    ...(values["queue-max-wait-s"] === undefined ? {} : { COUNCIL_QUEUE_MAX_WAIT_S: values["queue-max-wait-s"] }),
     COUNCIL_PARALLEL: String(PARALLEL),
     COUNCIL_MESSAGES_PER_MINUTE: "100000",
     COUNCIL_LOG_LEVEL: "warn",
@@ -239,6 +247,7 @@ async function main(): Promise<void> {
         seconds: SECONDS,
         intervalMs: INTERVAL_MS,
         queueMax: QUEUE_MAX,
+        queueMaxWaitSeconds: values["queue-max-wait-s"] === undefined ? "server default" : Number(values["queue-max-wait-s"]),
         parallel: PARALLEL,
         graceSeconds: GRACE_MS / 1000,
         note: "clients and server share the same machine (loopback); each client has one question in flight",
@@ -256,7 +265,9 @@ async function main(): Promise<void> {
         streamedTextDiffersFromFinal: stats.tokenMismatch,
         connectionsClosedEarly: stats.closedEarly,
         answeredPerSecond: Math.round((stats.finals / SECONDS) * 10) / 10,
-        latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+        busyShare: stats.sent === 0 ? 0 : Math.round(((stats.errors.BUSY ?? 0) / stats.sent) * 1000) / 1000,
+        retryAfterSeconds: { p50: percentile([...stats.retryAfters].sort((a, b) => a - b), 50), max: percentile([...stats.retryAfters].sort((a, b) => a - b), 100) },
+        latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
         timeToFirstTokenMs: { p50: percentile(firstTokens, 50), p99: percentile(firstTokens, 99) },
         serverRssMiB: { beforeLoad: mb(rssAtStart), max: mb(Math.max(...rssSamples)), afterLoad: mb(rssAtEnd) },
         serverWsConnectionsAfter: Number(/^council_ws_connections (\S+)$/m.exec(metricsText)?.[1] ?? NaN),

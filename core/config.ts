@@ -83,10 +83,9 @@ export const configSchema = z
         messagesPerMinute: int(1).default(120).describe("Chat messages (and feedback requests) per connection per minute."),
         maxBufferedBytes: int(1024).default(1 << 20).describe("Socket send buffer above which a slow client is dropped."),
         queueMax: int(1).default(64).describe("Turns waiting for generation before new chats get `BUSY`."),
+        queueMaxWaitSeconds: num(1, 3600).default(15).describe("Longest expected wait (turns ahead × average turn time ÷ parallel) a new chat is queued for; beyond it the chat gets `BUSY` with `retry_after_s` at once."),
         heartbeatSeconds: num(1, 3600).default(30).describe("WebSocket ping interval."),
-        /** Extra browser origins (`https://chat.example.com`) allowed to open /chat; the server's own origin always is. */
         allowedOrigins: originList.default([]).describe("Extra browser origins (`https://chat.example.com`) allowed to open /chat; the server's own origin always is."),
-        /** Failed token checks one client address may make per minute before it is answered 429 RATE_LIMITED. */
         authFailuresPerMinute: int(1).default(10).describe("Failed token checks one client address may make per minute before it is answered 429 `RATE_LIMITED`."),
         /** Set by `council serve` (no environment variable): the random id GET /health reports and `<dataDir>/server.json` records, so the CLI can tell the server of its data dir from anything else on the port. */
         instanceId: z.string().optional().describe("Set by `council serve`: the id GET /health reports."),
@@ -217,6 +216,7 @@ export const ENV_KEYS = {
   COUNCIL_MESSAGES_PER_MINUTE: "server.messagesPerMinute",
   COUNCIL_MAX_BUFFERED_BYTES: "server.maxBufferedBytes",
   COUNCIL_QUEUE_MAX: "server.queueMax",
+  COUNCIL_QUEUE_MAX_WAIT_S: "server.queueMaxWaitSeconds",
   COUNCIL_HEARTBEAT_S: "server.heartbeatSeconds",
   COUNCIL_ALLOWED_ORIGINS: "server.allowedOrigins",
   COUNCIL_AUTH_FAILURES_PER_MINUTE: "server.authFailuresPerMinute",

@@ -175,7 +175,8 @@ export class ChatConnection {
 
   #sendError(error: unknown, id: string | undefined): void {
     if (isCouncilError(error)) {
-      this.#send({ type: "error", ...(id !== undefined ? { id } : {}), code: error.code, message: error.message });
+      const retryAfter = error.details?.retryAfterSeconds;
+      this.#send({ type: "error", ...(id !== undefined ? { id } : {}), code: error.code, message: error.message, ...(typeof retryAfter === "number" ? { retry_after_s: retryAfter } : {}) });
       return;
     }
     this.#logger.error({ err: error }, "chat turn failed");

@@ -187,7 +187,8 @@ describe("limits", () => {
     await until(() => runtime.held === 2);
     await until(async () => (await gauge(server, "council_queue_depth")) === 3);
     client.send({ type: "chat", id: "d", text: "d" });
-    expect(await client.next()).toMatchObject({ type: "error", id: "d", code: "BUSY" });
+    // Nothing has finished yet (no turn time to estimate from): the full queue says "retry in 1 s".
+    expect(await client.next()).toMatchObject({ type: "error", id: "d", code: "BUSY", retry_after_s: 1 });
     expect(await server.metrics.registry.getSingleMetricAsString("council_requests_total")).toContain('outcome="busy"} 1');
     runtime.release();
     await until(() => runtime.held === 1);

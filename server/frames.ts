@@ -65,7 +65,8 @@ export const finalFrameSchema = z
   })
   .strict();
 export const feedbackAckFrameSchema = z.object({ type: z.literal("feedback-ack"), trace_id: traceId }).strict();
-export const errorFrameSchema = z.object({ type: z.literal("error"), id: requestId.optional(), code: errorCode, message: z.string() }).strict();
+/** `retry_after_s`: on BUSY and RATE_LIMITED, seconds after which the same request is likely to be admitted. */
+export const errorFrameSchema = z.object({ type: z.literal("error"), id: requestId.optional(), code: errorCode, message: z.string(), retry_after_s: z.number().int().positive().optional() }).strict();
 
 /** Every frame the server sends (the CLI and tests parse with this). */
 export const serverFrameSchema = z.discriminatedUnion("type", [tokenFrameSchema, finalFrameSchema, feedbackAckFrameSchema, errorFrameSchema]);

@@ -61,4 +61,42 @@ describe("GenerationQueue", () => {
     await expect(failing).rejects.toThrow("boom");
     await expect(next).resolves.toBe("ok");
   });
+  it("answers BUSY with retryAfterSeconds once the expected wait (waiting ÷ concurrency × average run time) passes maxWaitMs", async () => {
+    let clock = 0;
+    const queue = new GenerationQueue({ concurrency: 2, maxWaiting: 100, maxWaitMs: 8_000, now: () => clock });
+    // Nothing has run yet: no estimate, so the bound is maxWaiting only.
+    expect(queue.expectedWaitMs).toBe(0);
+    const warm = deferred();
+    const warming = queue.submit(() => warm.promise);
+    clock = 4_000; // one turn ran 4 s
+    warm.resolve();
+    await warming;
+    const gates = Array.from({ length: 6 }, () => deferred());
+    const admitted = gates.map((gate) => queue.submit(() => gate.promise));
+    // 2 running, 4 waiting: a 7th turn would wait ceil(5 / 2) × 4 s = 12 s > 8 s; one more start (2 s at 2 per 4 s) admits it.
+    expect(queue.expectedWaitMs).toBe(12_000);
+    const refused = await queue.submit(async () => "never").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "BUSY", details: { retryAfterSeconds: 2 } });
+    expect(String((refused as Error).message)).toMatch(/about 12 s .*retry in 2 s/);
+    expect(queue.depth).toBe(6);
+    gates.forEach((gate) => gate.resolve());
+    await Promise.all(admitted);
+    // Drained: admitted again.
+    await expect(queue.submit(async () => "ok")).resolves.toBe("ok");
+  });
+
+  it("without maxWaitMs a long queue is still admitted up to maxWaiting (the old bound)", async () => {
+    let clock = 0;
+    const queue = new GenerationQueue({ concurrency: 1, maxWaiting: 3, now: () => clock });
+    const warm = deferred();
+    const warming = queue.submit(() => warm.promise);
+    clock = 60_000;
+    warm.resolve();
+    await warming;
+    const gates = Array.from({ length: 4 }, () => deferred());
+    const admitted = gates.map((gate) => queue.submit(() => gate.promise));
+    await expect(queue.submit(async () => 1)).rejects.toMatchObject({ code: "BUSY", details: { retryAfterSeconds: expect.any(Number) } });
+    gates.forEach((gate) => gate.resolve());
+    await Promise.all(admitted);
+  });
 });

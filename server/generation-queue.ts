@@ -5,6 +5,14 @@ export interface GenerationQueueOptions {
   concurrency: number;
   /** Turns allowed to wait; one more is answered BUSY at once. */
   maxWaiting: number;
+  /**
+   * Longest expected wait (ms) a new turn is admitted into: the queue keeps a moving average of how long a turn
+   * runs, and a turn that would wait longer (waiting turns ahead ÷ concurrency × average) is answered BUSY at once,
+   * with `retryAfterSeconds`, instead of queueing. Unset: only `maxWaiting` bounds the queue.
+   */
+  maxWaitMs?: number;
+  /** Clock for the turn durations (tests). */
+  now?: () => number;
   /** Called with running + waiting whenever it changes (the council_queue_depth gauge). */
   onDepth?: (depth: number) => void;
 }
@@ -23,14 +31,26 @@ export class GenerationQueue {
   readonly #concurrency: number;
   readonly #maxWaiting: number;
   readonly #onDepth: (depth: number) => void;
+  readonly #maxWaitMs: number | undefined;
+  readonly #now: () => number;
+  /** Moving average of a turn's run time (ms); undefined until one has finished. */
+  #averageRunMs: number | undefined;
   readonly #waiting: Waiting[] = [];
   readonly #running = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor({ concurrency, maxWaiting, onDepth = () => {} }: GenerationQueueOptions) {
+  constructor({ concurrency, maxWaiting, maxWaitMs, now = () => performance.now(), onDepth = () => {} }: GenerationQueueOptions) {
     this.#concurrency = concurrency;
     this.#maxWaiting = maxWaiting;
+    this.#maxWaitMs = maxWaitMs;
+    this.#now = now;
     this.#onDepth = onDepth;
+  }
+
+  /** Expected wait (ms) of a turn submitted now, from the average run time; 0 while a slot is free or nothing has run yet. */
+  get expectedWaitMs(): number {
+    if (this.#running.size < this.#concurrency || this.#averageRunMs === undefined) return 0;
+    return Math.ceil((this.#waiting.length + 1) / this.#concurrency) * this.#averageRunMs;
   }
 
   get depth(): number {
@@ -43,7 +63,12 @@ export class GenerationQueue {
     if (signal?.aborted) return Promise.reject(new CouncilError("CANCELLED", "The request was cancelled."));
     if (this.#running.size < this.#concurrency) return this.#start(task);
     if (this.#waiting.length >= this.#maxWaiting) {
-      return Promise.reject(new CouncilError("BUSY", `The generation queue is full (${this.#maxWaiting} waiting); retry shortly.`));
+      return Promise.reject(new CouncilError("BUSY", `The generation queue is full (${this.#maxWaiting} waiting); retry shortly.`, { details: { retryAfterSeconds: this.#retryAfterSeconds(0) } }));
+    }
+    const expected = this.expectedWaitMs;
+    if (this.#maxWaitMs !== undefined && expected > this.#maxWaitMs) {
+      const retryAfterSeconds = this.#retryAfterSeconds(this.#maxWaitMs);
+      return Promise.reject(new CouncilError("BUSY", `Answers are taking about ${Math.round(expected / 1000)} s to start (${this.#waiting.length} waiting); retry in ${retryAfterSeconds} s.`, { details: { retryAfterSeconds } }));
     }
     return new Promise<T>((resolve, reject) => {
       const entry: Waiting = {
@@ -75,9 +100,21 @@ export class GenerationQueue {
     await Promise.allSettled([...this.#running]);
   }
 
+  /** Seconds until enough waiting turns have started that a new one would wait at most `admitMs` (at least 1). */
+  #retryAfterSeconds(admitMs: number): number {
+    const average = this.#averageRunMs;
+    if (average === undefined || average <= 0) return 1;
+    const admissibleWaiting = Math.max(0, Math.floor(admitMs / average) * this.#concurrency - 1);
+    const departures = Math.max(0, this.#waiting.length - admissibleWaiting);
+    return Math.max(1, Math.ceil((departures * average) / this.#concurrency / 1000));
+  }
+
   #start<T>(task: () => Promise<T>): Promise<T> {
+    const startedAt = this.#now();
     const promise = Promise.resolve().then(task);
     const tracked = promise.finally(() => {
+      const ranMs = this.#now() - startedAt;
+      this.#averageRunMs = this.#averageRunMs === undefined ? ranMs : 0.8 * this.#averageRunMs + 0.2 * ranMs;
       this.#running.delete(tracked);
       this.#waiting.shift()?.start();
       this.#onDepth(this.depth);
