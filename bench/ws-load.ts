@@ -183,7 +183,8 @@ async function runClient(index: number, wsUrl: string, endAt: number, graceUntil
     clearTimeout(graceTimer);
     if (inFlight !== undefined) break; // no answer by the grace deadline: counted as lost
     const wait = retryAfterMs ?? INTERVAL_MS - (performance.now() - sentAt);
-    if (wait > 0 && Date.now() + wait < endAt) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (Date.now() + Math.max(0, wait) >= endAt) break; // the next question would start after the run
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   if (closed && Date.now() < endAt) stats.closedEarly += 1;
   socket.close();
