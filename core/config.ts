@@ -83,7 +83,7 @@ export const configSchema = z
         messagesPerMinute: int(1).default(120).describe("Chat messages (and feedback requests) per connection per minute."),
         maxBufferedBytes: int(1024).default(1 << 20).describe("Socket send buffer above which a slow client is dropped."),
         queueMax: int(1).default(64).describe("Turns waiting for generation before new chats get `BUSY`."),
-        queueMaxWaitSeconds: num(1, 3600).default(15).describe("Longest expected wait (turns ahead × average turn time ÷ parallel) a new chat is queued for; beyond it the chat gets `BUSY` with `retry_after_s` at once."),
+        queueMaxWaitSeconds: num(0, 3600).default(15).describe("Longest expected wait (turns ahead × turn time ÷ parallel) a new chat is queued for; beyond it, or beyond one round of waiting chats before any has finished, `BUSY` with `retry_after_s` at once. 0: off (only `queueMax`)."),
         heartbeatSeconds: num(1, 3600).default(30).describe("WebSocket ping interval."),
         allowedOrigins: originList.default([]).describe("Extra browser origins (`https://chat.example.com`) allowed to open /chat; the server's own origin always is."),
         authFailuresPerMinute: int(1).default(10).describe("Failed token checks one client address may make per minute before it is answered 429 `RATE_LIMITED`."),

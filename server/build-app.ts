@@ -39,7 +39,7 @@ export async function buildApp({ config, runtime, metrics, logger, now = Date.no
   const queue = new GenerationQueue({
     concurrency: config.model.parallel,
     maxWaiting: config.server.queueMax,
-    maxWaitMs: config.server.queueMaxWaitSeconds * 1000,
+    ...(config.server.queueMaxWaitSeconds > 0 ? { maxWaitMs: config.server.queueMaxWaitSeconds * 1000 } : {}),
     onDepth: (depth) => metrics.queueDepth.set(depth),
   });
   const services: CouncilServices = { config, runtime, metrics, logger, now, queue, auth: new AuthGuard({ config, metrics, now }), ...(events ? { events } : {}) };

@@ -198,7 +198,8 @@ describe("limits", () => {
   });
 
   it("answers BUSY when one connection already has its maximum of questions in flight; others still get in", async () => {
-    const { server, runtime } = await setup({ runtime: { hold: true }, server: { queueMax: 32 } });
+    // Admission by expected wait off: nothing has finished yet, so it would admit only one round of waiting turns.
+    const { server, runtime } = await setup({ runtime: { hold: true }, server: { queueMax: 32, queueMaxWaitSeconds: 0 } });
     const greedy = await connect(server.wsUrl);
     for (let i = 0; i < MAX_IN_FLIGHT_PER_CONNECTION + 1; i++) greedy.send({ type: "chat", id: `g${i}`, text: "q" });
     expect(await greedy.next()).toMatchObject({ type: "error", id: `g${MAX_IN_FLIGHT_PER_CONNECTION}`, code: "BUSY" });

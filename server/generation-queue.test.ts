@@ -64,7 +64,7 @@ describe("GenerationQueue", () => {
   it("answers BUSY with retryAfterSeconds once the expected wait (waiting ÷ concurrency × average run time) passes maxWaitMs", async () => {
     let clock = 0;
     const queue = new GenerationQueue({ concurrency: 2, maxWaiting: 100, maxWaitMs: 8_000, now: () => clock });
-    // Nothing has run yet: no estimate, so the bound is maxWaiting only.
+    // A slot is free: no wait.
     expect(queue.expectedWaitMs).toBe(0);
     const warm = deferred();
     const warming = queue.submit(() => warm.promise);
@@ -98,5 +98,34 @@ describe("GenerationQueue", () => {
     await expect(queue.submit(async () => 1)).rejects.toMatchObject({ code: "BUSY", details: { retryAfterSeconds: expect.any(Number) } });
     gates.forEach((gate) => gate.resolve());
     await Promise.all(admitted);
+  });
+  it("before any turn has finished, admits one round of waiting turns (as many as run at once), then BUSY", async () => {
+    const queue = new GenerationQueue({ concurrency: 2, maxWaiting: 64, maxWaitMs: 60_000, now: () => 0 });
+    const gates = Array.from({ length: 4 }, () => deferred());
+    const admitted = gates.map((gate) => queue.submit(() => gate.promise));
+    expect(queue.expectedWaitMs).toBe(Number.POSITIVE_INFINITY);
+    await expect(queue.submit(async () => 1)).rejects.toMatchObject({ code: "BUSY", message: expect.stringMatching(/first answers are still being generated/) });
+    gates.forEach((gate) => gate.resolve());
+    await Promise.all(admitted);
+  });
+
+  it("a running turn older than the average counts as the turn time (turns slowing down)", async () => {
+    let clock = 0;
+    const queue = new GenerationQueue({ concurrency: 1, maxWaiting: 64, maxWaitMs: 10_000, now: () => clock });
+    const warm = deferred();
+    const warming = queue.submit(() => warm.promise);
+    clock = 1_000;
+    warm.resolve();
+    await warming; // average 1 s
+    const slow = deferred();
+    const running = queue.submit(() => slow.promise);
+    const waiting = queue.submit(async () => "next");
+    expect(queue.expectedWaitMs).toBe(2 * 1_000);
+    clock += 12_000; // the running turn is 12 s old now
+    expect(queue.expectedWaitMs).toBe(2 * 12_000);
+    await expect(queue.submit(async () => 1)).rejects.toMatchObject({ code: "BUSY" });
+    slow.resolve();
+    await running;
+    await waiting;
   });
 });

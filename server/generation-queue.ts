@@ -37,6 +37,8 @@ export class GenerationQueue {
   #averageRunMs: number | undefined;
   readonly #waiting: Waiting[] = [];
   readonly #running = new Set<Promise<unknown>>();
+  /** Start time of each running turn (for the oldest running turn's age). */
+  readonly #startedAt = new Map<Promise<unknown>, number>();
   #closed = false;
 
   constructor({ concurrency, maxWaiting, maxWaitMs, now = () => performance.now(), onDepth = () => {} }: GenerationQueueOptions) {
@@ -47,14 +49,21 @@ export class GenerationQueue {
     this.#onDepth = onDepth;
   }
 
-  /** Expected wait (ms) of a turn submitted now, from the average run time; 0 while a slot is free or nothing has run yet. */
-  get expectedWaitMs(): number {
-    if (this.#running.size < this.#concurrency || this.#averageRunMs === undefined) return 0;
-    return Math.ceil((this.#waiting.length + 1) / this.#concurrency) * this.#averageRunMs;
-  }
-
   get depth(): number {
     return this.#running.size + this.#waiting.length;
+  }
+
+  /**
+   * Expected wait (ms) of a turn submitted now: waiting turns ahead ÷ concurrency × the turn time, where the turn time is
+   * the moving average, or the age of the oldest running turn when that is longer (turns slowing down). 0 while a slot
+   * is free; Infinity before any turn has finished (no estimate yet: see `submit`).
+   */
+  get expectedWaitMs(): number {
+    if (this.#running.size < this.#concurrency) return 0;
+    if (this.#averageRunMs === undefined) return Number.POSITIVE_INFINITY;
+    const now = this.#now();
+    const oldestAge = Math.max(0, ...[...this.#startedAt.values()].map((startedAt) => now - startedAt));
+    return Math.ceil((this.#waiting.length + 1) / this.#concurrency) * Math.max(this.#averageRunMs, oldestAge);
   }
 
   /** Runs `task` when a slot frees. Rejects with BUSY (queue full), CANCELLED (aborted or closed while waiting). */
@@ -66,9 +75,12 @@ export class GenerationQueue {
       return Promise.reject(new CouncilError("BUSY", `The generation queue is full (${this.#maxWaiting} waiting); retry shortly.`, { details: { retryAfterSeconds: this.#retryAfterSeconds(0) } }));
     }
     const expected = this.expectedWaitMs;
-    if (this.#maxWaitMs !== undefined && expected > this.#maxWaitMs) {
+    // Before any turn has finished the wait is unknown: one round of waiting turns (as many as run at once) is admitted.
+    const unknownAndFull = expected === Number.POSITIVE_INFINITY && this.#waiting.length >= this.#concurrency;
+    if (this.#maxWaitMs !== undefined && (unknownAndFull || (Number.isFinite(expected) && expected > this.#maxWaitMs))) {
       const retryAfterSeconds = this.#retryAfterSeconds(this.#maxWaitMs);
-      return Promise.reject(new CouncilError("BUSY", `Answers are taking about ${Math.round(expected / 1000)} s to start (${this.#waiting.length} waiting); retry in ${retryAfterSeconds} s.`, { details: { retryAfterSeconds } }));
+      const about = Number.isFinite(expected) ? `Answers are taking about ${Math.round(expected / 1000)} s to start` : "The first answers are still being generated";
+      return Promise.reject(new CouncilError("BUSY", `${about} (${this.#waiting.length} waiting); retry in ${retryAfterSeconds} s.`, { details: { retryAfterSeconds } }));
     }
     return new Promise<T>((resolve, reject) => {
       const entry: Waiting = {
@@ -112,7 +124,8 @@ export class GenerationQueue {
   #start<T>(task: () => Promise<T>): Promise<T> {
     const startedAt = this.#now();
     const promise = Promise.resolve().then(task);
-    const tracked = promise.finally(() => {
+    const tracked: Promise<T> = promise.finally(() => {
+      this.#startedAt.delete(tracked);
       const ranMs = this.#now() - startedAt;
       this.#averageRunMs = this.#averageRunMs === undefined ? ranMs : 0.8 * this.#averageRunMs + 0.2 * ranMs;
       this.#running.delete(tracked);
@@ -120,6 +133,7 @@ export class GenerationQueue {
       this.#onDepth(this.depth);
     });
     this.#running.add(tracked);
+    this.#startedAt.set(tracked, startedAt);
     this.#onDepth(this.depth);
     // The caller observes `promise`; `tracked` must not raise an unhandled rejection.
     tracked.catch(() => {});
