@@ -71,6 +71,20 @@ describe("commandGroundingCheck", () => {
     expect(check("How do I fly a kite?", "I don't know for sure: my notes do not cover this.")).toBeUndefined();
   });
 
+  it("with word rarity, passes an honest 'I don't know' when the notes' best unit misses the question's distinctive word", () => {
+    const processes = kbPage("linux-processes.md", "Processes: seeing, stopping and prioritising programs");
+    const question = "how do I find which process uses a port?";
+    const answer = "I don't know for sure: my notes do not cover this.";
+    // Document frequencies as on kb/ (295 passages): "port" 11, "process" 14, "find" 17.
+    const frequency: Record<string, number> = { find: 17, process: 14, port: 11, uses: 53 };
+    const documentFrequency = (word: string) => frequency[word] ?? 0;
+    // By word count alone `pgrep -a programname` ("find the process id of a program") is a clear answer.
+    expect(check(question, answer, [processes, services])).toMatchObject({ category: "incomplete", reason: expect.stringMatching(/pgrep/) });
+    expect(commandGroundingCheck({ question, answer, passages: [processes, services], documentFrequency })).toBeUndefined();
+    // A question the best unit answers with its distinctive word is still held to it.
+    expect(commandGroundingCheck({ question: "How do I extract a .tar.gz file?", answer, passages: [archives, services], documentFrequency: () => 3 })).toMatchObject({ category: "incomplete" });
+  });
+
   it("ignores a later quote that is a key or a value, and an answer with no command", () => {
     const tail: PassageHit = { passage: { id: "tail", source: "tail.md", title: "tail", text: "- Keep reading a file until `<Ctrl c>`:\n\n`tail -f {{path/to/file}}`\n" }, score: 0.5 };
     expect(check("How do I keep reading a file using tail?", "`tail -f path/to/file` — keep reading it until `<Ctrl c>`.", [tail])).toBeUndefined();
