@@ -65,6 +65,16 @@ describe("commandGroundingCheck", () => {
     expect(failure!.reason).toMatch(/the notes answer it with `tar -czf name.tar.gz folder\/`/);
   });
 
+  it("fails another subcommand of the tool the notes answer with (`git init`, `git push` are no `git clone`, `git add`)", () => {
+    const git = kbPage("git-basics.md", "Git basics");
+    const tldrGit: PassageHit = { passage: { id: "git", source: "git.md", title: "git", text: "- Create an empty Git repository:\n\n`git init`\n\n- Push local commits to a remote:\n\n`git push`\n" }, score: 0.5 };
+    const clone = check("How do I download a git repository?", "`git init` — download a git repository.", [git, tldrGit]);
+    expect(clone).toMatchObject({ category: "off-topic", reason: expect.stringMatching(/the notes answer it with `git clone/) });
+    expect(check("How do I save my changes in git?", "`git push` — save my changes in git.", [git])).toMatchObject({ category: "off-topic", reason: expect.stringMatching(/the notes answer it with `git add file`/) });
+    // The same subcommand with its values filled in is the notes' answer.
+    expect(check("How do I download a git repository?", "`git clone https://example.com/team/app.git` — download a git repository.", [git, tldrGit])).toBeUndefined();
+  });
+
   it("fails an answer that opens with a code quote that is no command, and an 'I don't know' the notes could answer", () => {
     expect(check("How do I check how much disk space is left?", "`<Space>` — check how much disk space is left.")).toMatchObject({ category: "format" });
     expect(check("How do I extract a .tar.gz file?", "I don't know for sure: my notes do not cover this.")).toMatchObject({ category: "incomplete" });

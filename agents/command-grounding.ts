@@ -121,21 +121,36 @@ function taskCheck(question: string, command: string, passages: readonly Passage
   const { best, ranked } = clear;
   if (extends_(shape, best.unit.command!)) return undefined;
   const copied = closestExample(shape, command, ranked);
-  if (copied === undefined || copied.fit.score >= best.fit.score - FIT_MARGIN) return undefined;
-  return {
-    category: "off-topic",
-    cap: 0.4,
-    reason: `\`${command}\` is the notes' command to ${lowerFirst(copied.unit.description)}, not an answer to this question (the notes answer it with \`${best.unit.command!}\`)`,
-  };
+  if (copied === undefined) return undefined;
+  // No example of the notes runs this subcommand (`git push` where they answer with `git add file`): none is what it copies.
+  const foreign = otherSubcommand(shape, copied.unit.command!);
+  if (!foreign && copied.fit.score >= best.fit.score - FIT_MARGIN) return undefined;
+  const what = foreign ? "not the notes' answer to this question" : `the notes' command to ${lowerFirst(copied.unit.description)}, not an answer to this question`;
+  return { category: "off-topic", cap: 0.4, reason: `\`${command}\` is ${what} (the notes answer it with \`${best.unit.command!}\`)` };
 }
 
-/** The answer is the best example, perhaps with options added (`tar -xzf f.tar.gz -C dir/` for `tar -xzf f.tar.gz`). */
+/**
+ * The answer is the best example, perhaps with options added (`tar -xzf f.tar.gz -C dir/` for `tar -xzf f.tar.gz`),
+ * keeping its subcommand: `git init` is not `git clone URL` with something added. (Two different plain words in
+ * first place are two subcommands; a path, a number or a PLACEHOLDER there is a value, filled in as the user likes.)
+ */
 function extends_(shape: CommandShape, example: string): boolean {
   const other = commandShape(example);
   if (other === undefined || other.tool !== shape.tool) return false;
+  if (otherSubcommand(shape, example)) return false;
   const flags = oldStyle(shape).flags;
   return [...oldStyle(other).flags].every((flag) => flags.has(flag));
 }
+
+/** Whether an example of the same tool runs another subcommand: two different plain words in first place (`git init`, `git clone URL`). */
+function otherSubcommand(shape: CommandShape, example: string): boolean {
+  const other = commandShape(example);
+  const [mine, theirs] = [oldStyle(shape).words[0], other === undefined ? undefined : oldStyle(other).words[0]];
+  return mine !== undefined && theirs !== undefined && PLAIN_WORD.test(mine) && PLAIN_WORD.test(theirs) && mine !== theirs;
+}
+
+/** A plain lower-case word, no digits: what a subcommand looks like (`clone`, `restart`), not a value (`file1`, `PID`). */
+const PLAIN_WORD = /^[a-z][a-z-]*$/;
 
 /** The example of the same tool an answer's command is closest to: the same example first, then the most shared options. */
 function closestExample(shape: CommandShape, command: string, ranked: readonly RankedUnit[]): RankedUnit | undefined {
@@ -146,7 +161,7 @@ function closestExample(shape: CommandShape, command: string, ranked: readonly R
     if (other === undefined || other.tool !== shape.tool) continue;
     const otherFlags = oldStyle(other).flags;
     const shared = [...flags].filter((flag) => otherFlags.has(flag)).length / Math.max(1, new Set([...flags, ...otherFlags]).size);
-    const score = sameCommand(command, entry.unit.command!) * 2 + shared;
+    const score = sameCommand(command, entry.unit.command!) * 2 + shared - (otherSubcommand(shape, entry.unit.command!) ? 1 : 0);
     if (closest === undefined || score > closest.score) closest = { entry, score };
   }
   return closest?.entry;
