@@ -65,10 +65,34 @@ describe("commandGroundingCheck", () => {
     expect(failure!.reason).toMatch(/the notes answer it with `tar -czf name.tar.gz folder\/`/);
   });
 
+  it("fails another subcommand of the tool the notes answer with (`git init`, `git push` are no `git clone`, `git add`)", () => {
+    const git = kbPage("git-basics.md", "Git basics");
+    const tldrGit: PassageHit = { passage: { id: "git", source: "git.md", title: "git", text: "- Create an empty Git repository:\n\n`git init`\n\n- Push local commits to a remote:\n\n`git push`\n" }, score: 0.5 };
+    const clone = check("How do I download a git repository?", "`git init` — download a git repository.", [git, tldrGit]);
+    expect(clone).toMatchObject({ category: "off-topic", reason: expect.stringMatching(/the notes answer it with `git clone/) });
+    expect(check("How do I save my changes in git?", "`git push` — save my changes in git.", [git])).toMatchObject({ category: "off-topic", reason: expect.stringMatching(/the notes answer it with `git add file`/) });
+    // The same subcommand with its values filled in is the notes' answer.
+    expect(check("How do I download a git repository?", "`git clone https://example.com/team/app.git` — download a git repository.", [git, tldrGit])).toBeUndefined();
+  });
+
   it("fails an answer that opens with a code quote that is no command, and an 'I don't know' the notes could answer", () => {
     expect(check("How do I check how much disk space is left?", "`<Space>` — check how much disk space is left.")).toMatchObject({ category: "format" });
     expect(check("How do I extract a .tar.gz file?", "I don't know for sure: my notes do not cover this.")).toMatchObject({ category: "incomplete" });
     expect(check("How do I fly a kite?", "I don't know for sure: my notes do not cover this.")).toBeUndefined();
+  });
+
+  it("with word rarity, passes an honest 'I don't know' when the notes' best unit misses the question's distinctive word", () => {
+    const processes = kbPage("linux-processes.md", "Processes: seeing, stopping and prioritising programs");
+    const question = "how do I find which process uses a port?";
+    const answer = "I don't know for sure: my notes do not cover this.";
+    // Document frequencies as on kb/ (295 passages): "port" 11, "process" 14, "find" 17.
+    const frequency: Record<string, number> = { find: 17, process: 14, port: 11, uses: 53 };
+    const documentFrequency = (word: string) => frequency[word] ?? 0;
+    // By word count alone `pgrep -a programname` ("find the process id of a program") is a clear answer.
+    expect(check(question, answer, [processes, services])).toMatchObject({ category: "incomplete", reason: expect.stringMatching(/pgrep/) });
+    expect(commandGroundingCheck({ question, answer, passages: [processes, services], documentFrequency })).toBeUndefined();
+    // A question the best unit answers with its distinctive word is still held to it.
+    expect(commandGroundingCheck({ question: "How do I extract a .tar.gz file?", answer, passages: [archives, services], documentFrequency: () => 3 })).toMatchObject({ category: "incomplete" });
   });
 
   it("ignores a later quote that is a key or a value, and an answer with no command", () => {

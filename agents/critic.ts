@@ -4,6 +4,7 @@ import { z } from "zod";
 import { FAILURE_CATEGORIES, type FailureCategory, type MemoryHit, type PassageHit } from "../memory/index.js";
 import { commandGroundingCheck } from "./command-grounding.js";
 import { hardChecks } from "./critic-checks.js";
+import type { DocumentFrequency } from "./distinctive-words.js";
 import { FallbackBreaker, invokeStructured, runWithMode } from "./structured-output.js";
 import { contentWords, cosine, overlap } from "./text.js";
 import type { AgentMode, AgentOutcome, CouncilChatModel } from "./types.js";
@@ -25,6 +26,8 @@ export interface CritiqueInput {
   truncated?: boolean;
   /** Generation was stopped because the answer kept repeating itself. */
   runaway?: boolean;
+  /** How many knowledge-base passages hold a word: a clear answer of the notes must cover the question's distinctive word. */
+  documentFrequency?: DocumentFrequency;
   signal?: AbortSignal;
 }
 

@@ -1,4 +1,5 @@
 import type { PassageHit } from "../memory/index.js";
+import type { DocumentFrequency } from "./distinctive-words.js";
 import { groundedAnswer } from "./grounded-answer.js";
 
 export interface FallbackAnswer {
@@ -14,6 +15,12 @@ export interface FallbackOptions {
   minFit?: number;
   /** Most characters of a passage quoted in an "I don't know". @default 240 */
   maxQuoteChars?: number;
+  /**
+   * How many knowledge-base passages hold a word (`KnowledgeBase.documentFrequency`): with it, the quoted unit must
+   * also cover the question's distinctive word (its rarest word the retrieved passages use, see distinctiveWords).
+   * @default none (coverage by word count only)
+   */
+  documentFrequency?: DocumentFrequency;
 }
 
 /**
@@ -21,10 +28,11 @@ export interface FallbackOptions {
  * knowledge with its source ("From the tar page: `tar xzf …` — extract …"), or an honest "I don't know" that names
  * the most relevant passage — never the failed text.
  */
-export function fallbackAnswer(question: string, passages: readonly PassageHit[], { minCoverage = 0.5, minFit = 0.3, maxQuoteChars = 240 }: FallbackOptions = {}): FallbackAnswer {
-  const grounded = groundedAnswer(question, passages);
-  // A unit that only shares words ("reset a user password" vs a printer badge's "user name and password") is not an answer.
-  if (grounded !== undefined && grounded.coverage >= minCoverage && grounded.fit >= minFit) {
+export function fallbackAnswer(question: string, passages: readonly PassageHit[], { minCoverage = 0.5, minFit = 0.3, maxQuoteChars = 240, documentFrequency }: FallbackOptions = {}): FallbackAnswer {
+  const grounded = groundedAnswer(question, passages, documentFrequency === undefined ? {} : { documentFrequency });
+  // A unit that only shares words ("reset a user password" vs a printer badge's "user name and password"), or only
+  // the common ones ("find which process uses a port" vs `pgrep`, "find processes by name"), is not an answer.
+  if (grounded !== undefined && grounded.coverage >= minCoverage && grounded.fit >= minFit && grounded.missing === undefined) {
     const passage = passages.find((hit) => hit.passage.id === grounded.passageId)!.passage;
     return { answer: `From the ${pageName(passage.title)} page: ${grounded.answer}`, page: passage.title };
   }

@@ -1,5 +1,6 @@
 import type { PassageHit } from "../memory/index.js";
-import { fitWords, parseQuestion, taskFit, type Fit } from "./question-fit.js";
+import { distinctiveWords, type DocumentFrequency } from "./distinctive-words.js";
+import { coveredWords, fitWords, parseQuestion, taskFit, type Fit } from "./question-fit.js";
 import { checkShellCommand, commandShape, commandsIn, renderTldrCommand } from "./shell-command.js";
 import { contentWords, overlap } from "./text.js";
 
@@ -28,6 +29,8 @@ export interface GroundedAnswer {
   /** The unit's description (what its command does). */
   description: string;
   command?: string;
+  /** The question's distinctive words (see {@link distinctiveWords}) when the unit covers none of them. */
+  missing?: string[];
 }
 
 export interface RankedUnit {
@@ -71,23 +74,48 @@ export function rankUnits(question: string, hits: readonly PassageHit[], { passa
   return ranked.sort((a, b) => b.rank - a.rank || a.passageRank - b.passageRank);
 }
 
+export interface GroundedOptions {
+  /**
+   * How many knowledge-base passages hold a word: with it, each answer names the question's distinctive words it
+   * misses (`missing`). @default none (no rarity check)
+   */
+  documentFrequency?: DocumentFrequency;
+}
+
 /**
  * Answers taken from the knowledge base: the best `limit` distinct units of the retrieved passages (see
  * {@link rankUnits}), each a different answer. Empty when there are no passages.
  */
-export function groundedAnswers(question: string, hits: readonly PassageHit[], { limit = 3 }: { limit?: number } = {}): GroundedAnswer[] {
+export function groundedAnswers(question: string, hits: readonly PassageHit[], { limit = 3, documentFrequency }: { limit?: number } & GroundedOptions = {}): GroundedAnswer[] {
   const out: GroundedAnswer[] = [];
+  const distinctive = documentFrequency === undefined ? new Set<string>() : distinctiveWords(question, hits, documentFrequency);
   for (const { unit, passageId, fit } of rankUnits(question, hits)) {
     if (out.length >= limit) break;
     if (out.some((answer) => answer.answer === unit.text || (unit.command !== undefined && answer.command === unit.command))) continue;
-    out.push({ answer: unit.text, passageId, coverage: Math.min(1, fit.recall), fit: fit.score, description: unit.description, ...(unit.command === undefined ? {} : { command: unit.command }) });
+    const missing = missedWords(unit, distinctive);
+    out.push({
+      answer: unit.text,
+      passageId,
+      coverage: Math.min(1, fit.recall),
+      fit: fit.score,
+      description: unit.description,
+      ...(unit.command === undefined ? {} : { command: unit.command }),
+      ...(missing === undefined ? {} : { missing }),
+    });
   }
   return out;
 }
 
+/** The distinctive words a unit covers none of (undefined when it covers one, or there are none). */
+export function missedWords(unit: Pick<Unit, "description" | "about">, distinctive: ReadonlySet<string>): string[] | undefined {
+  if (distinctive.size === 0) return undefined;
+  const covered = coveredWords(unit);
+  return [...distinctive].some((word) => covered.has(word)) ? undefined : [...distinctive].sort();
+}
+
 /** The best answer taken from the knowledge base (see {@link groundedAnswers}); undefined when there are no passages. */
-export function groundedAnswer(question: string, passages: readonly PassageHit[]): GroundedAnswer | undefined {
-  return groundedAnswers(question, passages, { limit: 1 })[0];
+export function groundedAnswer(question: string, passages: readonly PassageHit[], options: GroundedOptions = {}): GroundedAnswer | undefined {
+  return groundedAnswers(question, passages, { ...options, limit: 1 })[0];
 }
 
 /**

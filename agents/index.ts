@@ -17,7 +17,8 @@ export {
 export { Critic, CRITIC_SYSTEM_PROMPT, DEFAULT_CRITIC_WEIGHTS, type Critique, type CritiqueInput, type CriticHeuristicWeights, type CriticOptions } from "./critic.js";
 export { hardChecks, isLooping, type HardCheck } from "./critic-checks.js";
 export { commandGroundingCheck, noteCommands } from "./command-grounding.js";
-export { groundedAnswer, groundedAnswers, rankUnits, splitUnits, type GroundedAnswer, type RankedUnit, type Unit } from "./grounded-answer.js";
+export { groundedAnswer, groundedAnswers, rankUnits, splitUnits, type GroundedAnswer, type GroundedOptions, type RankedUnit, type Unit } from "./grounded-answer.js";
+export { distinctiveWords, type DocumentFrequency } from "./distinctive-words.js";
 export { fitWords, parseQuestion, stem, taskFit, type Fit, type QuestionTask } from "./question-fit.js";
 export { checkShellCommand, commandShape, commandsIn, renderTldrCommand, sameCommand, type CommandShape, type ShellCheck } from "./shell-command.js";
 export { fallbackAnswer, type FallbackAnswer, type FallbackOptions } from "./fallback-answer.js";

@@ -108,11 +108,18 @@ export function fitWords(text: string): Set<string> {
 }
 
 /** Words a negation takes back: "without extracting it" → {extract}; "don't prompt" → {prompt}. */
-function negatedWords(text: string): Set<string> {
+export function negatedWords(text: string): Set<string> {
   const out = new Set<string>();
   for (const match of text.matchAll(/(?:\b(?:not|no|never|without)|n't)\s+((?:[\w./-]+\s*){1,2})/gi)) for (const word of fitWords(match[1]!)) out.add(word);
   out.delete("not");
   return out;
+}
+
+/** The words a unit covers: its description's and `about`'s, less those its description negates. */
+export function coveredWords({ description, about = "" }: { description: string; about?: string }): Set<string> {
+  // A negated word is not what the unit does ("see what is inside an archive without extracting it" does not extract).
+  const negated = negatedWords(description);
+  return new Set([...fitWords(description), ...fitWords(about)].filter((word) => !negated.has(word)));
 }
 
 export interface Fit {
@@ -137,7 +144,7 @@ export function taskFit({ task, description, about = "", leadMustMatch = true }:
   // A negated word is not what the unit does ("see what is inside an archive without extracting it" does not extract).
   const negated = negatedWords(description);
   const described = new Set([...fitWords(description)].filter((word) => !negated.has(word)));
-  const covered = new Set([...described, ...fitWords(about)].filter((word) => !negated.has(word)));
+  const covered = coveredWords({ description, about });
   if (task.size === 0 || described.size === 0) return { recall: 0, precision: 0, score: 0 };
   let hits = 0;
   for (const word of task) if (covered.has(word)) hits++;

@@ -2,7 +2,9 @@
  * Critic benchmark: does the critic pass the answers that are right and fail the ones that are wrong? The seedling
  * (model alone: no adapter, no verified memory) answers through the runtime's parts — knowledge base (kb/ + the tldr
  * bench pages, hash embeddings, top-3 passages), the answerer's prompt and stops — and the heuristic critic scores
- * each answer twice, side by side: with the command-grounding check (`groundCommands`, the default) and without it.
+ * each answer three times, side by side: with the command-grounding check (`groundCommands`, the default), the same
+ * with the distinctive-word rule in the check and in the fallback (`rarity`: the knowledge base's document
+ * frequencies, agents/distinctive-words.ts), and without the check (`wordsOnly`).
  * Ground truth is the bench's accept regexes (tldr sets) or, for the kb/ questions and answers, the kb answer's
  * command with its options (same derivation as the tldr regexes).
  *
@@ -89,16 +91,15 @@ async function main() {
   await indexer.dispose();
   const model = await LlamaChatModel.create({ modelPath: resolve(values.model!), maxTokens: 160, parallel: 1 });
   const answerer = new Answerer({ model, maxTokens: 160 });
-  const critics = {
-    grounded: new Critic({ model, embeddings, mode: "heuristic" }),
-    wordsOnly: new Critic({ model, embeddings, mode: "heuristic", groundCommands: false }),
-  };
-  const results: Record<string, { items: number; right: number; fallbackRight: number; critics: Record<keyof typeof critics, Confusion>; falseAccepts: Sample[]; falseRejects: Sample[] }> = {};
+  const grounded = new Critic({ model, embeddings, mode: "heuristic" });
+  const critics = { grounded: { critic: grounded, rarity: false }, rarity: { critic: grounded, rarity: true }, wordsOnly: { critic: new Critic({ model, embeddings, mode: "heuristic", groundCommands: false }), rarity: false } };
+  const results: Record<string, { items: number; right: number; fallbackRight: number; fallbackRareRight: number; critics: Record<keyof typeof critics, Confusion>; falseAccepts: Sample[]; falseRejects: Sample[] }> = {};
   try {
     for (const [rankerName, [name, items]] of values.ranker!.flatMap((ranker) => Object.entries(sets).map((set) => [ranker, set] as const))) {
       const ranker = passageRankers.get(rankerName).create({ kb: { lexicalWeight: DEFAULT_LEXICAL_WEIGHT } }, {});
       const knowledgeBase = await MarkdownKnowledgeBase.create({ storePath: join(scratch, "kb.sqlite"), embeddings, ranker });
-      const result = { items: items.length, right: 0, fallbackRight: 0, critics: { grounded: empty(), wordsOnly: empty() }, falseAccepts: [] as Sample[], falseRejects: [] as Sample[] };
+      const documentFrequency = (word: string) => knowledgeBase.documentFrequency(word);
+      const result = { items: items.length, right: 0, fallbackRight: 0, fallbackRareRight: 0, critics: { grounded: empty(), rarity: empty(), wordsOnly: empty() }, falseAccepts: [] as Sample[], falseRejects: [] as Sample[] };
       for (const item of items) {
         const passages = await knowledgeBase.search(item.question, { k: 3 });
         const answer = await answerer.answer({ question: item.question, passages, adapter: null });
@@ -106,11 +107,14 @@ async function main() {
         if (right) result.right++;
         const fallbackRight = judgeAnswer({ answer: fallbackAnswer(item.question, passages).answer, accept: compileAccept(item) });
         if (fallbackRight) result.fallbackRight++;
-        for (const [critic, instance] of Object.entries(critics) as Array<[keyof typeof critics, Critic]>) {
-          const { value } = await instance.critique({ question: item.question, answer: answer.answer, passages, truncated: answer.truncated, runaway: answer.runaway });
+        const fallbackRareRight = judgeAnswer({ answer: fallbackAnswer(item.question, passages, { documentFrequency }).answer, accept: compileAccept(item) });
+        if (fallbackRareRight) result.fallbackRareRight++;
+        for (const [critic, { critic: instance, rarity }] of Object.entries(critics) as Array<[keyof typeof critics, { critic: Critic; rarity: boolean }]>) {
+          const input = { question: item.question, answer: answer.answer, passages, truncated: answer.truncated, runaway: answer.runaway };
+          const { value } = await instance.critique(rarity ? { ...input, documentFrequency } : input);
           const passed = value.score >= instance.threshold;
           tally(result.critics[critic], right, passed);
-          if (passed ? right : fallbackRight) result.critics[critic].deliveredRight++;
+          if (passed ? right : rarity ? fallbackRareRight : fallbackRight) result.critics[critic].deliveredRight++;
           const sample = { question: item.question, answer: answer.answer, reasons: value.reasons };
           if (critic === "grounded" && passed && !right && result.falseAccepts.length < 20) result.falseAccepts.push(sample);
           if (critic === "grounded" && !passed && right && result.falseRejects.length < 30) result.falseRejects.push(sample);
@@ -120,7 +124,9 @@ async function main() {
       const key = values.ranker!.length > 1 ? `${name} [${rankerName}]` : name;
       results[key] = result;
       const line = (c: Confusion) => `delivered right ${c.deliveredRight}, right passed ${c.rightPassed}, right failed ${c.rightFailed}, wrong passed ${c.wrongPassed}, wrong failed ${c.wrongFailed}`;
-      console.log(`${key} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right): grounded: ${line(result.critics.grounded)} | words only: ${line(result.critics.wordsOnly)}`);
+      console.log(
+        `${key} (${items.length}, ${result.right} right, fallback alone ${result.fallbackRight} right, with rarity ${result.fallbackRareRight}): grounded: ${line(result.critics.grounded)} | + rarity: ${line(result.critics.rarity)} | words only: ${line(result.critics.wordsOnly)}`,
+      );
     }
   } finally {
     await model.dispose();

@@ -9,7 +9,8 @@
  * passes the item's accept regexes: the command is there to copy), and answer@all (some passage anywhere passes:
  * the ceiling; eval items' own examples are removed from the knowledge base, so theirs is low by design), and
  * fallback (the extractive fallback answer built from the top 3, what the user gets when the critic fails the
- * model's answer, passes the accept regexes).
+ * model's answer, passes the accept regexes), and fallback+rarity (the same with the distinctive-word rule: the
+ * quoted unit must cover the question's rarest word the retrieved passages use, agents/distinctive-words.ts).
  *
  *   npx tsx bench/retrieval-recall.ts [--weights 0.3,0.5] [--root …/tldr/pages] [--items]
  *
@@ -20,7 +21,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { fallbackAnswer } from "../agents/index.js";
+import { fallbackAnswer, type DocumentFrequency } from "../agents/index.js";
 import { PROJECT_ROOT } from "../core/index.js";
 import { cosineRanker, hybridRanker, MarkdownKnowledgeBase, plainTldrCommand, type PassageHit, type PassageRanker } from "../memory/index.js";
 import { HashEmbeddings } from "../models/index.js";
@@ -48,6 +49,8 @@ interface Metrics {
   answerAll: number;
   /** The extractive fallback's answer (what the user gets when the critic fails the model's) passes. */
   fallback: number;
+  /** The same with the distinctive-word rule (the knowledge base's document frequencies). */
+  fallbackRare: number;
 }
 
 /** 48 allowed pages (not held out), spread evenly over common/: the dev pages weights are chosen on. */
@@ -58,8 +61,8 @@ function devPages(root: string): string[] {
   return allowed.filter((_page, index) => index % step === 0).slice(0, 48);
 }
 
-function measure(items: Item[], hits: PassageHit[][], all: PassageHit[][]): { metrics: Metrics; ranks: Array<{ id: string; page: number; answer: number; fallback: boolean }> } {
-  const metrics = { items: items.length, page1: 0, page3: 0, answer1: 0, answer3: 0, answerAll: 0, fallback: 0 };
+function measure(items: Item[], hits: PassageHit[][], all: PassageHit[][], documentFrequency: DocumentFrequency): { metrics: Metrics; ranks: Array<{ id: string; page: number; answer: number; fallback: boolean; fallbackRare: boolean }> } {
+  const metrics = { items: items.length, page1: 0, page3: 0, answer1: 0, answer3: 0, answerAll: 0, fallback: 0, fallbackRare: 0 };
   const ranks = items.map((item, i) => {
     const accept = compileAccept(item);
     const pageRank = hits[i]!.findIndex(({ passage }) => passage.source.replace(/^.*\//, "") === item.file);
@@ -72,11 +75,13 @@ function measure(items: Item[], hits: PassageHit[][], all: PassageHit[][]): { me
     if (answers(all[i]!) >= 0) metrics.answerAll++;
     const fallback = judgeAnswer({ answer: fallbackAnswer(item.question, hits[i]!).answer, accept });
     if (fallback) metrics.fallback++;
-    return { id: item.id, page: pageRank, answer: answerRank, fallback };
+    const fallbackRare = judgeAnswer({ answer: fallbackAnswer(item.question, hits[i]!, { documentFrequency }).answer, accept });
+    if (fallbackRare) metrics.fallbackRare++;
+    return { id: item.id, page: pageRank, answer: answerRank, fallback, fallbackRare };
   });
   const n = Math.max(1, items.length);
   const share = (count: number) => Math.round((count / n) * 1000) / 1000;
-  return { metrics: { items: items.length, page1: share(metrics.page1), page3: share(metrics.page3), answer1: share(metrics.answer1), answer3: share(metrics.answer3), answerAll: share(metrics.answerAll), fallback: share(metrics.fallback) }, ranks };
+  return { metrics: { items: items.length, page1: share(metrics.page1), page3: share(metrics.page3), answer1: share(metrics.answer1), answer3: share(metrics.answer3), answerAll: share(metrics.answerAll), fallback: share(metrics.fallback), fallbackRare: share(metrics.fallbackRare) }, ranks };
 }
 
 async function main() {
@@ -121,7 +126,7 @@ async function main() {
           for (const [name, items] of Object.entries(sets)) {
             const hits = await Promise.all(items.map((item) => kb.search(item.question, { k: 3 })));
             const all = await Promise.all(items.map((item) => kb.search(item.question, { k: size })));
-            const { metrics, ranks } = measure(items, hits, all);
+            const { metrics, ranks } = measure(items, hits, all, (word) => kb.documentFrequency(word));
             (results[name] ??= {})[ranker.name] = metrics;
             if (values.items) (itemRanks[name] ??= {})[ranker.name] = ranks;
           }
@@ -134,9 +139,9 @@ async function main() {
     await rm(scratch, { recursive: true, force: true });
   }
   const pct = (x: number) => `${(x * 100).toFixed(1)}`.padStart(5);
-  console.log(`${"set".padEnd(18)} ${"ranker".padEnd(11)} items page@1 page@3 ans@1 ans@3 ans@all fallback`);
+  console.log(`${"set".padEnd(18)} ${"ranker".padEnd(11)} items page@1 page@3 ans@1 ans@3 ans@all fallback +rarity`);
   for (const [name, byRanker] of Object.entries(results)) {
-    for (const [ranker, m] of Object.entries(byRanker)) console.log(`${name.padEnd(18)} ${ranker.padEnd(11)} ${String(m.items).padStart(5)} ${pct(m.page1)}  ${pct(m.page3)}  ${pct(m.answer1)} ${pct(m.answer3)} ${pct(m.answerAll)}  ${pct(m.fallback)}`);
+    for (const [ranker, m] of Object.entries(byRanker)) console.log(`${name.padEnd(18)} ${ranker.padEnd(11)} ${String(m.items).padStart(5)} ${pct(m.page1)}  ${pct(m.page3)}  ${pct(m.answer1)} ${pct(m.answer3)} ${pct(m.answerAll)}  ${pct(m.fallback)}  ${pct(m.fallbackRare)}`);
   }
   const date = new Date().toISOString().slice(0, 10);
   const out = values.out ?? join(PROJECT_ROOT, "bench", "results", `retrieval-recall-${date}.json`);

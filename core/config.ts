@@ -114,7 +114,7 @@ export const configSchema = z
         dir: z.string().default(join(PROJECT_ROOT, "kb")).describe("Knowledge-base folder of markdown."),
         extraDirs: csvStrings.default([]).describe("More knowledge-base folders, comma-separated."),
         titleBoost: num(0, 1).default(0.3).describe("Added to the score of the passages of a page the question names (\"What cp command…\", \"…using ssh-keygen?\"); 0 = plain cosine. 0.3 measured on the reading seedling's tldr bench (bench/results/seedling-reading-*.json)."),
-        ranker: z.string().min(1).default("cosine").describe("Passage ranker by registered name: `cosine` (embeddings alone) or `hybrid` (cosine + `kb.lexicalWeight` × BM25 over stemmed words, titles weighted double: finds \"which user owns a file\" in the section about the owner; opt-in while it turns \"which process uses a port\" from an honest \"I don't know\" into the Processes page's `pgrep`, see README Results)."),
+        ranker: z.string().min(1).default("hybrid").describe("Passage ranker by registered name: `hybrid` (cosine + `kb.lexicalWeight` × BM25 over stemmed words, titles weighted double: finds \"which user owns a file\" in the section about the owner) or `cosine` (embeddings alone, the default before 2026-12-06; see README Results)."),
         lexicalWeight: num(0, 2).default(0.3).describe("Weight of the BM25 score (scaled to 1 for the best passage) added to cosine by the `hybrid` ranker; 0 = cosine. 0.3 measured with bench/retrieval-recall.ts (bench/results/retrieval-recall-*.json)."),
       })
       .default({}),

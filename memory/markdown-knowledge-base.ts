@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { CouncilError, silentLogger, type Logger } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
+import { lexicalTerms } from "./lexical-index.js";
 import { splitPassages, type SplitOptions } from "./markdown-passages.js";
 import { cosineRanker, type PassageRanker } from "./passage-rankers.js";
 import { namedTitles, titleWords } from "./title-match.js";
@@ -81,6 +82,8 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
   /** Distinct titles as words, and each passage's index into them. */
   #titles: string[][] = [];
   #titleOf = new Int32Array(0);
+  /** Lexical term → how many passages (title + text) contain it. */
+  #documentFrequency = new Map<string, number>();
   #disposed = false;
 
   private constructor(db: Database.Database, options: Required<Pick<MarkdownKnowledgeBaseOptions, "embeddings" | "dimensions" | "logger" | "titleBoost" | "ranker">> & SplitOptions) {
@@ -235,6 +238,12 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     return this.#passages.length;
   }
 
+  documentFrequency(word: string): number | undefined {
+    this.#alive();
+    const [term] = lexicalTerms(word);
+    return term === undefined ? undefined : (this.#documentFrequency.get(term) ?? 0);
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -258,6 +267,9 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     });
     this.#titles = [...titleIndex.keys()].map(titleWords);
     this.#rank = this.#ranker.prepare(this.#passages);
+    const frequency = new Map<string, number>();
+    for (const { title, text } of this.#passages) for (const term of new Set(lexicalTerms(`${title} ${text}`))) frequency.set(term, (frequency.get(term) ?? 0) + 1);
+    this.#documentFrequency = frequency;
   }
 
   #alive(): void {

@@ -23,7 +23,7 @@ describe("passage rankers", () => {
   });
 
   it("config picks the ranker (kb.ranker) and its weight (kb.lexicalWeight); an unknown name lists the registered ones", () => {
-    expect(loadConfig({ env: {} }).kb).toMatchObject({ ranker: "cosine", lexicalWeight: 0.3 });
+    expect(loadConfig({ env: {} }).kb).toMatchObject({ ranker: "hybrid", lexicalWeight: 0.3 });
     const config = loadConfig({ env: { COUNCIL_KB_RANKER: "hybrid", COUNCIL_KB_LEXICAL_WEIGHT: "0.5" } });
     expect(config.kb).toMatchObject({ ranker: "hybrid", lexicalWeight: 0.5 });
     const ranker = passageRankers.get(config.kb.ranker).create(config, {});

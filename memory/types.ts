@@ -90,5 +90,10 @@ export interface PassageHit {
 export interface KnowledgeBase {
   search(query: string, options?: { k?: number }): Promise<PassageHit[]>;
   size(): number;
+  /**
+   * In how many passages a word occurs (stemmed as the lexical index stems: "owns" counts passages with "owner"),
+   * title included; `undefined` for a stopword or a text with no word. How rare a question's word is in the notes.
+   */
+  documentFrequency?(word: string): number | undefined;
   dispose(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { fallbackAnswer, groundedAnswer, GENERAL_ROUTE, type Answerer, type Critic, type HistoryTurn, type Router } from "../../agents/index.js";
+import { fallbackAnswer, groundedAnswer, GENERAL_ROUTE, type Answerer, type Critic, type DocumentFrequency, type HistoryTurn, type Router } from "../../agents/index.js";
 import type { Logger } from "../../core/index.js";
 import type { KnowledgeBase, MemoryStore, TurnRecord, VerifiedHit, VerifiedMemory } from "../../memory/index.js";
 import type { GraphSpec, NodeSlot } from "./graph-spec.js";
@@ -81,6 +81,11 @@ const llmAnswer: NodeFactory = (deps) => async (state, config) => {
   const firstTokenMs = result.firstTokenMs === undefined ? undefined : Math.max(0, now() - state.startedAt - (result.generationMs - result.firstTokenMs));
   return { answer: result.answer, memoryEntry: undefined, truncated: result.truncated, runaway: result.runaway, tokens: result.tokens, generationMs: result.generationMs, firstTokenMs, steps: [{ agent: "answerer", method: "llm", ms: result.generationMs }] };
 };
+
+/** How rare a word is in the knowledge base, for the fallback's and the critic's distinctive-word rule (nothing when it cannot tell). */
+function wordRarity(knowledgeBase: KnowledgeBase): { documentFrequency?: DocumentFrequency } {
+  return knowledgeBase.documentFrequency === undefined ? {} : { documentFrequency: (word) => knowledgeBase.documentFrequency!(word) };
+}
 
 const groundedNode = (agent: "answerer" | "revise"): NodeFactory => ({ now }) => async (state, config) => {
   const started = now();
@@ -172,7 +177,7 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
     "kb-grounded": groundedNode("answerer"),
   },
   critic: {
-    critic: ({ critic }) => async (state, config) => {
+    critic: ({ critic, knowledgeBase }) => async (state, config) => {
       const outcome = await critic.critique({
         question: state.question,
         answer: state.answer,
@@ -180,6 +185,7 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
         recalled: state.recalled,
         truncated: state.truncated,
         runaway: state.runaway,
+        ...wordRarity(knowledgeBase),
         signal: config.signal,
       });
       return { critique: outcome.value, steps: [outcome.step] };
@@ -192,13 +198,13 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
     none: () => async () => ({}),
   },
   record: {
-    memory: ({ memory, verified, modelName, threshold, now, logger, spec }) => async (state) => {
+    memory: ({ memory, verified, modelName, threshold, now, logger, spec, knowledgeBase }) => async (state) => {
       const critique = state.critique!;
       const at = now();
       const passed = critique.score >= threshold;
       const adapter = state.adapter?.version ?? null;
       // Never deliver an answer the council failed: the user gets an honest fallback; the draft is recorded as the failure.
-      const fallback = !passed && spec.fallback === "kb" ? fallbackAnswer(state.question, state.passages) : undefined;
+      const fallback = !passed && spec.fallback === "kb" ? fallbackAnswer(state.question, state.passages, wordRarity(knowledgeBase)) : undefined;
       const source: AnswerSource =
         fallback !== undefined
           ? { kind: "fallback", adapter, ...(fallback.page === undefined ? {} : { page: fallback.page }) }

@@ -4,7 +4,7 @@ import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
 import { FakeChatModel, FakeKnowledgeBase, FakeMemoryStore, type ScriptedTurn } from "../../test/fakes/index.js";
 import { ChatGraph } from "./chat-graph.js";
 import { parseGraphSpec, type GraphSpecInput } from "./graph-spec.js";
-import type { VerifiedMemory } from "../../memory/index.js";
+import type { KnowledgeBase, VerifiedMemory } from "../../memory/index.js";
 import type { ChatTurnInput } from "./state.js";
 
 export const KB_PASSAGES = [
@@ -18,14 +18,15 @@ export interface TestGraphOptions {
   spec?: GraphSpecInput;
   maxRevisions?: number;
   verified?: VerifiedMemory;
+  /** @default a FakeKnowledgeBase over KB_PASSAGES */
+  knowledgeBase?: KnowledgeBase;
 }
 
 /** A chat graph on the scripted fake model, fake stores and real hash embeddings. */
-export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1, verified }: TestGraphOptions = {}) {
+export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1, verified, knowledgeBase = new FakeKnowledgeBase(KB_PASSAGES) }: TestGraphOptions = {}) {
   const model = new FakeChatModel({ turns, modelName: "fake-seedling" });
   const embeddings = new HashEmbeddings({ dimensions: 256 });
   const memory = new FakeMemoryStore();
-  const knowledgeBase = new FakeKnowledgeBase(KB_PASSAGES);
   const graph = await ChatGraph.create({
     model,
     embeddings,

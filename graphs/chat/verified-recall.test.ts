@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { VerifiedMemory, type VerifiedEntryInput } from "../../memory/index.js";
 import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
+import { FakeKnowledgeBase } from "../../test/fakes/index.js";
 import { testGraph, turnInput } from "./test-council.js";
 
 const route = (name: string) => ({ agent: "router", text: `{"route": "${name}"}` });
@@ -53,6 +54,22 @@ describe("never deliver a failed answer", () => {
     const state = await graph.run(turnInput("Zxqv blorp?"));
     expect(state.source.kind).toBe("fallback");
     expect(state.delivered).toMatch(/^I don't know/);
+  });
+
+  it("the fallback holds a quoted unit to the question's distinctive word, with the knowledge base's word rarity", async () => {
+    // kb/'s Processes and Services answers; document frequencies as on kb/: "port" 11, "process" 14, "find" 17.
+    const frequency: Record<string, number> = { find: 17, process: 14, port: 11, uses: 53 };
+    const knowledgeBase = Object.assign(
+      new FakeKnowledgeBase([
+        { id: "processes", title: "Processes › Questions and answers", text: "Q: How do I find the process id of a program?\nA: Run `pgrep -a programname`." },
+        { id: "services", title: "Services › Questions and answers", text: "Q: Why does my web service not start?\nA: Another program may already use its port. Run `systemctl status servicename`." },
+      ]),
+      { documentFrequency: (word: string) => frequency[word] ?? 0 },
+    );
+    const { graph } = await testGraph({ maxRevisions: 0, knowledgeBase, turns: [route("general"), { agent: "answerer", text: "zzz qqq" }, review(0.1, "ungrounded", ["no"])] });
+    const state = await graph.run(turnInput("how do I find which process uses a port?"));
+    expect(state.source.kind).toBe("fallback");
+    expect(state.delivered).toMatch(/^I don't know for sure/);
   });
 
   it("a spec with fallback none delivers the failed draft (for comparing variants)", async () => {

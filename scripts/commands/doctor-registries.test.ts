@@ -16,7 +16,7 @@ describe("council doctor: registered backends", () => {
     );
     expect(checks["serving target"]?.detail).toMatch(/^in-process selected \(model\.backend\); registered: in-process \[adapterHost, adapterLoading=runtime-file\]/);
     expect(checks["memory store"]?.detail).toBe("sqlite selected (memory.store); registered: sqlite [persistent]; in-memory []; postgres [persistent, sharedAcrossReplicas]");
-    expect(checks["passage ranker"]?.detail).toBe("cosine selected (kb.ranker); registered: cosine []; hybrid [lexical]");
+    expect(checks["passage ranker"]?.detail).toBe("hybrid selected (kb.ranker); registered: cosine []; hybrid [lexical]");
     expect(checks["run lock"]?.detail).toBe("file selected (memory.store); registered: file []; postgres [sharedAcrossReplicas]");
     expect(checks["trainer"]?.detail).toContain("llamacpp-lora selected (training.trainer)");
   });
@@ -50,7 +50,7 @@ describe("council doctor: registered backends", () => {
       ["serving target", "openai-compatible"],
       ["embeddings backend", "hash"],
       ["memory store", "sqlite"],
-      ["passage ranker", "cosine"],
+      ["passage ranker", "hybrid"],
       ["run lock", "file"],
       ["trainer", "llamacpp-lora"],
     ]);
