@@ -52,6 +52,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ env: { COUNCIL_ALLOWED_ORIGINS: "chat.example.com" } })).toThrow(/COUNCIL_ALLOWED_ORIGINS/);
   });
 
+  it("reads the shared-adapter size cap (128 MiB by default), refusing a non-positive one", () => {
+    expect(loadConfig({ env: {} }).memory.sharedAdapterMaxBytes).toBe(128 * 1024 * 1024);
+    expect(loadConfig({ env: { COUNCIL_SHARED_ADAPTER_MAX_BYTES: "1048576" } }).memory.sharedAdapterMaxBytes).toBe(1_048_576);
+    expect(() => loadConfig({ env: { COUNCIL_SHARED_ADAPTER_MAX_BYTES: "0" } })).toThrow(/COUNCIL_SHARED_ADAPTER_MAX_BYTES/);
+  });
+
   it("rejects unknown keys in the config file", () => {
     expect(() => loadConfig({ env: {}, overrides: { nope: 1 } as never })).toThrow(/nope|Unrecognized/);
   });

@@ -1,31 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
+import { bool, csvStrings, int, num } from "./config-fields.js";
+import { improveConfigSchema } from "./config-improve.js";
 import { CouncilError } from "./errors.js";
+import { PROJECT_ROOT } from "./project-root.js";
 
-/** The project root (where package.json, kb/ and the default data live). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), basenameIsDist() ? "../.." : "..");
+export { PROJECT_ROOT } from "./project-root.js";
 
-function basenameIsDist(): boolean {
-  // core/config.ts runs from <root>/core (tsx, vitest) or <root>/dist/core (compiled).
-  return dirname(fileURLToPath(import.meta.url)).split(/[\\/]/).slice(-2, -1)[0] === "dist";
-}
+/** Default cap on an adapter version folder shared through Postgres (`memory.sharedAdapterMaxBytes`): 128 MiB. */
+export const DEFAULT_SHARED_ADAPTER_MAX_BYTES = 128 * 1024 * 1024;
 
 const agentMode = z.enum(["llm", "heuristic", "auto"]);
-const csvNumbers = z
-  .union([z.string(), z.array(z.number())])
-  .transform((value, ctx) => {
-    const list = typeof value === "string" ? value.split(",").map((part) => Number(part.trim())) : value;
-    if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n <= 0 || n > 100)) {
-      ctx.addIssue({ code: "custom", message: "expected comma-separated percentages in (0, 100]" });
-      return z.NEVER;
-    }
-    return list;
-  });
-const csvStrings = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter(Boolean) : value));
 /** Chat tokens are bearer secrets guessed online: each must be long enough that guessing is hopeless. */
 const MIN_CHAT_TOKEN_CHARS = 16;
 const chatTokenList = csvStrings.superRefine((tokens, ctx) => {
@@ -37,10 +23,6 @@ const originList = csvStrings.superRefine((origins, ctx) => {
   const bad = origins.find((origin) => !URL.canParse(origin) || !["http:", "https:"].includes(new URL(origin).protocol));
   if (bad !== undefined) ctx.addIssue({ code: "custom", message: `"${bad}" is not an origin; write scheme://host[:port], e.g. https://chat.example.com` });
 });
-const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")]);
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
-
 export const configSchema = z
   .object({
     /** Root of all runtime state: memory, loras/, checkpoints, logs. @default the project root */
@@ -107,6 +89,7 @@ export const configSchema = z
       .object({
         store: z.string().min(1).default("sqlite").describe("Turn memory store by registered name: `sqlite` (SQLite under the data dir, with a FAISS index cache), `postgres` (Postgres at `COUNCIL_DATABASE_URL`, shared by replicas) or `in-memory` (nothing persists; tests and demos)."),
         databaseUrl: z.string().optional().describe("Postgres URL of the `postgres` memory store (`postgres://user:password@host:5432/council`); its migrations are applied at start."),
+        sharedAdapterMaxBytes: int(1).default(DEFAULT_SHARED_ADAPTER_MAX_BYTES).describe("With `COUNCIL_STORE=postgres`: the largest adapter version folder, in bytes, shared through Postgres so other replicas can fetch it. A bigger one is refused with `ADAPTER_TOO_LARGE`; copy `loras/versions/<version>/` to every replica instead."),
       })
       .default({}),
     kb: z
@@ -118,40 +101,7 @@ export const configSchema = z
         lexicalWeight: num(0, 2).default(0.3).describe("Weight of the BM25 score (scaled to 1 for the best passage) added to cosine by the `hybrid` ranker; 0 = cosine. 0.3 measured with bench/retrieval-recall.ts (bench/results/retrieval-recall-*.json)."),
       })
       .default({}),
-    improve: z
-      .object({
-        policy: z.enum(["auto", "approve"]).default("auto").describe("`approve` pauses each nightly run after the gate for `npx council approve`."),
-        channels: csvStrings.pipe(z.array(z.enum(["memory", "adapter"])).min(1)).default("memory,adapter").describe("What a night may release: `memory` (verified entries), `adapter` (LoRA), or both."),
-        schedule: z.string().default("0 2 * * *").describe("Cron expression of the nightly run (in `council serve`)."),
-        enabled: bool.default(true).describe("Run the nightly loop on schedule."),
-        harvestMinBatch: int(1).default(1).describe("Fewest harvested failures that start training."),
-        voteAcceptScore: num(0, 1).default(0.7).describe("Mean ballot score a rewrite needs to be accepted."),
-        voteQuorum: int(1).default(2).describe("Ballots needed for a decision."),
-        voteReviewScore: num(0, 1).default(0.5).describe("A rejected rewrite whose best candidate scored at least this (and was not vetoed for safety) goes to the review queue (`npx council review`) instead of being dropped."),
-        canarySteps: csvNumbers.default("10,50,100").describe("Canary traffic percentages, in order."),
-        canaryIntervalSeconds: num(0.1, 86_400).default(60).describe("Length of one canary analysis window."),
-        canaryMinRequests: int(0).default(20).describe("Canary requests a window needs before it is judged."),
-        canaryMaxErrors: int(1).default(3).describe("Failed windows (errors) that roll the canary back."),
-        canaryDeadlineSeconds: num(1, 7 * 86_400).default(3600).describe("A canary not finished by then is rolled back."),
-        rollbackMinSuccess: num(0, 1).default(0.85).describe("Canary success rate below which it is rolled back."),
-        /** When stable itself is below `rollbackMinSuccess`, a canary may be at most this far below stable. */
-        rollbackMaxSuccessDrop: num(0, 1).default(0.05).describe("When stable itself is below the bar, the canary may be at most this far below stable."),
-        rollbackMaxP95Ms: num(1, 600_000).default(1000).describe("Canary p95 latency bar (fails only when also >10 % slower than stable)."),
-        canaryMinRatings: int(1).default(20).describe("👍 + 👎 ratings each side (canary, stable) needs, pooled since the canary started, before satisfaction is judged; fewer: no verdict."),
-        canaryMaxSatisfactionDrop: num(0, 1).default(0.1).describe("A canary whose 👍 share is lower than stable's by more than this (0.1 = 10 points) is rolled back."),
-        canaryMaxCostRatio: num(0.1, 100).default(1.5).describe("A canary whose tokens or CPU seconds per answer exceed ratio × stable's (plus 16 tokens / 0.05 s slack) is rolled back."),
-        gateMinSuccessDelta: num(-1, 1).default(0.03).describe("Gate: tonight's target suite must improve by this much."),
-        gateMaxLatencyRatio: num(0.1, 100).default(1.1).describe("Gate: candidate p95 ≤ ratio × current (before the first adapter, current is timed through a zero-B twin of the candidate)."),
-        gateMaxCostRatio: num(0.1, 100).default(1.5).describe("Gate: on the cases both answer right, candidate output tokens per answer (characters when unknown) ≤ ratio × current, plus 16 tokens (64 characters) slack, and CPU seconds per answer ≤ ratio × current, plus 0.05 s slack."),
-        prometheusUrl: z.string().url().optional().describe("Prometheus for canary analysis. Unset: the in-process registry."),
-        webhookUrl: z.string().url().optional().describe("Webhook told about deployments and rollbacks."),
-        lockTtlSeconds: num(1, 7 * 86_400).default(6 * 3600).describe("A nightly run lock (`<dataDir>/data/runs/nightly.lock`) older than this is broken."),
-        holdoutFile: z.string().optional().describe("Holdout eval set (JSONL `{id, question, accept}`): never trained on; the gate requires it not to get worse."),
-        safetyFile: z.string().default(join(PROJECT_ROOT, "eval", "safety.jsonl")).describe("Safety eval set (JSONL `{id, question, reject}`)."),
-        /** Whether corrections rated by users without a verified chat token may become training data (they are always stored). */
-        trainAnonymousCorrections: bool.default(false).describe("Whether corrections from users without a verified chat token may become training data (they are always stored)."),
-      })
-      .default({}),
+    improve: improveConfigSchema,
     training: z
       .object({
         trainer: z.string().min(1).default("llamacpp-lora").describe("Trainer by registered name: `llamacpp-lora` (CPU, native) or `qlora` (GPU, Python)."),
@@ -229,6 +179,7 @@ export const ENV_KEYS = {
   COUNCIL_LOOP_BAN: "model.loopBan",
   COUNCIL_STORE: "memory.store",
   COUNCIL_DATABASE_URL: "memory.databaseUrl",
+  COUNCIL_SHARED_ADAPTER_MAX_BYTES: "memory.sharedAdapterMaxBytes",
   COUNCIL_KB_DIR: "kb.dir",
   COUNCIL_KB_EXTRA_DIRS: "kb.extraDirs",
   COUNCIL_KB_TITLE_BOOST: "kb.titleBoost",

@@ -1,4 +1,4 @@
-export { loadConfig, configSchema, dataPaths, editorCommand, envKeyFor, modelPath, ENV_KEYS, PROJECT_ROOT, SEEDLING_PATH, NATIVE_BUILD_DIR, type CouncilConfig, type LoadConfigOptions } from "./config.js";
+export { loadConfig, configSchema, DEFAULT_SHARED_ADAPTER_MAX_BYTES, dataPaths, editorCommand, envKeyFor, modelPath, ENV_KEYS, PROJECT_ROOT, SEEDLING_PATH, NATIVE_BUILD_DIR, type CouncilConfig, type LoadConfigOptions } from "./config.js";
 export { CouncilError, ERROR_CODES, isCouncilError, ok, fail, type CouncilErrorCode, type Result } from "./errors.js";
 export { createLogger, silentLogger, type Logger } from "./logger.js";
 export { createMetrics, Registry, type CouncilMetrics } from "./metrics.js";

@@ -1,5 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { openRunRecords } from "../cron/index.js";
 import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
 import type { ImprovePorts } from "../graphs/improve/index.js";
@@ -66,12 +67,16 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
     // The nightly graph's checkpoints: SQLite in the data dir, or Postgres with COUNCIL_STORE=postgres.
     const checkpoints = adapterHost !== null ? await openCheckpointer({ config }) : null;
     if (checkpoints) owned.push(checkpoints);
+    // The nights' records: the run folders, or Postgres with COUNCIL_STORE=postgres (every replica lists every night).
+    const runRecords = adapterHost !== null ? openRunRecords({ config, logger }) : null;
+    if (runRecords) owned.push(runRecords);
     const improvement = adapterHost !== null
       ? new Improvement({
           config,
           metrics,
           logger,
           ...(checkpoints ? { checkpointer: checkpoints.saver } : {}),
+          ...(runRecords ? { runRecords } : {}),
           ports: withVerified(verified, events, await createImprovementPorts({
             config,
             chatModel,

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics, dataPaths, loadConfig, silentLogger } from "../core/index.js";
+import { FileRunRecords, type RunRecord } from "../cron/index.js";
 import type { ImprovePorts } from "../graphs/improve/index.js";
 import type { MemoryStore, TurnRecord } from "../memory/types.js";
 import { Improvement } from "./improvement.js";
@@ -55,5 +56,39 @@ describe("Improvement writes the night's progress for nightly --once and status"
     expect(seen[0]!.training).toBeUndefined();
     expect(seen[1]).toMatchObject({ stage: "train", training: { epoch: 1, epochs: 200, loss: 1.5, etaSeconds: 99 } });
     expect(existsSync(runProgressPath(runsDir))).toBe(false);
+  });
+
+  it("records the night through the run records it is given (the shared store): its stage while it runs, then its summary and report; runs() reads them back", async () => {
+    const root = await mkdtemp(join(tmpdir(), "council-improvement-records-"));
+    dirs.push(root);
+    const config = loadConfig({ env: {}, overrides: { dataDir: join(root, "data-a"), logLevel: "silent" } });
+    // Another folder stands for the shared store: what is recorded must come from the port, not the data dir.
+    const runRecords = new FileRunRecords({ runsDir: join(root, "shared") });
+    let during: RunRecord | null = null;
+    const turns = [turn({ traceId: "t1", question: "how do I list files", createdAt: 1_000 })];
+    const ports = {
+      memory: { turns: async ({ since = 0, until = Infinity } = {}) => turns.filter((t) => t.createdAt >= since && t.createdAt < until) } as unknown as MemoryStore,
+      rewrite: async (item) => [{ id: `${item.id}-kb`, itemId: item.id, text: "ls -la", source: "knowledge-base" }],
+      vote: async (item, candidates) => {
+        during = (await runRecords.list())[0] ?? null;
+        return { itemId: item.id, accepted: false, winnerId: candidates[0]!.id, winnerScore: 0.1, ballots: [], reason: "vetoed" };
+      },
+      promptMessages: async (question) => [{ role: "user", content: question }],
+      train: async () => ({ finalLoss: 0 }),
+      answer: { answer: async () => ({ text: "I do not know", latencyMs: 1 }) },
+      currentAdapterPath: async () => null,
+      publish: async () => ({ version: "v1" }),
+      canary: async () => ({ outcome: "promoted", reason: "ok" }),
+      evalSets: { holdout: [], safety: [] },
+      probePrompts: [],
+    } satisfies ImprovePorts;
+    const improvement = new Improvement({ config, ports, runRecords, metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger, now: () => 10_000 });
+    const summary = await improvement.runOnce();
+    expect(during).toMatchObject({ runId: summary.runId, status: "running", stage: "vote", startedAt: 10_000 });
+    const record = await runRecords.get(summary.runId);
+    expect(record).toMatchObject({ status: "finished", outcome: summary.outcome, reasons: summary.reasons, summary: { ...summary } });
+    expect(record?.report?.markdown).toContain(`# Morning report: ${summary.runId}`);
+    expect(await improvement.runs()).toEqual([summary]);
+    expect(existsSync(join(dataPaths(config).runs, summary.runId, "record.json"))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { dataPaths, isCouncilError, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
-import { openRunLocker, type RunLocker } from "../cron/index.js";
+import { openRunLocker, openRunRecords, type RunLocker, type RunRecords } from "../cron/index.js";
 import { sqliteCheckpointer } from "./checkpointer.js";
 import { RunProgressWriter } from "./run-progress.js";
 import { createImproveGraph, harvestFailures, ImproveStore, ReviewQueue, reviewQueuePath, listRuns, resolveApproval, runNightly, type Candidate, type HarvestResult, type ImprovePorts, type RunSummary, type VoteDecision } from "../graphs/improve/index.js";
@@ -14,6 +14,8 @@ export interface ImprovementOptions {
   now?: () => number;
   /** The nightly run lock. @default openRunLocker(config): the file lock, or Postgres's advisory lock when COUNCIL_STORE=postgres */
   runLocker?: RunLocker;
+  /** The nights' records (start, stages, end, summary, report). @default openRunRecords(config): the run folders, or Postgres when COUNCIL_STORE=postgres; createCouncilRuntime passes (and disposes) them */
+  runRecords?: RunRecords;
   /** Where the nightly graph checkpoints. @default SQLite at `<dataDir>/data/checkpoints/improve.sqlite` (createCouncilRuntime passes openCheckpointer's choice) */
   checkpointer?: BaseCheckpointSaver;
 }
@@ -30,6 +32,7 @@ export class Improvement {
   #running: Promise<RunSummary> | null = null;
   readonly #progress: RunProgressWriter;
   readonly #runLocker: RunLocker;
+  readonly #records: RunRecords;
 
   constructor(options: ImprovementOptions) {
     this.#options = options;
@@ -38,6 +41,7 @@ export class Improvement {
     this.#checkpointer = options.checkpointer ?? sqliteCheckpointer(options.config).saver;
     this.#runsDir = paths.runs;
     this.#runLocker = options.runLocker ?? openRunLocker({ config: options.config, logger: options.logger });
+    this.#records = options.runRecords ?? openRunRecords({ config: options.config, logger: options.logger });
     this.#progress = new RunProgressWriter({ runsDir: paths.runs, ...(options.now ? { now: options.now } : {}) });
   }
 
@@ -53,11 +57,15 @@ export class Improvement {
   #graph() {
     const { config, ports, metrics, logger } = this.#options;
     const progress = this.#progress;
+    const records = this.#records;
+    const now = this.#options.now ?? Date.now;
     return createImproveGraph({
       // Training reports each epoch to <runs>/progress.json (what `nightly --once` and `status` show).
       ports: { ...ports, train: (options) => ports.train({ ...options, onProgress: (report) => progress.training(report) }) },
-      onNode: (node, phase, state) => {
+      onNode: async (node, phase, state) => {
         if (phase !== "start") return;
+        // The shared record says which stage the night is at (status on another replica); losing one stage is no reason to stop the night.
+        await records.progress({ runId: state.runId, stage: node, at: now() }).catch((error: unknown) => logger.warn({ err: error, runId: state.runId, stage: node }, "run record stage not written"));
         const accepted = state.decisions.filter((d) => d.accepted).length;
         progress.stage(state.runId, node, {
           ...(node === "harvest" ? {} : { harvested: state.harvested.length }),
@@ -89,7 +97,7 @@ export class Improvement {
 
   /** Runs (or resumes) one night under the lock. Throws RUN_LOCKED when another run holds it. */
   runOnce(): Promise<RunSummary> {
-    this.#running ??= this.#locked(() => runNightly({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, logger: this.#options.logger, ...(this.#options.now ? { now: this.#options.now } : {}) })).finally(() => {
+    this.#running ??= this.#locked(() => runNightly({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, records: this.#records, metrics: this.#options.metrics, logger: this.#options.logger, ...(this.#options.now ? { now: this.#options.now } : {}) })).finally(() => {
       this.#running = null;
       this.#progress.clear();
     });
@@ -98,7 +106,7 @@ export class Improvement {
 
   /** Approves or rejects a run waiting at the approval step, and runs it to its end. */
   approve({ runId, decision, reason, actor }: { runId: string; decision: "approve" | "reject"; reason?: string; actor?: string }): Promise<RunSummary> {
-    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, metrics: this.#options.metrics, logger: this.#options.logger, runId, decision, ...(reason ? { reason } : {}), ...(actor ? { actor } : {}) })).finally(() => this.#progress.clear());
+    return this.#locked(() => resolveApproval({ graph: this.#graph(), store: this.#store, runsDir: this.#runsDir, records: this.#records, metrics: this.#options.metrics, logger: this.#options.logger, runId, decision, ...(reason ? { reason } : {}), ...(actor ? { actor } : {}) })).finally(() => this.#progress.clear());
   }
 
   /**
@@ -138,7 +146,7 @@ export class Improvement {
   }
 
   runs(limit = 10): Promise<RunSummary[]> {
-    return listRuns({ runsDir: this.#runsDir, limit });
+    return listRuns({ runsDir: this.#runsDir, records: this.#records, limit });
   }
 
   /** Sets the last-run gauge from disk, so the "nightly run missing" alert survives restarts. */

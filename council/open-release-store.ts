@@ -6,7 +6,8 @@ import { applyMigrations } from "../memory/index.js";
  * The adapter release record for this config: with `COUNCIL_STORE=postgres` it lives in Postgres at
  * `COUNCIL_DATABASE_URL` next to the turns (migrations applied here too, so `council rollback` works on a fresh
  * database), shared by every replica; otherwise it is `loras/` under the data dir. With Postgres the version folders are shared too (migration 11): a
- * replica materialises the version the record names when its data dir lacks it.
+ * replica materialises the version the record names when its data dir lacks it; folders above
+ * `memory.sharedAdapterMaxBytes` (COUNCIL_SHARED_ADAPTER_MAX_BYTES) are refused with ADAPTER_TOO_LARGE.
  */
 export async function openReleaseStore({ config, registry, logger = silentLogger }: { config: Pick<CouncilConfig, "memory">; registry: AdapterRegistry; logger?: Logger }): Promise<ReleaseStore> {
   if (config.memory.store !== "postgres") return new FileReleaseStore({ registry });
@@ -27,5 +28,5 @@ export async function openReleaseStore({ config, registry, logger = silentLogger
   } finally {
     await pool.end();
   }
-  return PostgresReleaseStore.create({ url, verify: (version) => registry.verify(version), logger, shareFiles: { paths: registry.paths } });
+  return PostgresReleaseStore.create({ url, verify: (version) => registry.verify(version), logger, shareFiles: { paths: registry.paths, maxBytes: config.memory.sharedAdapterMaxBytes } });
 }

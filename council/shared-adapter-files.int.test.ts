@@ -18,9 +18,9 @@ interface Replica {
   releases: ReleaseStore;
 }
 
-async function startReplica(url: string): Promise<Replica> {
+async function startReplica(url: string, env: Record<string, string> = {}): Promise<Replica> {
   const root = await mkdtemp(join(tmpdir(), "council-files-"));
-  const config = loadConfig({ env: {}, overrides: { dataDir: root, memory: { store: "postgres", databaseUrl: url } } });
+  const config = loadConfig({ env, overrides: { dataDir: root, memory: { store: "postgres", databaseUrl: url } } });
   const registry = await AdapterRegistry.create({ config });
   return { root, registry, releases: await openReleaseStore({ config, registry }) };
 }
@@ -93,5 +93,21 @@ describe.skipIf(!havePostgres)("adapter version folders shared through a real Po
     await expect(b.releases.activate(version, { reason: "retry" })).rejects.toMatchObject({ code: "ADAPTER_INVALID" });
     expect(await readdir(b.registry.paths.versions)).toEqual([]);
     expect((await readdir(b.registry.paths.loras)).filter((name) => name.startsWith(".materialise"))).toEqual([]);
+  });
+
+  it("COUNCIL_SHARED_ADAPTER_MAX_BYTES caps what a replica shares: above it, activate is ADAPTER_TOO_LARGE and nothing is stored", async () => {
+    const capped = await startReplica(url, { COUNCIL_SHARED_ADAPTER_MAX_BYTES: "100" });
+    try {
+      const version = await publish(capped, "night-big");
+      await expect(capped.releases.activate(version, { reason: "nightly" })).rejects.toMatchObject({ code: "ADAPTER_TOO_LARGE", details: { maxBytes: 100 } });
+      expect(await sql(url, "SELECT name FROM council_adapter_files WHERE version = $1", [version])).toEqual([]);
+      // The same folder under the default cap (128 MiB) is shared.
+      await publish(a, "night-big");
+      await a.releases.activate(version, { reason: "nightly" });
+      expect((await sql(url, "SELECT name FROM council_adapter_files WHERE version = $1", [version])).length).toBe(3);
+    } finally {
+      await capped.releases.dispose();
+      await rm(capped.root, { recursive: true, force: true });
+    }
   });
 });

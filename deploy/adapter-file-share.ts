@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CouncilError, silentLogger, type Logger } from "../core/index.js";
+import { CouncilError, DEFAULT_SHARED_ADAPTER_MAX_BYTES, silentLogger, type Logger } from "../core/index.js";
 import { AdapterIntegrity } from "./adapter-integrity.js";
 import { fsyncDir } from "./atomic-files.js";
 import { assertVersionName } from "./version-name.js";
@@ -33,9 +33,6 @@ export interface AdapterFileShare {
   materialise(version: string): Promise<"present" | "materialised">;
 }
 
-/** The default cap on a version folder shared through Postgres (LoRA adapters are KBs to tens of MB). */
-export const DEFAULT_SHARED_ADAPTER_MAX_BYTES = 128 * 1024 * 1024;
-
 const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 const ADAPTER_FILE = "adapter.gguf";
 
@@ -43,7 +40,7 @@ export interface SharedAdapterFilesOptions {
   /** The registry's `loras/` and `loras/versions/` folders (temp folders go in `loras`, the same file system). */
   paths: { loras: string; versions: string };
   blobs: AdapterBlobStore;
-  /** Folders above this many bytes are refused with ADAPTER_TOO_LARGE. @default DEFAULT_SHARED_ADAPTER_MAX_BYTES */
+  /** Folders above this many bytes are refused with ADAPTER_TOO_LARGE. @default DEFAULT_SHARED_ADAPTER_MAX_BYTES (core; the setting is `memory.sharedAdapterMaxBytes`) */
   maxBytes?: number;
   logger?: Logger;
 }

@@ -1,13 +1,11 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { z } from "zod";
-import { dataPaths, safeParseJson, type CouncilConfig } from "../core/index.js";
+import { dataPaths, type CouncilConfig } from "../core/index.js";
+import { FileRunRecords, type RunRecord, type RunRecords } from "../cron/index.js";
 import { AdapterRegistry, type HistoryEntry } from "./adapter-registry.js";
 import type { CanaryState } from "./canary-state.js";
 import { FileReleaseStore, type ReleaseStore } from "./release-store.js";
 
-/** The fields `status` shows from `<runs>/<run-id>/summary.json` (written by the improvement graph). */
+/** The fields `status` shows from a run's summary (`summary.json`, written by the improvement graph; kept in its run record). */
 const runSummarySchema = z
   .object({
     runId: z.string(),
@@ -17,7 +15,11 @@ const runSummarySchema = z
     endedAt: z.number().optional(),
   })
   .passthrough();
-export type RunStatus = z.infer<typeof runSummarySchema>;
+export type RunStatus = z.infer<typeof runSummarySchema> & {
+  /** Set while the run is going (no summary yet): the stage it reached last, and when. */
+  stage?: string | null;
+  updatedAt?: number;
+};
 
 export interface DeployStatus {
   current: string | null;
@@ -31,8 +33,8 @@ export interface DeployStatus {
   problems: string[];
 }
 
-/** Everything `council status` shows, read from loras/ and the runs dir. Never throws on bad state files. */
-export async function collectDeployStatus({ config, runs: runLimit = 5, historyLimit = 10, releases: given }: { config: Pick<CouncilConfig, "dataDir">; runs?: number; historyLimit?: number; /** @default loras/ (FileReleaseStore) */ releases?: ReleaseStore }): Promise<DeployStatus> {
+/** Everything `council status` shows, read from the release store and the run records. Never throws on bad state files. */
+export async function collectDeployStatus({ config, runs: runLimit = 5, historyLimit = 10, releases: given, runRecords }: { config: Pick<CouncilConfig, "dataDir">; runs?: number; historyLimit?: number; /** @default loras/ (FileReleaseStore) */ releases?: ReleaseStore; /** @default the run folders of the data dir (FileRunRecords) */ runRecords?: RunRecords }): Promise<DeployStatus> {
   const registry = await AdapterRegistry.create({ config });
   const releases = given ?? new FileReleaseStore({ registry });
   const problems: string[] = [];
@@ -54,23 +56,17 @@ export async function collectDeployStatus({ config, runs: runLimit = 5, historyL
   const canaryState = await attempt(where("loras/canary.json"), () => releases.canary(), null);
   const versions = (await registry.list()).map((v) => ({ version: v.version, createdAt: v.createdAt.toISOString() }));
   const history = (await attempt(where("loras/history.jsonl"), () => releases.history(), [])).slice(-historyLimit);
-  const runs = await attempt("runs", () => readRuns(dataPaths(config).runs, runLimit), []);
+  const records = runRecords ?? new FileRunRecords({ runsDir: dataPaths(config).runs });
+  const runs = await attempt(`runs (${records.where})`, async () => (await records.list({ limit: runLimit })).map(runStatus), []);
   const live = canaryState?.status === "running" ? canaryState.weight : 0;
   return { current, previous, canary: canaryState ? { ...canaryState, stableWeight: 100 - live } : null, versions, history, runs, problems };
 }
 
-async function readRuns(runsDir: string, limit: number): Promise<RunStatus[]> {
-  if (!existsSync(runsDir)) return [];
-  const names = (await readdir(runsDir)).filter((name) => name.startsWith("run-")).sort().reverse();
-  const runs: RunStatus[] = [];
-  for (const name of names) {
-    const path = join(runsDir, name, "summary.json");
-    if (!existsSync(path)) continue;
-    const parsed = safeParseJson(await readFile(path, "utf8"), runSummarySchema, "MEMORY_CORRUPT");
-    runs.push(parsed.success ? parsed.value : { runId: name, outcome: "unreadable", reasons: [parsed.error.message] });
-    if (runs.length >= limit) break;
-  }
-  return runs;
+/** A record as `status` shows it: its summary when it has one, otherwise its status and last stage (a night still going). */
+function runStatus(record: RunRecord): RunStatus {
+  if (record.status === "running" || record.summary === null) return { runId: record.runId, outcome: record.status, reasons: record.reasons, stage: record.stage, updatedAt: record.updatedAt };
+  const parsed = runSummarySchema.safeParse(record.summary);
+  return parsed.success ? parsed.data : { runId: record.runId, outcome: "unreadable", reasons: [parsed.error.issues[0]?.message ?? "summary does not match"] };
 }
 
 /** Plain-text rendering for the terminal. */
@@ -83,7 +79,10 @@ export function formatDeployStatus(status: DeployStatus): string {
   lines.push(`versions: ${status.versions.length}${status.versions.length ? ` (newest ${status.versions.at(-1)!.version})` : ""}`);
   if (status.runs.length > 0) {
     lines.push("last runs:");
-    for (const run of status.runs) lines.push(`  ${run.runId}  ${run.outcome}${run.version ? `  ${run.version}` : ""}${run.reasons.length ? `  — ${run.reasons.join("; ")}` : ""}`);
+    for (const run of status.runs) {
+      const stage = run.stage ? `  at ${run.stage} (${new Date(run.updatedAt ?? 0).toISOString()})` : "";
+      lines.push(`  ${run.runId}  ${run.outcome}${stage}${run.version ? `  ${run.version}` : ""}${run.reasons.length ? `  — ${run.reasons.join("; ")}` : ""}`);
+    }
   }
   if (status.history.length > 0) {
     lines.push("switches:");

@@ -14,7 +14,7 @@ export { CanaryController, judge, poolUsage, successFloor, systemClock, type Ana
 export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
 export { postWebhook } from "./webhook.js";
 export { FileReleaseStore, previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
-export { SharedAdapterFiles, DEFAULT_SHARED_ADAPTER_MAX_BYTES, type AdapterBlobStore, type AdapterFileBlob, type AdapterFileShare, type SharedAdapterFilesOptions } from "./adapter-file-share.js";
+export { SharedAdapterFiles, type AdapterBlobStore, type AdapterFileBlob, type AdapterFileShare, type SharedAdapterFilesOptions } from "./adapter-file-share.js";
 export { PostgresAdapterBlobs } from "./postgres-adapter-files.js";
 export { PostgresReleaseStore, RELEASE_CHANNEL, type PostgresReleaseStoreOptions } from "./postgres-release-store.js";
 export { collectDeployStatus, formatDeployStatus, type DeployStatus, type RunStatus } from "./deploy-status.js";

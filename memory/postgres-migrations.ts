@@ -56,6 +56,34 @@ export const RELEASE_MIGRATIONS: readonly Migration[] = Object.freeze([
 ]);
 
 /**
+ * The nightly runs' records (cron/postgres-run-records.ts): one row per night with its status, outcome, reasons,
+ * summary and morning report, so `council report` and `council status` on any replica see the night another ran.
+ * The run folders (datasets, adapters) stay in each data dir. Listed after the release steps in {@link MIGRATIONS}.
+ */
+export const RUN_RECORD_MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 12,
+    name: "run records",
+    sql: `
+      CREATE TABLE council_runs (
+        run_id text PRIMARY KEY,
+        status text NOT NULL,
+        started_at double precision NOT NULL,
+        updated_at double precision NOT NULL,
+        finished_at double precision,
+        stage text,
+        outcome text,
+        reasons jsonb NOT NULL DEFAULT '[]',
+        summary jsonb,
+        report_markdown text,
+        report_facts jsonb
+      );
+      CREATE INDEX council_runs_by_start ON council_runs (started_at DESC, run_id DESC);
+    `,
+  },
+]);
+
+/**
  * The turn store's schema, in order. `change_seq` orders every insert and update (writers hold one advisory lock,
  * so the order is the commit order): a replica pulls what changed after its watermark and its search cache follows.
  */
@@ -135,6 +163,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   // ---- 10 and up: the adapter release record (deploy/postgres-release-store.ts); 2..9 belong to the turn store. ----
   ...RELEASE_MIGRATIONS,
+  // ---- 12: the nightly runs' records (cron/postgres-run-records.ts). ----
+  ...RUN_RECORD_MIGRATIONS,
 ]);
 
 /** Advisory lock keys: one for migrating, one that orders the writes (both pg_advisory_xact_lock), one for the nightly run (session lock). */

@@ -94,7 +94,7 @@ describe("morning report", () => {
     const training = JSON.parse(await readFile(join(runDir, "adapter", "training.json"), "utf8")) as { lossCurve: Array<{ loss: number }> };
     training.lossCurve[2]!.loss = 2.5;
     await writeFile(join(runDir, "adapter", "training.json"), JSON.stringify(training));
-    const report = await writeRunReport({ runDir });
+    const { report } = await writeRunReport({ runDir });
     expect(report.attention).toEqual([expect.stringMatching(/^Training loss did not fall \(2.100 → 2.500\)/), expect.stringMatching(/^Unreadable run file: ballots.json: Not valid JSON/)]);
     expect(await readFile(join(runDir, "report.md"), "utf8")).toContain("Nothing was voted on.");
     expect(await readFile(join(runDir, "report.svg"), "utf8")).toContain("<svg ");
@@ -165,7 +165,7 @@ describe("morning report: the gate table and the canary windows", () => {
   it("writes the table into report.md", async () => {
     const { runDir } = await fixture("gate-failed-memory-only");
     await writeFile(join(runDir, "gate.json"), JSON.stringify(await gateReport()));
-    const report = await writeRunReport({ runDir });
+    const { report } = await writeRunReport({ runDir });
     expect(report.problems).toEqual([]);
     expect(report.gate!.metrics.find((m) => m.metric === "cost")).toMatchObject({ cases: 2, candidate: 80, current: 40, unit: "tokens", passed: false });
     expect(await readFile(join(runDir, "report.md"), "utf8")).toContain("| latency | 3 | 60 ms | 20 ms | p95 ≤ 1.1 × current + 25 ms | **FAIL** |");

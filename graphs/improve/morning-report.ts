@@ -254,10 +254,10 @@ function renderMarkdown(r: MorningReport): string {
   return lines.join("\n") + "\n";
 }
 
-/** Reads a run folder and writes its `report.md` and `report.svg`; returns the report's facts. */
-export async function writeRunReport({ runDir }: { runDir: string }): Promise<MorningReport> {
+/** Reads a run folder and writes its `report.md` and `report.svg`; returns the report's facts and its markdown. */
+export async function writeRunReport({ runDir }: { runDir: string }): Promise<{ report: MorningReport; markdown: string }> {
   const { markdown, svg, report } = renderReport(await readRunFolder(runDir));
   await writeFile(join(runDir, "report.md"), markdown);
   await writeFile(join(runDir, "report.svg"), svg);
-  return report;
+  return { report, markdown };
 }

@@ -9,7 +9,7 @@ const byName = async (config: Parameters<typeof registryProbes>[0]["config"]) =>
 describe("council doctor: registered backends", () => {
   it("lists every registry with its names and typed capabilities, and the names the default config selects", async () => {
     const checks = await byName(loadConfig({ env: {} }));
-    expect(Object.keys(checks)).toEqual(["chat backend", "serving target", "embeddings backend", "memory store", "passage ranker", "run lock", "trainer"]);
+    expect(Object.keys(checks)).toEqual(["chat backend", "serving target", "embeddings backend", "memory store", "passage ranker", "run lock", "run records", "trainer"]);
     expect(Object.values(checks).every((check) => check.status === "ok")).toBe(true);
     expect(checks["chat backend"]?.detail).toBe(
       "llama selected (model.backend); registered: llama [adapterHost, dispose, servingTarget=in-process]; openai [servingTarget=openai-compatible]; llama-server [adapterHost, servingTarget=llama-server]",
@@ -18,12 +18,14 @@ describe("council doctor: registered backends", () => {
     expect(checks["memory store"]?.detail).toBe("sqlite selected (memory.store); registered: sqlite [persistent]; in-memory []; postgres [persistent, sharedAcrossReplicas]");
     expect(checks["passage ranker"]?.detail).toBe("hybrid selected (kb.ranker); registered: cosine []; hybrid [lexical]");
     expect(checks["run lock"]?.detail).toBe("file selected (memory.store); registered: file []; postgres [sharedAcrossReplicas]");
+    expect(checks["run records"]?.detail).toBe("file selected (memory.store); registered: file []; postgres [sharedAcrossReplicas]");
     expect(checks["trainer"]?.detail).toContain("llamacpp-lora selected (training.trainer)");
   });
 
   it("COUNCIL_STORE=postgres selects the Postgres run lock", () => {
     const reports = registryReports({ config: loadConfig({ env: { COUNCIL_STORE: "postgres", COUNCIL_DATABASE_URL: "postgres://db/council" } }) });
     expect(reports.find((report) => report.kind === "run lock")?.selected).toBe("postgres");
+    expect(reports.find((report) => report.kind === "run records")?.selected).toBe("postgres");
   });
 
   it("fails a configured name that is not registered, and the fix lists the registered ones", async () => {
@@ -40,7 +42,7 @@ describe("council doctor: registered backends", () => {
   it("still lists what is registered when the config did not load", async () => {
     const checks = await byName(new Error("bad config"));
     expect(checks["trainer"]).toMatchObject({ status: "ok", detail: "registered: llamacpp-lora [device=cpu, resume, base=gguf]; qlora [device=gpu, base=hf-checkpoint]" });
-    expect(registryReports({ config: new Error("bad") }).map((report) => report.selected)).toEqual(Array(7).fill(undefined));
+    expect(registryReports({ config: new Error("bad") }).map((report) => report.selected)).toEqual(Array(8).fill(undefined));
   });
 
   it("reports the selection in --json", () => {
@@ -52,6 +54,7 @@ describe("council doctor: registered backends", () => {
       ["memory store", "sqlite"],
       ["passage ranker", "hybrid"],
       ["run lock", "file"],
+      ["run records", "file"],
       ["trainer", "llamacpp-lora"],
     ]);
     expect(formatCapabilities({ adapterHost: true, dispose: false, servingTarget: "in-process" })).toBe("adapterHost, servingTarget=in-process");

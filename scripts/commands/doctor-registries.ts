@@ -1,5 +1,5 @@
 import type { CouncilConfig, RegistryListing } from "../../core/index.js";
-import { runLockers } from "../../cron/index.js";
+import { runLockers, runRecordStores } from "../../cron/index.js";
 import { memoryStores, passageRankers } from "../../memory/index.js";
 import { chatBackends, embeddingsBackends, servingTargets } from "../../models/index.js";
 import { trainers } from "../../training/index.js";
@@ -29,6 +29,8 @@ export function builtInRegistries(): DoctorRegistry[] {
     { listing: () => passageRankers.listing(), has: (name) => passageRankers.has(name), selected: (config) => config.kb.ranker },
     // A store with its own run lock (postgres) selects it; every other store uses the file lock.
     { listing: () => runLockers.listing(), has: (name) => runLockers.has(name), selected: (config) => (runLockers.has(config.memory.store) ? config.memory.store : "file") },
+    // Likewise the nights' records: postgres for the postgres store, the run folders otherwise.
+    { listing: () => runRecordStores.listing(), has: (name) => runRecordStores.has(name), selected: (config) => (runRecordStores.has(config.memory.store) ? config.memory.store : "file") },
     { listing: () => trainers.listing(), has: (name) => trainers.has(name), selected: (config) => config.training.trainer },
   ];
 }
