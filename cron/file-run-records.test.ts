@@ -45,6 +45,17 @@ describe("FileRunRecords in a data dir", () => {
     await writeFile(join(runsDir, "run-bad", "record.json"), "{not json");
     await expect(new FileRunRecords({ runsDir }).get("run-bad")).rejects.toMatchObject({ code: "MEMORY_CORRUPT", message: expect.stringContaining(join("run-bad", "record.json")) });
   });
+
+  it("lists a corrupt run as `unreadable` beside the good ones instead of failing the listing", async () => {
+    const runsDir = join(await freshDir(), "runs");
+    const records = new FileRunRecords({ runsDir });
+    await records.end({ runId: "run-good", at: 5, status: "finished", outcome: "promoted", reasons: [], summary: { runId: "run-good" }, report: null });
+    await mkdir(join(runsDir, "run-bad"), { recursive: true });
+    await writeFile(join(runsDir, "run-bad", "summary.json"), "{not json");
+    const listed = await records.list();
+    expect(listed.map((r) => [r.runId, r.outcome]).sort()).toEqual([["run-bad", "unreadable"], ["run-good", "promoted"]]);
+    expect(listed.find((r) => r.runId === "run-bad")!.reasons[0]).toContain(join("run-bad", "summary.json"));
+  });
 });
 
 describe("run record stores (registry)", () => {

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { CouncilError, safeParseJson } from "../core/index.js";
+import { CouncilError, isCouncilError, safeParseJson } from "../core/index.js";
 import { newestFirst, runIdSchema, runRecordSchema, type RunEnd, type RunRecord, type RunRecords } from "./run-records.js";
 
 /** `record.json`: the record's own fields; the summary and the report stay in `summary.json`, `report.md`, `report.json`. */
@@ -70,7 +70,7 @@ export class FileRunRecords implements RunRecords {
     const records: RunRecord[] = [];
     for (const entry of entries) {
       if (!entry.isDirectory()) continue;
-      const record = await this.get(entry.name);
+      const record = await this.get(entry.name).catch((error: unknown) => unreadable(join(this.#runsDir, entry.name), entry.name, error));
       if (record !== null && (!ended || record.summary !== null)) records.push(record);
     }
     return records.sort(newestFirst).slice(0, limit);
@@ -103,6 +103,17 @@ export class FileRunRecords implements RunRecords {
     await writeFile(temp, text);
     await rename(temp, join(dir, file));
   }
+}
+
+/**
+ * A run folder whose files are corrupt is still listed (outcome `unreadable`, the reason naming the file), at the
+ * folder's modification time, so one bad folder does not hide the others from `council status`; `get` still
+ * raises MEMORY_CORRUPT for it.
+ */
+async function unreadable(dir: string, runId: string, error: unknown): Promise<RunRecord | null> {
+  if (!isCouncilError(error, "MEMORY_CORRUPT") || !runIdSchema.safeParse(runId).success) throw error;
+  const at = (await stat(dir)).mtimeMs;
+  return { runId, status: "finished", startedAt: at, updatedAt: at, finishedAt: at, stage: null, outcome: "unreadable", reasons: [error.message], summary: null, report: null };
 }
 
 function fresh(runId: string, at: number): RecordFile {
