@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { CouncilError } from "../core/index.js";
+import { CouncilError, silentLogger } from "../core/index.js";
 import { FaissMemory } from "./faiss-memory.js";
 import { makeTurn } from "./memory-store.contract.js";
+import { sqliteMemoryStore } from "./memory-stores.js";
+import { HashEmbeddings } from "../models/index.js";
 
 // faissThread "main": real faiss-node on this (the test process's main) thread. One file, one process
 // (vitest forks): once faiss-node is loaded here, no test in this file may use the worker thread.
@@ -76,6 +78,19 @@ it("builds IVF in a child process and reloads it on this thread; survives a rest
     expect((await memory.searchIndex(unit(1234 + 100), 1)).labels[0]).toBe(1234);
   } finally {
     await memory.dispose();
+  }
+});
+
+it("the sqlite memory store takes memory.faissThread from its config", async () => {
+  const embeddings = new HashEmbeddings({ dimensions: DIMS });
+  const context = { embeddings, logger: silentLogger };
+  expect(() => sqliteMemoryStore.create({ dataDir: join(root, "e"), memory: { faissThread: "gpu" } } as Parameters<typeof sqliteMemoryStore.create>[0], context)).toThrow(/memory\.faissThread/);
+  const store = (await sqliteMemoryStore.create({ dataDir: join(root, "e"), memory: { faissThread: "main" } } as Parameters<typeof sqliteMemoryStore.create>[0], context)) as FaissMemory;
+  try {
+    await store.record(makeTurn({ traceId: "cfg" }));
+    expect(await settledWithoutMacrotask(store.searchIndex(await embeddings.embedQuery("anything"), 1))).toBe(true);
+  } finally {
+    await store.dispose();
   }
 });
 
