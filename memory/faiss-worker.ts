@@ -11,6 +11,8 @@ import type { WorkerBoot, WorkerError, WorkerErrorCode, WorkerIndexConfig, Worke
 //   prints its stats and exits. The host then reloads the file. It is a process, not a second thread, because
 //   faiss-node keeps its class constructors in static references overwritten by each thread that loads it: a
 //   second thread loading faiss-node (and exiting) crashes the first on Index.read/fromBuffer.
+// - inline (`faissThread: "main"`): called with a boot, it returns the host's request handler to run on the caller's
+//   own thread (no worker; faiss-index.ts keeps a process from loading faiss-node in both).
 //
 // Labels are dense: FAISS label L holds the vector of SQLite row id L + 1 (rows are never deleted).
 
