@@ -5,7 +5,9 @@
  *   raw_omp1        faiss-node Index.search on the saved index file in a child process's main thread, OMP_NUM_THREADS=1
  *   raw_omp_default the same with OMP_NUM_THREADS unset (libgomp's default: one thread per core)
  *   worker_index    FaissMemory.searchIndex: the index in the FAISS worker thread, no SQLite (adds hop + serialisation)
- *   store           FaissMemory.searchByVector: the above + SQLite fetch of the 10 rows (adds hydration) Reports p50/p99 latency, recall@10 against exact (brute-force) search, the
+ *   store           FaissMemory.searchByVector: the above + SQLite fetch of the 10 rows (adds hydration)
+ *   index_main, store_main  the same two with `faissThread: "main"` (no worker hop: faiss-node on the event loop), in a
+ *                   child process on the same folder (bench/memory-search-main-thread.ts). Reports p50/p99 latency, recall@10 against exact (brute-force) search, the
  * index kind in use (flat below the approximate threshold, IVF above), build/insert times, and the
  * event-loop delay measured during the searches (perf_hooks.monitorEventLoopDelay).
  *
@@ -20,17 +22,15 @@
  *
  * Writes bench/results/memory-search-<date>.json. Scratch data goes to bench/scratch/ (gitignored).
  */
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../core/index.js";
 import { FaissMemory, type TurnRecord } from "../memory/index.js";
+import { mainSearcher, rawSearcher } from "./memory-search-children.js";
 import { HashEmbeddings } from "../models/index.js";
 
 const { values } = parseArgs({
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "200" },
     rounds: { type: "string", default: "8" },
     out: { type: "string", default: join(PROJECT_ROOT, "bench", "results") },
+    tag: { type: "string", default: "" },
   },
 });
 const SIZES = values.sizes.split(",").map(Number);
@@ -139,53 +140,6 @@ function turn(i: number): TurnRecord {
   };
 }
 
-/** Raw faiss-node in a child process's main thread (faiss-node must not load in a second thread of this one). */
-const RAW_SOURCE = `"use strict";
-const fs = require("node:fs"), os = require("node:os"), readline = require("node:readline");
-const [faissPath, indexPath, queriesPath, dims, k] = JSON.parse(process.argv[process.argv.length - 1]);
-for (const lib of ["libopenblas.so.0", "libblas.so.3", "libopenblas.so", "libblas.so"]) {
-  try { process.dlopen({ exports: {} }, lib, 0x1000 | os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL); break; }
-  catch (error) { if (/self-register/.test(String(error && error.message))) break; }
-}
-const faiss = require(faissPath);
-const index = faiss.Index.read(indexPath);
-const raw = fs.readFileSync(queriesPath);
-const queries = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-const threads = () => fs.readdirSync("/proc/self/task").length;
-const say = (value) => process.stdout.write(JSON.stringify(value) + "\\n");
-say({ ntotal: index.ntotal(), threads: threads() });
-readline.createInterface({ input: process.stdin }).on("line", (line) => {
-  const [from, to] = line.split(" ").map(Number);
-  const ms = [], labels = [];
-  const cpu = process.cpuUsage();
-  for (let q = from; q < to; q++) {
-    const t = performance.now();
-    const result = index.search(Array.from(queries.subarray(q * dims, (q + 1) * dims)), k);
-    ms.push(performance.now() - t);
-    labels.push(result.labels);
-  }
-  const used = process.cpuUsage(cpu);
-  say({ ms, labels, threads: threads(), cpuMs: (used.user + used.system) / 1000 });
-});`;
-
-async function rawSearcher(indexPath: string, queriesPath: string, ompThreads: string | undefined) {
-  const env = { ...process.env };
-  delete env.OMP_NUM_THREADS;
-  if (ompThreads !== undefined) env.OMP_NUM_THREADS = ompThreads;
-  const faissPath = createRequire(import.meta.url).resolve("faiss-node");
-  const child = spawn(process.execPath, ["-e", RAW_SOURCE, JSON.stringify([faissPath, indexPath, queriesPath, DIMS, K])], { env, stdio: ["pipe", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const next = async <T>() => JSON.parse(((await lines.next()).value as string | undefined) ?? "null") as T;
-  await next<{ ntotal: number }>();
-  return {
-    async run(from: number, to: number) {
-      child.stdin!.write(`${from} ${to}\n`);
-      return next<{ ms: number[]; labels: number[][]; threads: number; cpuMs: number }>();
-    },
-    stop: () => child.kill(),
-  };
-}
-
 /** Wall-clock percentiles, and CPU time per search (all threads of the process): wall time on a loaded machine includes waiting for a core, CPU time does not. */
 const summary = (ms: number[], cpuMs: number) => {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -218,22 +172,28 @@ async function benchSize(n: number) {
 
   const queriesPath = join(dir, "queries.f32");
   await writeFile(queriesPath, new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength));
-  const raws = { raw_omp1: await rawSearcher(join(dir, "index.faiss"), queriesPath, "1"), raw_omp_default: await rawSearcher(join(dir, "index.faiss"), queriesPath, undefined) };
+  const main = await mainSearcher(dir, queriesPath, DIMS, K);
+  const raws = { raw_omp1: await rawSearcher(join(dir, "index.faiss"), queriesPath, "1", DIMS, K), raw_omp_default: await rawSearcher(join(dir, "index.faiss"), queriesPath, undefined, DIMS, K) };
   const loadStart = loadavg();
   for (let w = 0; w < 10; w++) await memory.searchByVector(queries.subarray(0, DIMS), { k: K });
   for (let w = 0; w < 10; w++) await memory.searchIndex(queries.subarray(0, DIMS), K);
   for (const raw of Object.values(raws)) await raw.run(0, 10);
+  for (const variant of ["index_main", "store_main"] as const) await main.run(0, 10, variant);
   const latencies: number[] = [];
   const results: number[][] = [];
-  const times: Record<"raw_omp1" | "raw_omp_default" | "worker_index" | "store", number[]> = { raw_omp1: [], raw_omp_default: [], worker_index: [], store: [] };
-  const cpuMs = { raw_omp1: 0, raw_omp_default: 0, worker_index: 0, store: 0 };
+  const variants = ["raw_omp1", "raw_omp_default", "worker_index", "store", "index_main", "store_main"] as const;
+  const times = Object.fromEntries(variants.map((variant) => [variant, [] as number[]])) as Record<(typeof variants)[number], number[]>;
+  const cpuMs = Object.fromEntries(variants.map((variant) => [variant, 0])) as Record<(typeof variants)[number], number>;
+  // Per variant that runs in an event loop: its active ms (eventLoopUtilization) and the worst 1 ms-monitor delay.
+  const loopBusy = { worker_index: 0, store: 0, index_main: 0, store_main: 0 };
+  const loopMax = { worker_index: 0, store: 0, index_main: 0, store_main: 0 };
+  const mainLabels: number[][] = [];
   const rawLabels: number[][] = [];
   const threads = { raw_omp1: 0, raw_omp_default: 0, bench_process: 0 };
   let storeActive = 0;
   let indexActive = 0;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
-  const variants = ["raw_omp1", "raw_omp_default", "worker_index", "store"] as const;
   // Rounds of queries, each variant in turn (order rotated per round), so machine load hits all of them alike.
   for (let r = 0; r < ROUNDS; r++) {
     const from = Math.floor((r * QUERIES) / ROUNDS);
@@ -248,6 +208,17 @@ async function benchSize(n: number) {
         if (variant === "raw_omp1") rawLabels.push(...got.labels);
         continue;
       }
+      if (variant === "index_main" || variant === "store_main") {
+        const got = await main.run(from, to, variant);
+        times[variant].push(...got.ms);
+        cpuMs[variant] += got.cpuMs;
+        loopBusy[variant] += got.activeMs;
+        loopMax[variant] = Math.max(loopMax[variant], got.loopMaxMs);
+        if (variant === "store_main") mainLabels.push(...got.labels);
+        continue;
+      }
+      const variantLoop = monitorEventLoopDelay({ resolution: 1 });
+      variantLoop.enable();
       const elu = performance.eventLoopUtilization();
       const cpu = process.cpuUsage();
       for (let q = from; q < to; q++) {
@@ -261,10 +232,14 @@ async function benchSize(n: number) {
           latencies.push(performance.now() - t);
           results.push(hits.map((hit) => Number(hit.record.traceId.slice(2))));
         }
+        await new Promise((resolve) => setImmediate(resolve));
       }
+      variantLoop.disable();
+      loopMax[variant] = Math.max(loopMax[variant], variantLoop.max / 1e6);
       const active = performance.eventLoopUtilization(elu).active;
       const used = process.cpuUsage(cpu);
       cpuMs[variant] += (used.user + used.system) / 1000;
+      loopBusy[variant] += active;
       if (variant === "store") storeActive += active;
       else indexActive += active;
     }
@@ -273,6 +248,7 @@ async function benchSize(n: number) {
   times.store = latencies;
   threads.bench_process = readdirSync("/proc/self/task").length;
   for (const raw of Object.values(raws)) raw.stop();
+  await main.stop();
   const loadEnd = loadavg();
   const filtered: number[] = [];
   for (let q = 0; q < Math.min(50, QUERIES); q++) {
@@ -290,10 +266,12 @@ async function benchSize(n: number) {
 
   let overlap = 0;
   let rawOverlap = 0;
+  let mainOverlap = 0;
   for (let q = 0; q < QUERIES; q++) {
     const exact = new Set(exactTopK(data, n, queries, q * DIMS));
     overlap += results[q]!.filter((i) => exact.has(i)).length;
     rawOverlap += rawLabels[q]!.filter((label) => exact.has(label)).length;
+    mainOverlap += mainLabels[q]!.filter((i) => exact.has(i)).length;
   }
   const parts = Object.fromEntries(variants.map((variant) => [variant, summary(times[variant], cpuMs[variant])])) as Record<(typeof variants)[number], ReturnType<typeof summary>>;
   latencies.sort((a, b) => a - b);
@@ -311,12 +289,15 @@ async function benchSize(n: number) {
     recall_at_10: +(overlap / (QUERIES * K)).toFixed(4),
     filtered_success_false_p50_ms: +percentile(filtered, 50).toFixed(3),
     recall_at_10_raw_faiss: +(rawOverlap / (QUERIES * K)).toFixed(4),
+    recall_at_10_store_main: +(mainOverlap / (QUERIES * K)).toFixed(4),
+    event_loop: Object.fromEntries(Object.keys(loopBusy).map((v) => [v, { busy_ms_per_search: +(loopBusy[v as keyof typeof loopBusy] / QUERIES).toFixed(3), delay_max_ms: +loopMax[v as keyof typeof loopMax].toFixed(3) }])),
     breakdown: {
       ...parts,
       worker_hop_and_serialisation_p50_ms: +(parts.worker_index.p50_ms - parts.raw_omp1.p50_ms).toFixed(3),
       sqlite_hydration_p50_ms: +(parts.store.p50_ms - parts.worker_index.p50_ms).toFixed(3),
       worker_hop_and_serialisation_cpu_ms: +(parts.worker_index.cpu_ms_per_search - parts.raw_omp1.cpu_ms_per_search).toFixed(3),
       sqlite_hydration_cpu_ms: +(parts.store.cpu_ms_per_search - parts.worker_index.cpu_ms_per_search).toFixed(3),
+      main_thread_saves_p50_ms: +(parts.store.p50_ms - parts.store_main.p50_ms).toFixed(3),
       omp_default_over_omp1_p50: +(parts.raw_omp_default.p50_ms / parts.raw_omp1.p50_ms).toFixed(2),
       main_thread_busy_ms_per_index_search: +(indexActive / QUERIES).toFixed(3),
       process_threads: threads,
@@ -338,7 +319,7 @@ async function benchSize(n: number) {
 
 const results: Array<Awaited<ReturnType<typeof benchSize>>> = [];
 const date = new Date().toISOString();
-const file = join(values.out, `memory-search-${date.slice(0, 10)}.json`);
+const file = join(values.out, `memory-search-${date.slice(0, 10)}${values.tag ? `-${values.tag}` : ""}.json`);
 await mkdir(values.out, { recursive: true });
 // The file is rewritten after each size, so a long run that is stopped still keeps what it measured.
 for (const n of SIZES) {
@@ -346,7 +327,7 @@ for (const n of SIZES) {
   const report = {
     benchmark: "memory-search",
     date,
-    command: `npx tsx bench/memory-search.ts --sizes ${values.sizes} --queries ${QUERIES} --rounds ${ROUNDS}`,
+    command: `npx tsx bench/memory-search.ts --sizes ${values.sizes} --queries ${QUERIES} --rounds ${ROUNDS}${values.tag ? ` --tag ${values.tag}` : ""}`,
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version, load_average: loadavg().map((l) => +l.toFixed(2)) },
     notes:
       "Latency is FaissMemory.searchByVector end to end (FAISS worker round trip + SQLite hydration of 10 records). main_thread_busy_ms_per_search is the event loop's active time (eventLoopUtilization) per search: an upper bound on how long one search holds the loop. The event-loop delay is also measured idle for the same duration: this 2-core machine is shared by other jobs (load average ~10), so the OS delays the loop with or without searches. breakdown: the same queries, in interleaved rounds, through raw faiss-node in a child process's main thread (OMP_NUM_THREADS=1 and unset), the worker's index alone (FaissMemory.searchIndex) and the full store; differences of p50s say where the time goes. process_threads: OS threads of each process after searching (libgomp adds its pool).",

@@ -3,8 +3,16 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { CouncilError, type Logger } from "../core/index.js";
-import type { WorkerBoot, WorkerError, WorkerIndexConfig, WorkerReply } from "./faiss-worker-protocol.js";
-import { FAISS_WORKER_SOURCE } from "./faiss-worker.js";
+import type { WorkerBoot, WorkerError, WorkerIndexConfig, WorkerReply, WorkerRequest } from "./faiss-worker-protocol.js";
+import { FAISS_WORKER_SOURCE, faissWorkerMain } from "./faiss-worker.js";
+
+/**
+ * Which thread runs faiss-node calls: `worker` (one worker thread per process; the event loop never runs FAISS) or
+ * `main` (the event loop itself: no thread hop per search, but every search, add and save blocks the loop while
+ * it runs). Background builds run in a child process either way. One choice per process: faiss-node must not be
+ * loaded by two threads.
+ */
+export type FaissThread = "worker" | "main";
 
 /** When and how the index becomes approximate (IVF with an HNSW coarse quantizer). */
 export interface ApproxOptions {
@@ -41,6 +49,8 @@ interface FaissIndexOptions {
   dbPath: string;
   dbUuid: string;
   approx?: ApproxOptions;
+  /** @default "worker" */
+  faissThread?: FaissThread;
   logger: Logger;
 }
 
@@ -60,12 +70,58 @@ export function errorFromWorker({ code, message }: WorkerError): CouncilError {
   return code === "INTERNAL" ? new CouncilError("INTERNAL", `FAISS worker: ${message}`) : new CouncilError(code, message);
 }
 
+/** Where requests for the process's open indexes go, answered in order. */
+interface Host {
+  call<T>(type: string, args: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<T>;
+  release(): Promise<void>;
+}
+
+/** The thread that loaded faiss-node in this process, if any (it may not be loaded by another). */
+let faissLoadedIn: FaissThread | undefined;
+
+function claimFaissThread(thread: FaissThread): void {
+  if (faissLoadedIn !== undefined && faissLoadedIn !== thread) {
+    throw new CouncilError("CONFIG_INVALID", `faiss-node is already loaded in this process's ${faissLoadedIn} thread; it cannot also run in the ${thread} thread (one faissThread per process)`);
+  }
+  faissLoadedIn = thread;
+  // One-query search is ~30x faster without OpenMP's thread pool (libgomp reads this when faiss-node loads).
+  // eslint-disable-next-line no-restricted-syntax
+  if (process.env.OMP_NUM_THREADS === undefined) process.env.OMP_NUM_THREADS = "1";
+}
+
+/**
+ * faiss-node on the calling (main) thread: each request runs synchronously, with the same handler and input
+ * checks as the worker. Loaded on first use and kept for the life of the process.
+ */
+class InlineHost implements Host {
+  static #answer: ((request: WorkerRequest) => WorkerReply) | undefined;
+  static #nextHandle = 1;
+  #nextId = 1;
+
+  static acquire(): { host: Host; handle: number } {
+    if (!InlineHost.#answer) {
+      claimFaissThread("main");
+      InlineHost.#answer = faissWorkerMain(require, bootData());
+    }
+    return { host: new InlineHost(), handle: InlineHost.#nextHandle++ };
+  }
+
+  call<T>(type: string, args: Record<string, unknown>): Promise<T> {
+    const reply = InlineHost.#answer!({ id: this.#nextId++, type, ...args } as WorkerRequest);
+    return reply.ok ? Promise.resolve(reply.value as T) : Promise.reject(errorFromWorker(reply.error));
+  }
+
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 /**
  * The one worker thread per process that loads faiss-node and holds every open index (faiss-node must
  * not be loaded by two threads: see faiss-worker.ts). Started on first use, stopped when the
  * last index is disposed. Requests are answered in order.
  */
-class FaissHost {
+class FaissHost implements Host {
   static #current: FaissHost | undefined;
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -75,9 +131,7 @@ class FaissHost {
   #stopping = false;
 
   private constructor() {
-    // One-query search is ~30x faster without OpenMP's thread pool (libgomp reads this when faiss-node loads).
-    // eslint-disable-next-line no-restricted-syntax
-    if (process.env.OMP_NUM_THREADS === undefined) process.env.OMP_NUM_THREADS = "1";
+    claimFaissThread("worker");
     this.#worker = new Worker(FAISS_WORKER_SOURCE, { eval: true, workerData: bootData(), resourceLimits: { stackSizeMb: 64 } });
     this.#worker.on("message", (reply: WorkerReply) => {
       const waiter = this.#pending.get(reply.id);
@@ -98,7 +152,7 @@ class FaissHost {
     });
   }
 
-  static acquire(): { host: FaissHost; handle: number } {
+  static acquire(): { host: Host; handle: number } {
     if (!FaissHost.#current || FaissHost.#current.#stopping) FaissHost.#current = new FaissHost();
     const host = FaissHost.#current;
     host.#handles++;
@@ -132,7 +186,7 @@ function bootData(): WorkerBoot {
  * All faiss-node input is validated before it crosses to the worker.
  */
 export class FaissIndex {
-  readonly #host: FaissHost;
+  readonly #host: Host;
   readonly #handle: number;
   readonly #options: FaissIndexOptions;
   readonly #config: WorkerIndexConfig;
@@ -152,7 +206,7 @@ export class FaissIndex {
       dbUuid: options.dbUuid,
       approx: { threshold: 100_000, nlist: 0, nprobe: 0, scanBudget: 4096, trainPerList: 39, ...options.approx },
     };
-    ({ host: this.#host, handle: this.#handle } = FaissHost.acquire());
+    ({ host: this.#host, handle: this.#handle } = options.faissThread === "main" ? InlineHost.acquire() : FaissHost.acquire());
   }
 
   /** Opens (or rebuilds, then saves) the index for the rows in `dbPath`. */

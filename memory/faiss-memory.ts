@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
-import { FaissIndex, type ApproxOptions, type IndexStats } from "./faiss-index.js";
+import { FaissIndex, type ApproxOptions, type FaissThread, type IndexStats } from "./faiss-index.js";
 import { publishCounts } from "./turn-row.js";
 import { COLUMNS, filterSql, fromRow, openDatabase, prepareMeta, toRow, type TurnRow } from "./faiss-memory-sql.js";
 import {
@@ -37,6 +37,8 @@ export interface FaissMemoryOptions {
   approx?: ApproxOptions;
   /** Save the index file after this many new rows (it is also saved on dispose). @default 10_000 */
   saveEvery?: number;
+  /** The thread faiss-node runs on: its worker (default) or the event loop (no hop; see {@link FaissThread}). */
+  faissThread?: FaissThread;
 }
 
 /** Candidates fetched from FAISS per round when a filter is set, and the cap before an exact filtered scan. */
@@ -102,6 +104,7 @@ export class FaissMemory implements MemoryStore {
     metrics,
     approx,
     saveEvery = 10_000,
+    faissThread,
   }: FaissMemoryOptions): Promise<FaissMemory> {
     const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65_536) throw new CouncilError("CONFIG_INVALID", `Memory dimensions must be a positive integer, got ${dimensions}`);
@@ -116,7 +119,7 @@ export class FaissMemory implements MemoryStore {
     let index: FaissIndex | undefined;
     try {
       const dbUuid = prepareMeta(db, { fingerprint: embeddingFingerprint(embeddings, dimensions), dir, logger });
-      index = await FaissIndex.create({ dimensions, indexPath: join(dir, "index.faiss"), metaPath: join(dir, "index.meta.json"), dbPath, dbUuid, approx, logger });
+      index = await FaissIndex.create({ dimensions, indexPath: join(dir, "index.faiss"), metaPath: join(dir, "index.meta.json"), dbPath, dbUuid, approx, logger, ...(faissThread ? { faissThread } : {}) });
       const memory = new FaissMemory(db, index, { dir, dimensions, embeddings, now, logger, metrics, saveEvery });
       memory.#publish();
       return memory;

@@ -11,6 +11,8 @@ import type { WorkerBoot, WorkerError, WorkerErrorCode, WorkerIndexConfig, Worke
 //   prints its stats and exits. The host then reloads the file. It is a process, not a second thread, because
 //   faiss-node keeps its class constructors in static references overwritten by each thread that loads it: a
 //   second thread loading faiss-node (and exiting) crashes the first on Index.read/fromBuffer.
+// - inline (`faissThread: "main"`): called with a boot, it returns the host's request handler to run on the caller's
+//   own thread (no worker; faiss-index.ts keeps a process from loading faiss-node in both).
 //
 // Labels are dense: FAISS label L holds the vector of SQLite row id L + 1 (rows are never deleted).
 
@@ -19,14 +21,14 @@ import type { WorkerBoot, WorkerError, WorkerErrorCode, WorkerIndexConfig, Worke
  * {@link FAISS_WORKER_SOURCE}, so it may use nothing from outside its body but its parameter and globals
  * (imports above are types only). It takes `require` from the CommonJS context it is evaluated in.
  */
-export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
+export function faissWorkerMain(nodeRequire: NodeJS.Require, inlineBoot?: WorkerBoot): ((request: WorkerRequest) => WorkerReply) | undefined {
   const fs = nodeRequire("node:fs") as typeof import("node:fs");
   const path = nodeRequire("node:path") as typeof import("node:path");
   const crypto = nodeRequire("node:crypto") as typeof import("node:crypto");
   const os = nodeRequire("node:os") as typeof import("node:os");
   const threads = nodeRequire("node:worker_threads") as typeof import("node:worker_threads");
 
-  const boot = (threads.isMainThread ? JSON.parse(process.argv[process.argv.length - 1]!) : threads.workerData) as WorkerBoot;
+  const boot = inlineBoot ?? ((threads.isMainThread ? JSON.parse(process.argv[process.argv.length - 1]!) : threads.workerData) as WorkerBoot);
   const META_VERSION = 1;
   const BATCH = 4096;
 
@@ -360,6 +362,15 @@ export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
     }
   }
 
+  const answer = (request: WorkerRequest): WorkerReply => {
+    try {
+      return { id: request.id, ok: true, value: handle(request) };
+    } catch (error) {
+      return { id: request.id, ok: false, error: toWorkerError(error) };
+    }
+  };
+  // Inline: the caller's thread is the host (faiss-index.ts, `faissThread: "main"`); it gets the request handler.
+  if (inlineBoot) return answer;
   if (threads.isMainThread) {
     if (boot.config === undefined) throw failure("INTERNAL", "the builder needs an index config");
     const s = openState(boot.config);
@@ -369,16 +380,9 @@ export function faissWorkerMain(nodeRequire: NodeJS.Require): void {
     process.stdout.write(JSON.stringify(stats(s)) + "\n");
   } else {
     const port = threads.parentPort!;
-    port.on("message", (request: WorkerRequest) => {
-      let reply: WorkerReply;
-      try {
-        reply = { id: request.id, ok: true, value: handle(request) };
-      } catch (error) {
-        reply = { id: request.id, ok: false, error: toWorkerError(error) };
-      }
-      port.postMessage(reply);
-    });
+    port.on("message", (request: WorkerRequest) => port.postMessage(answer(request)));
   }
+  return undefined;
 }
 
 /**

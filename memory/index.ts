@@ -4,7 +4,7 @@ export { InMemoryStore, type InMemoryStoreOptions } from "./in-memory-store.js";
 export { PostgresMemory, redactDatabaseUrl, type PostgresMemoryOptions } from "./postgres-memory.js";
 export { applyMigrations, MIGRATIONS, RUN_LOCK, CHECKPOINT_SETUP_LOCK, type Migration } from "./postgres-migrations.js";
 export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
-export type { ApproxOptions, IndexStats } from "./faiss-index.js";
+export type { ApproxOptions, FaissThread, IndexStats } from "./faiss-index.js";
 export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
 export { cosineRanker, hybridRanker, passageRankers, cosineRankerBackend, hybridRankerBackend, DEFAULT_LEXICAL_WEIGHT, type PassageRanker, type PassageRankerBackend, type PassageRankerCapabilities } from "./passage-rankers.js";
 export { LexicalIndex, lexicalTerms, stemWord, type LexicalIndexOptions } from "./lexical-index.js";

@@ -27,9 +27,11 @@ export type MemoryStoreBackend = Backend<MemoryStoreContext, Promise<MemoryStore
 export const sqliteMemoryStore: MemoryStoreBackend = defineBackend({
   name: "sqlite",
   description: "SQLite in <dataDir>/data/memory with a FAISS index cache (one process per data dir)",
-  configSchema: z.object({ dataDir: z.string() }),
+  // memory.faissThread: "worker" (default) or "main" (faiss-node on the event loop; see FaissThread in faiss-index.ts).
+  configSchema: z.object({ dataDir: z.string(), memory: z.object({ faissThread: z.enum(["worker", "main"]).optional() }).optional() }),
   capabilities: { persistent: true, sharedAcrossReplicas: false },
-  open: ({ dataDir }, { embeddings, logger, metrics }) => FaissMemory.create({ dir: dataPaths({ dataDir }).memory, embeddings, logger, ...(metrics ? { metrics } : {}) }),
+  open: ({ dataDir, memory }, { embeddings, logger, metrics }) =>
+    FaissMemory.create({ dir: dataPaths({ dataDir }).memory, embeddings, logger, ...(metrics ? { metrics } : {}), ...(memory?.faissThread ? { faissThread: memory.faissThread } : {}) }),
 });
 
 /** `in-memory`: turns live in this process only (tests, demos). */
