@@ -1,5 +1,6 @@
 /**
- * `npx tsx bench/lora-vs-full.ts --real-size [--model <q8_0 gguf>] [--pairs 24] [--ctx 256] [--threads 2] [--keep-f32]`:
+ * `npx tsx bench/lora-vs-full.ts --real-size [--model <q8_0 gguf>] [--pairs 24] [--ctx 256] [--threads 2] [--keep-f32]
+ *   [--full-first] [--tag <suffix of the result file>]`:
  * LoRA training vs llama.cpp's full fine-tune at real size (issue #14 item 4), side by side in one run on one random
  * Qwen2.5-0.5B-shaped `qwen2` model (made with `npx council bench perf --make-model`'s generator when --model is
  * absent), same data, context and threads, a few optimizer steps each:
@@ -9,7 +10,7 @@
  *   (llama-finetune trains only F32 tensors: `llama_set_param` in llama-context.cpp skips every other type, so on
  *   an F16 or Q8_0 file it would train norms and biases only; it never trains token_embd, which Qwen2.5-0.5B's
  *   output head shares).
- * Writes bench/results/lora-vs-full-<date>-0.5b.json (date, machine, load average, numbers).
+ * Writes bench/results/lora-vs-full-<date>-0.5b[-<tag>].json (date, machine, load average, order, numbers).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -88,15 +89,31 @@ export async function runRealSize(): Promise<void> {
   const { targets, skipped } = chooseLoraTargets({ requested: training.targets, tensorNames: base.tensors.filter((t) => t.dims.length === 2).map((t) => t.name), architecture: String(base.metadata.get("general.architecture")) });
   console.log(`${pairs.length} pairs, ${textTokens} tokens; ctx ${ctx}, ${threads} threads; LoRA rank ${training.rank}, alpha ${training.alpha}, lr ${training.learningRate}, targets ${targets.join(",")} (skipped ${skipped.join(",") || "none"})`);
 
-  const loraRun = await lora({ base: model, data: jsonl, out: join(SCRATCH, "lora-0.5b.gguf"), epochs: 1, ctx, threads, rank: training.rank, alpha: training.alpha, lr: training.learningRate, targets });
-  console.log(`LoRA (Q8_0):    ${loraRun.tokensPerCpuSecond.toFixed(1)} tok/CPU-s, ${loraRun.wallSeconds.toFixed(0)} s wall (train ${loraRun.trainSeconds.toFixed(0)} s), peak RSS ${(loraRun.peakRssBytes / MiB).toFixed(0)} MiB, ${loraRun.tokens} tokens, loss ${loraRun.lossCurve.map((l) => l.toFixed(3)).join(" → ")}`);
-
-  const availableBeforeFull = availableMemory();
-  const needed = copy.bytes * 4 + 2 * 2 ** 30; // weights, gradients, two AdamW moments, + activations and logits
-  console.log(`MemAvailable before the full fine-tune: ${(availableBeforeFull / 2 ** 30).toFixed(1)} GiB (estimated need ${(needed / 2 ** 30).toFixed(1)} GiB)`);
-  if (availableBeforeFull < needed) throw new Error(`not enough free memory for the full fine-tune: ${(availableBeforeFull / 2 ** 30).toFixed(1)} GiB available, about ${(needed / 2 ** 30).toFixed(1)} GiB needed`);
-  const fullRun = await fullFinetune({ base: f32, text, out: join(SCRATCH, "full-0.5b.gguf"), epochs: 1, ctx, threads, tokens: textTokens });
-  console.log(`full FT (F32):  ${fullRun.tokensPerCpuSecond.toFixed(1)} tok/CPU-s, ${fullRun.wallSeconds.toFixed(0)} s wall, peak RSS ${(fullRun.peakRssBytes / MiB).toFixed(0)} MiB, ${fullRun.tokens} tokens (${fullRun.datapoints} windows)`);
+  const runLora = async () => {
+    const measured = await lora({ base: model, data: jsonl, out: join(SCRATCH, "lora-0.5b.gguf"), epochs: 1, ctx, threads, rank: training.rank, alpha: training.alpha, lr: training.learningRate, targets });
+    console.log(`LoRA (Q8_0):    ${measured.tokensPerCpuSecond.toFixed(1)} tok/CPU-s, ${measured.wallSeconds.toFixed(0)} s wall (train ${measured.trainSeconds.toFixed(0)} s), peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB, ${measured.tokens} tokens, loss ${measured.lossCurve.map((l) => l.toFixed(3)).join(" → ")}`);
+    return measured;
+  };
+  const runFull = async () => {
+    const availableBeforeFull = availableMemory();
+    const needed = copy.bytes * 4 + 2 * 2 ** 30; // weights, gradients, two AdamW moments, + activations and logits
+    console.log(`MemAvailable before the full fine-tune: ${(availableBeforeFull / 2 ** 30).toFixed(1)} GiB (estimated need ${(needed / 2 ** 30).toFixed(1)} GiB)`);
+    if (availableBeforeFull < needed) throw new Error(`not enough free memory for the full fine-tune: ${(availableBeforeFull / 2 ** 30).toFixed(1)} GiB available, about ${(needed / 2 ** 30).toFixed(1)} GiB needed`);
+    const measured = await fullFinetune({ base: f32, text, out: join(SCRATCH, "full-0.5b.gguf"), epochs: 1, ctx, threads, tokens: textTokens });
+    console.log(`full FT (F32):  ${measured.tokensPerCpuSecond.toFixed(1)} tok/CPU-s, ${measured.wallSeconds.toFixed(0)} s wall, peak RSS ${(measured.peakRssBytes / MiB).toFixed(0)} MiB, ${measured.tokens} tokens (${measured.datapoints} windows)`);
+    return { ...measured, availableBeforeFull };
+  };
+  const fullFirst = process.argv.includes("--full-first");
+  let loraRun: Awaited<ReturnType<typeof runLora>>;
+  let fullRun: Awaited<ReturnType<typeof runFull>>;
+  if (fullFirst) {
+    fullRun = await runFull();
+    loraRun = await runLora();
+  } else {
+    loraRun = await runLora();
+    fullRun = await runFull();
+  }
+  const availableBeforeFull = fullRun.availableBeforeFull;
   load.end = loadavg();
 
   const speedup = loraRun.tokensPerCpuSecond / fullRun.tokensPerCpuSecond;
@@ -110,6 +127,7 @@ export async function runRealSize(): Promise<void> {
     load,
     model: { q8_0: model, f32, shape: QWEN2_5_0_5B_SHAPE, parameters: parameterCount(QWEN2_5_0_5B_SHAPE), madeSeconds: made?.seconds, f32Bytes: copy.bytes, f32CopySeconds: copy.seconds },
     data: { pairs: pairs.length, textTokens, ctx, epochs: 1 },
+    order: fullFirst ? "full fine-tune first" : "LoRA first",
     lora: { base: "Q8_0", rank: training.rank, alpha: training.alpha, learningRate: training.learningRate, targets, skipped, tokensPerCpuSecond: loraRun.tokensPerCpuSecond, cpuSeconds: loraRun.cpuSeconds, tokensPerSecond: loraRun.tokensPerSecond, wallSeconds: loraRun.wallSeconds, trainSeconds: loraRun.trainSeconds, tokens: loraRun.tokens, steps: loraRun.tokens / Math.max(ctx, 256), peakRssBytes: loraRun.peakRssBytes, trainableParams: loraRun.trainableParams, lossCurve: loraRun.lossCurve, buffers: bufferLines(loraRun.stderr) },
     full: { base: "F32", learningRate: 1e-4, tokensPerCpuSecond: fullRun.tokensPerCpuSecond, cpuSeconds: fullRun.cpuSeconds, tokensPerSecond: fullRun.tokensPerSecond, wallSeconds: fullRun.wallSeconds, tokens: fullRun.tokens, steps: fullRun.datapoints, peakRssBytes: fullRun.peakRssBytes, memAvailableBeforeBytes: availableBeforeFull, buffers: bufferLines(fullRun.stderr) },
     ratios: { speedup, wallSpeedup: loraRun.tokensPerSecond / fullRun.tokensPerSecond, memoryReduction, targets: { speedup: 2, memoryReduction: 3 }, met: { speedup: speedup >= 2, memoryReduction: memoryReduction >= 3 } },
@@ -118,7 +136,8 @@ export async function runRealSize(): Promise<void> {
   console.log(`tokens/CPU-s ×${speedup.toFixed(2)} (target ≥ 2: ${speedup >= 2 ? "met" : "not met"}), peak RSS ÷${memoryReduction.toFixed(2)} (target ≥ 3: ${memoryReduction >= 3 ? "met" : "not met"})`);
   const dir = join(PROJECT_ROOT, "bench", "results");
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `lora-vs-full-${date.slice(0, 10)}-0.5b.json`);
+  const tag = stringFlag("tag");
+  const file = join(dir, `lora-vs-full-${date.slice(0, 10)}-0.5b${tag !== undefined ? `-${tag}` : ""}.json`);
   await writeFile(file, JSON.stringify(result, null, 2) + "\n");
   console.log(`wrote ${file}`);
   if (!process.argv.includes("--keep-f32")) await rm(f32, { force: true });
