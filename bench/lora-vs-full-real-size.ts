@@ -28,11 +28,6 @@ const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages", "co
 const SCRATCH = join(PROJECT_ROOT, "bench", "scratch");
 const MiB = 2 ** 20;
 
-/** llama.cpp's "… buffer size = N MiB" log lines: where a process's memory went. */
-function bufferLines(stderr: string): string[] {
-  return (stderr.match(/^.*buffer size.*$/gm) ?? []).map((line) => line.trim());
-}
-
 function stringFlag(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : undefined;
@@ -128,8 +123,8 @@ export async function runRealSize(): Promise<void> {
     model: { q8_0: model, f32, shape: QWEN2_5_0_5B_SHAPE, parameters: parameterCount(QWEN2_5_0_5B_SHAPE), madeSeconds: made?.seconds, f32Bytes: copy.bytes, f32CopySeconds: copy.seconds },
     data: { pairs: pairs.length, textTokens, ctx, epochs: 1 },
     order: fullFirst ? "full fine-tune first" : "LoRA first",
-    lora: { base: "Q8_0", rank: training.rank, alpha: training.alpha, learningRate: training.learningRate, targets, skipped, tokensPerCpuSecond: loraRun.tokensPerCpuSecond, cpuSeconds: loraRun.cpuSeconds, tokensPerSecond: loraRun.tokensPerSecond, wallSeconds: loraRun.wallSeconds, trainSeconds: loraRun.trainSeconds, tokens: loraRun.tokens, steps: loraRun.tokens / Math.max(ctx, 256), peakRssBytes: loraRun.peakRssBytes, trainableParams: loraRun.trainableParams, lossCurve: loraRun.lossCurve, buffers: bufferLines(loraRun.stderr) },
-    full: { base: "F32", learningRate: 1e-4, tokensPerCpuSecond: fullRun.tokensPerCpuSecond, cpuSeconds: fullRun.cpuSeconds, tokensPerSecond: fullRun.tokensPerSecond, wallSeconds: fullRun.wallSeconds, tokens: fullRun.tokens, steps: fullRun.datapoints, peakRssBytes: fullRun.peakRssBytes, memAvailableBeforeBytes: availableBeforeFull, buffers: bufferLines(fullRun.stderr) },
+    lora: { base: "Q8_0", rank: training.rank, alpha: training.alpha, learningRate: training.learningRate, targets, skipped, tokensPerCpuSecond: loraRun.tokensPerCpuSecond, cpuSeconds: loraRun.cpuSeconds, tokensPerSecond: loraRun.tokensPerSecond, wallSeconds: loraRun.wallSeconds, trainSeconds: loraRun.trainSeconds, tokens: loraRun.tokens, steps: loraRun.tokens / Math.max(ctx, 256), peakRssBytes: loraRun.peakRssBytes, trainableParams: loraRun.trainableParams, lossCurve: loraRun.lossCurve },
+    full: { base: "F32", learningRate: 1e-4, tokensPerCpuSecond: fullRun.tokensPerCpuSecond, cpuSeconds: fullRun.cpuSeconds, tokensPerSecond: fullRun.tokensPerSecond, wallSeconds: fullRun.wallSeconds, tokens: fullRun.tokens, steps: fullRun.datapoints, peakRssBytes: fullRun.peakRssBytes, memAvailableBeforeBytes: availableBeforeFull },
     ratios: { speedup, wallSpeedup: loraRun.tokensPerSecond / fullRun.tokensPerSecond, memoryReduction, targets: { speedup: 2, memoryReduction: 3 }, met: { speedup: speedup >= 2, memoryReduction: memoryReduction >= 3 } },
     notes: "tokens = positions trained (windows × ctx; LoRA windows pack whole examples and pad, llama-finetune windows overlap by ctx/2); CPU seconds and peak RSS of the whole process (model load included) from /usr/bin/time",
   };
