@@ -7,78 +7,24 @@
  *     [--scale-embedding 768] [--scale-layers 4] [--scale-ff 2048]   (the projection's larger random llama)
  *
  * Writes bench/results/lora-vs-full-<date>.json (date, machine, numbers).
+ *
+ *   npx tsx bench/lora-vs-full.ts --real-size [--model <q8_0 gguf>] [--pairs 24] [--ctx 256]
+ *     the same comparison on a random Qwen2.5-0.5B-shaped qwen2 model (see lora-vs-full-real-size.ts)
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, hostname, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
-import { NATIVE_BUILD_DIR, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
+import { PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
 import { renderExample } from "../models/index.js";
 import { llamaParameterCount, writeLlamaModel, type LlamaShape } from "../models/seedling/index.js";
 import { buildSpmVocab, SPM_SPACE } from "../models/tokenizer/index.js";
-import { LORA_TRAINER_BINARY } from "../training/index.js";
 import { loadTldrPairs } from "../training/testing/tldr-pairs.js";
+import { runRealSize } from "./lora-vs-full-real-size.js";
+import { countTokens, FINETUNE, flag, fullFinetune, lora, LORA_TRAINER_BINARY } from "./lora-vs-full-runs.js";
 
-const run = promisify(execFile);
-const FINETUNE = [join(NATIVE_BUILD_DIR, "bin", "llama-finetune"), join(NATIVE_BUILD_DIR, "llama.cpp", "build", "bin", "llama-finetune")].find((path) => existsSync(path)) ?? join(NATIVE_BUILD_DIR, "bin", "llama-finetune");
 const TLDR = join(PROJECT_ROOT, "..", "shared", "datasets", "tldr", "pages", "common");
-
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-interface Measured {
-  wallSeconds: number;
-  /** user + system CPU seconds: the fair clock on a shared machine */
-  cpuSeconds: number;
-  peakRssBytes: number;
-  tokens: number;
-  tokensPerSecond: number;
-  tokensPerCpuSecond: number;
-  stdout: string;
-}
-
-/** Runs a command under /usr/bin/time: wall seconds and peak RSS of the process. */
-async function timed(command: string, args: string[]): Promise<{ wallSeconds: number; cpuSeconds: number; peakRssBytes: number; stdout: string; stderr: string }> {
-  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "TIME %e %M %U %S", command, ...args], { maxBuffer: 256 * 1024 * 1024 });
-  const match = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-  if (match === null) throw new Error(`no /usr/bin/time line in stderr of ${command}`);
-  return { wallSeconds: Number(match[1]), peakRssBytes: Number(match[2]) * 1024, cpuSeconds: Number(match[3]) + Number(match[4]), stdout, stderr };
-}
-
-async function lora(options: { base: string; data: string; out: string; epochs: number; ctx: number; threads: number; rank?: number; mask?: boolean; lr?: number }): Promise<Measured & { lossCurve: number[]; trainSeconds: number; trainableParams: number }> {
-  const args = ["--model", options.base, "--data", options.data, "--out", options.out, "--epochs", String(options.epochs), "--ctx", String(options.ctx), "--threads", String(options.threads), "--rank", String(options.rank ?? 16), "--alpha", String(2 * (options.rank ?? 16)), "--lr", String(options.lr ?? 3e-3)];
-  if (options.mask === false) args.push("--no-mask");
-  const result = await timed(LORA_TRAINER_BINARY, args);
-  const events = result.stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
-  const done = events.find((event) => event.event === "done") as { tokens: number; trainSeconds: number; trainableParams: number; epochs: Array<{ loss: number }> } | undefined;
-  if (done === undefined) throw new Error(`LoRA trainer did not finish: ${result.stdout.slice(-500)} ${result.stderr.slice(-500)}`);
-  return { ...result, tokens: done.tokens, tokensPerSecond: done.tokens / result.wallSeconds, tokensPerCpuSecond: done.tokens / result.cpuSeconds, lossCurve: done.epochs.map((e) => e.loss), trainSeconds: done.trainSeconds, trainableParams: done.trainableParams };
-}
-
-async function fullFinetune(options: { base: string; text: string; out: string; epochs: number; ctx: number; threads: number; tokens: number }): Promise<Measured & { datapoints: number }> {
-  const result = await timed(FINETUNE, ["-m", options.base, "-f", options.text, "-c", String(options.ctx), "-b", String(options.ctx), "-ub", String(options.ctx), "--epochs", String(options.epochs), "-t", String(options.threads), "-o", options.out, "-lr", "1e-4", "-val-split", "0", "-ngl", "0"]);
-  // common_opt_dataset_init: windows of ctx tokens with stride ctx/2 over the tokenized text
-  const datapoints = Math.floor((options.tokens - options.ctx - 1) / (options.ctx / 2));
-  const tokens = datapoints * options.ctx * options.epochs;
-  return { ...result, datapoints, tokens, tokensPerSecond: tokens / result.wallSeconds, tokensPerCpuSecond: tokens / result.cpuSeconds };
-}
-
-async function countTokens(model: string, text: string): Promise<number> {
-  const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
-  try {
-    const loaded = await llama.loadModel({ modelPath: model, vocabOnly: true });
-    const count = loaded.tokenize(text).length + 1; // + BOS, as common_tokenize adds it
-    await loaded.dispose();
-    return count;
-  } finally {
-    await llama.dispose();
-  }
-}
 
 async function main(): Promise<void> {
   const pairsCount = flag("pairs", 60);
@@ -210,4 +156,5 @@ async function project({ scratch, ctx, threads }: { scratch: string; ctx: number
   return result;
 }
 
-await main();
+if (process.argv.includes("--real-size")) await runRealSize();
+else await main();
