@@ -10,7 +10,7 @@ const recordFileSchema = runRecordSchema.omit({ summary: true, report: true });
 type RecordFile = z.infer<typeof recordFileSchema>;
 
 /** The fields of a `summary.json` a folder without `record.json` (a night before run records) is listed by. */
-const legacySummarySchema = z.object({ runId: z.string(), until: z.number(), endedAt: z.number(), outcome: z.string(), reasons: z.array(z.string()) }).passthrough();
+const legacySummarySchema = z.object({ runId: z.string(), until: z.number().optional(), endedAt: z.number().optional(), outcome: z.string(), reasons: z.array(z.string()) }).passthrough();
 
 /**
  * Run records in the data dir: `<runsDir>/<runId>/record.json` beside the run's `summary.json`, `report.md` and
@@ -120,11 +120,13 @@ function fresh(runId: string, at: number): RecordFile {
   return { runId, status: "running", startedAt: at, updatedAt: at, finishedAt: null, stage: null, outcome: null, reasons: [] };
 }
 
-/** A night before run records: it started at its window's end (`until`) and ended at `endedAt`. */
+/** A night before run records: it started at its window's end (`until`) and ended at `endedAt` (0 when a summary lacks them). */
 function fromLegacySummary(runId: string, summary: Record<string, unknown>): RecordFile | null {
   const parsed = legacySummarySchema.safeParse(summary);
   if (!parsed.success) return null;
-  const { until, endedAt, outcome, reasons } = parsed.data;
+  const { outcome, reasons } = parsed.data;
+  const endedAt = parsed.data.endedAt ?? parsed.data.until ?? 0;
+  const until = parsed.data.until ?? endedAt;
   const waiting = outcome === "awaiting-approval";
   return { runId, status: waiting ? "awaiting-approval" : "finished", startedAt: until, updatedAt: endedAt, finishedAt: waiting ? null : endedAt, stage: null, outcome, reasons };
 }
