@@ -207,7 +207,7 @@ describe.skipIf(!havePostgres)("one real night across two replicas sharing Postg
     for (const suite of gate.suites) for (const failure of suite.failures) console.log(`  gate ${suite.suite} failure: ${failure.question} → ${failure.answer}`);
     expect(summary.outcome, summary.reasons.join("; ")).toBe("promoted");
     const version = summary.version!;
-    expect(served.filter((turn) => turn.adapter === version).length, "live users were served by the canary").toBeGreaterThan(0);
+    for (const name of ["a", "b"]) expect(served.filter((turn) => turn.replica === name && turn.adapter === version).length, `live users on ${name} were served by the canary`).toBeGreaterThan(0);
 
     // Both replicas answer the fixed question themselves, with the promoted adapter; the answer changed.
     for (const [index, replica] of [a, b].entries()) {
