@@ -1,46 +1,15 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, PROJECT_ROOT, silentLogger } from "../../core/index.js";
+import { loadConfig, silentLogger } from "../../core/index.js";
 import { openRunLocker } from "../../cron/index.js";
 import { ChatClient } from "../helpers/chat-server.js";
+import { startReplica, type Replica } from "../helpers/council-replica.js";
 import { runCli } from "../helpers/run-cli.js";
 import { havePostgres, startPostgres, type PostgresServer } from "../helpers/postgres.js";
 import { createTinyModel } from "../helpers/tiny-model.js";
-
-interface Replica {
-  name: string;
-  child: ChildProcessWithoutNullStreams;
-  httpUrl: string;
-  wsUrl: string;
-  log: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `council serve` as a user runs it, on its own data dir, sharing the Postgres database with the other replicas. */
-async function startReplica(name: string, env: Record<string, string>): Promise<Replica> {
-  const base = { ...process.env };
-  delete base.VITEST;
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts", "cli.ts"), "serve", "--port", "0"], { cwd: PROJECT_ROOT, env: { ...base, ...env } });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let httpUrl: string | undefined;
-  for (let i = 0; i < 1200 && httpUrl === undefined && child.exitCode === null; i++) {
-    httpUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-    if (httpUrl === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (httpUrl === undefined) throw new Error(`replica ${name} did not start:\n${out}`);
-  for (let i = 0; i < 1200; i++) {
-    if ((await fetch(`${httpUrl}/health`)).status === 200) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { name, child, httpUrl, wsUrl: `${httpUrl.replace("http", "ws")}/chat`, log: () => out, exited };
-}
 
 const traceOf = (frame: { type: string }) => {
   if (frame.type !== "final") throw new Error(`expected a final frame, got ${JSON.stringify(frame)}`);
@@ -52,7 +21,8 @@ const traceOf = (frame: { type: string }) => {
  * after): both chat and take 👎, each turn lands once in the shared database whichever replica served it,
  * kill -9 of a replica in the middle of a chat loses no turn it had acknowledged, and while one replica's night
  * holds the run lock the other's `nightly --once` says "locked" (each replica has its own data dir: the lock is
- * Postgres's). Adapter agreement (release record, sticky canary, rollback on both, one shared llama-server) is
+ * Postgres's). A real night across two replicas (its adapter through the gate, served by both, rolled back on both) is
+ * test/e2e/two-replicas-night.int.test.ts; sticky canary routing on one shared llama-server is
  * council/shared-llama-server.int.test.ts.
  */
 describe.skipIf(!havePostgres)("two replicas sharing Postgres (real processes, real sockets, real model)", () => {
