@@ -74,7 +74,9 @@ it.runIf(existsSync(join(NATIVE_BUILD_DIR, "bin", "council-lora-train")) && exis
         // Canary windows of 3 s on this test's own traffic; the latency bar raised as in test/e2e/closed-loop (a shared
         // machine's load, not the adapter, decides p95 there).
         improve: { enabled: false, channels: ["adapter"], canarySteps: [50, 100], canaryIntervalSeconds: 3, canaryMinRequests: 2, canaryDeadlineSeconds: 300, rollbackMaxP95Ms: 120_000, gateMaxLatencyRatio: 10 },
-        // Replay 2 passing answers per fix (the default) keeps yesterday's answers; lr and steps: see the measured numbers below.
+        // Replay 2 passing answers per fix (the default) keeps yesterday's answers. Measured: the defaults (lr 1e-4, 207
+        // steps) with kb/ learned 1 of 3 and broke 1 of 6 (loss 0.48, 757 s at load 15); lr 2e-4, 405 steps with this
+        // knowledge base: 3 of 3, none broken, loss 0.009, 91–107 s at load 2.
         training: { maxUserShare: 1, learningRate: 2e-4, minSteps: 400 },
       },
     });
