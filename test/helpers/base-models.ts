@@ -60,15 +60,37 @@ export function encodeTensor(data: Float32Array, type: BaseWeightType): Uint8Arr
 }
 
 /**
- * Rewrites a small F32 llama GGUF (test/helpers/tiny-model.ts) as another architecture and weight type:
- * qwen2 adds attn_q/k/v biases, qwen3 adds per-head q/k RMS norms; every 2-D tensor is stored as `type`
- * (quantized with ggml's reference quantizers), 1-D tensors stay F32. The tokenizer is kept (SPM).
- * `tieOutput` drops output.weight (the head is then token_embd, as in Qwen2.5-0.5B).
+ * Reorders the rows of a llama GGUF's attn_q/attn_k weight (`heads` heads of `rowLength` inputs each row) for
+ * architectures whose rope rotates the two halves of a head (NEOX: qwen2, qwen3) instead of adjacent pairs (llama):
+ * the inverse of convert_hf_to_gguf.py's llama `permute`, so the converted model computes what the llama one did.
  */
-export async function convertTinyModel({ src, out, architecture = "llama", type, seed = 7, tieOutput = false }: { src: string; out: string; architecture?: BaseArchitecture; type: BaseWeightType; seed?: number; tieOutput?: boolean }): Promise<string> {
+function halvesRope(data: Float32Array, heads: number, rowLength: number): Float32Array {
+  const headDim = data.length / rowLength / heads;
+  const out = new Float32Array(data.length);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < headDim / 2; i++) {
+      for (let a = 0; a < 2; a++) {
+        const from = (h * headDim + 2 * i + a) * rowLength;
+        out.set(data.subarray(from, from + rowLength), (h * headDim + a * (headDim / 2) + i) * rowLength);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Rewrites a small F32 llama GGUF (test/helpers/tiny-model.ts) as another architecture and weight type:
+ * qwen2 adds attn_q/k/v biases, qwen3 adds per-head q/k RMS norms, and for both the q/k rows are reordered for their
+ * rope (see halvesRope: a trained llama model stays as good as it was); every 2-D tensor is stored as `type`
+ * (quantized with ggml's reference quantizers), 1-D tensors stay F32. The tokenizer is kept (SPM).
+ * `tieOutput` drops output.weight (the head is then token_embd, as in Qwen2.5-0.5B). `biasStd` is the spread of the
+ * qwen2 biases (0: zero biases, so a trained llama model converted to qwen2 computes what it computed before).
+ */
+export async function convertTinyModel({ src, out, architecture = "llama", type, seed = 7, tieOutput = false, biasStd = 0.02 }: { src: string; out: string; architecture?: BaseArchitecture; type: BaseWeightType; seed?: number; tieOutput?: boolean; biasStd?: number }): Promise<string> {
   const file = readGguf(src);
   const random = new SeededRandom(seed);
   const heads = Number(file.metadata.get("llama.attention.head_count"));
+  const kvHeads = Number(file.metadata.get("llama.attention.head_count_kv") ?? heads);
   const kv: GgufKv[] = file.kv.map((entry) => {
     if (entry.key === "general.architecture") return { ...entry, value: architecture } as GgufKv;
     if (entry.key === "general.file_type") return { ...entry, value: TYPE_IDS[type].fileType } as GgufKv;
@@ -78,12 +100,14 @@ export async function convertTinyModel({ src, out, architecture = "llama", type,
   const tensors: GgufTensorInput[] = [];
   for (const tensor of file.tensors) {
     if (tieOutput && tensor.name === "output.weight") continue;
-    const data = readTensorF32(file, tensor.name);
+    const read = readTensorF32(file, tensor.name);
+    const rope = architecture === "llama" ? undefined : /^blk\.\d+\.attn_([qk])\.weight$/.exec(tensor.name)?.[1];
+    const data = rope === undefined ? read : halvesRope(read, rope === "q" ? heads : kvHeads, tensor.dims[0]!);
     tensors.push(tensor.dims.length === 1 ? { name: tensor.name, dims: tensor.dims, data } : { name: tensor.name, dims: tensor.dims, type: TYPE_IDS[type].id, bytes: encodeTensor(data, type) });
     const match = /^blk\.(\d+)\.attn_([qkv])\.weight$/.exec(tensor.name);
     if (match === null) continue;
     const outDim = tensor.dims[1]!;
-    if (architecture === "qwen2") tensors.push({ name: `blk.${match[1]}.attn_${match[2]}.bias`, dims: [outDim], data: random.normalArray(outDim, 0.02) });
+    if (architecture === "qwen2") tensors.push({ name: `blk.${match[1]}.attn_${match[2]}.bias`, dims: [outDim], data: biasStd === 0 ? new Float32Array(outDim) : random.normalArray(outDim, biasStd) });
     if (architecture === "qwen3" && match[2] !== "v") tensors.push({ name: `blk.${match[1]}.attn_${match[2]}_norm.weight`, dims: [tensor.dims[0]! / heads], data: new Float32Array(tensor.dims[0]! / heads).fill(1) });
   }
   await writeGguf({ path: out, kv, tensors });
