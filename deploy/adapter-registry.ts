@@ -22,6 +22,9 @@ export const evalRecordSchema = z.object({ probes: z.array(probeSchema).default(
 export type EvalRecord = z.infer<typeof evalRecordSchema>;
 const trainingRecordSchema = z.record(z.unknown());
 
+/** A rollback's `to` in history when it took the adapter out (the base model serves); version names are 16 hex digits. */
+export const BASE_MODEL_NAME = "base";
+
 export const historyEntrySchema = z.object({
   at: z.string(),
   action: z.enum(["activate", "rollback", "promote"]),
@@ -231,10 +234,18 @@ export class AdapterRegistry {
    * replaced, per history (removed when unknown), so a second rollback never re-deploys the version just removed.
    * Throws ADAPTER_NOT_FOUND when there is no previous version.
    */
-  async rollback({ to, reason }: { to?: string; reason: string }): Promise<{ from: string | null; to: string }> {
+  async rollback({ to, reason }: { to?: string; reason: string }): Promise<{ from: string | null; to: string | null }> {
     const from = await this.currentForSwitch();
+    if (to === BASE_MODEL_NAME) {
+      if (from === null) throw new CouncilError("ADAPTER_NOT_FOUND", "No adapter is stable: the base model already serves.");
+      await rm(this.paths.current, { force: true });
+      await rm(this.paths.previous, { force: true });
+      await this.appendHistory({ at: this.now().toISOString(), action: "rollback", from, to: BASE_MODEL_NAME, reason });
+      this.logger.warn({ from, to: null, reason }, "adapter rolled back to the base model");
+      return { from, to: null };
+    }
     const target = to ?? (await this.previous());
-    if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to; name one with --to.");
+    if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to; name one with --to, or --to base for the base model.");
     const version = await this.verify(target);
     await this.validateAdapter(version.adapterPath);
     if (from !== target) await switchSymlink({ linkPath: this.paths.current, target: linkTarget(target) });

@@ -13,7 +13,7 @@ export { CANARY_COST_SLACK, USAGE_DEFAULTS, costVerdict as canaryCostVerdict, sa
 export { CanaryController, judge, poolUsage, successFloor, systemClock, type AnalysisRecord, type CanaryControllerOptions, type CanaryOutcome, type CanarySettings, type Clock } from "./canary-controller.js";
 export { rollbackDeployment, reasonLabel, type RollbackOptions, type RollbackSummary } from "./rollback.js";
 export { postWebhook } from "./webhook.js";
-export { FileReleaseStore, previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
+export { BASE_MODEL, FileReleaseStore, previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
 export { SharedAdapterFiles, type AdapterBlobStore, type AdapterFileBlob, type AdapterFileShare, type SharedAdapterFilesOptions } from "./adapter-file-share.js";
 export { PostgresAdapterBlobs } from "./postgres-adapter-files.js";
 export { PostgresReleaseStore, RELEASE_CHANNEL, type PostgresReleaseStoreOptions } from "./postgres-release-store.js";

@@ -4,7 +4,7 @@ import { SharedAdapterFiles, type AdapterFileShare } from "./adapter-file-share.
 import { historyEntrySchema, type HistoryEntry } from "./adapter-registry.js";
 import { canaryStateSchema, type CanaryState } from "./canary-state.js";
 import { PostgresAdapterBlobs } from "./postgres-adapter-files.js";
-import { previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
+import { BASE_MODEL, previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
 import { assertVersionName } from "./version-name.js";
 
 /** The NOTIFY channel every write signals on; replicas LISTEN to re-read at once (polling stays the bound). */
@@ -108,10 +108,19 @@ export class PostgresReleaseStore implements ReleaseStore {
   }
 
   async rollback({ to, reason }: { to?: string; reason: string }): Promise<StableSwitch> {
+    if (to === BASE_MODEL) {
+      return this.write(async (client, row) => {
+        if (row.stable === null) throw new CouncilError("ADAPTER_NOT_FOUND", "No adapter is stable: the base model already serves.");
+        await client.query("UPDATE council_adapter_release SET stable = NULL, previous = NULL WHERE id = 1");
+        await this.appendHistory(client, { at: this.now().toISOString(), action: "rollback", from: row.stable, to: BASE_MODEL, reason });
+        this.logger.warn({ from: row.stable, to: null, reason }, "adapter rolled back to the base model (postgres release)");
+        return { from: row.stable, to: null };
+      });
+    }
     if (to !== undefined) await this.prepare(to);
     return this.write(async (client, row) => {
       const target = to ?? row.previous;
-      if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to; name one with --to.");
+      if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to; name one with --to, or --to base for the base model.");
       if (to === undefined) await this.prepare(target);
       const previous = previousAfterRollback({ history: await this.historyWith(client), target, removed: row.stable });
       await client.query("UPDATE council_adapter_release SET stable = $1, previous = $2 WHERE id = 1", [target, previous]);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isCouncilError } from "../core/index.js";
 import { AdapterRegistry } from "./adapter-registry.js";
 import type { CanaryState } from "./canary-state.js";
-import type { ReleaseStore } from "./release-store.js";
+import { BASE_MODEL, type ReleaseStore } from "./release-store.js";
 import { writeTestAdapter } from "./test-adapter.js";
 
 /** Test support: opens a fresh, empty store over `registry` (the versions it may switch to). */
@@ -96,6 +96,20 @@ export function releaseStoreContract(name: string, open: OpenReleaseStore): void
       expect(await store.rollback({ to: v3, reason: "manual" })).toEqual({ from: v1, to: v3 });
       expect((await store.stable()).version).toBe(v3);
       expect((await store.history()).at(-1)).toMatchObject({ action: "rollback", from: v1, to: v3 });
+    });
+
+    it("rolls back to the base model after a first promotion (no previous version): no adapter, no previous", async () => {
+      const [v1] = versions as [string];
+      expect(await codeOf(store.rollback({ to: BASE_MODEL, reason: "manual" }))).toBe("ADAPTER_NOT_FOUND");
+      await store.activate(v1, { reason: "promote", action: "promote" });
+      expect(await codeOf(store.rollback({ reason: "manual" }))).toBe("ADAPTER_NOT_FOUND");
+      expect(await store.rollback({ to: BASE_MODEL, reason: "manual: hurts" })).toEqual({ from: v1, to: null });
+      expect(await store.stable()).toEqual({ version: null, problem: null });
+      expect(await store.previous()).toBeNull();
+      expect((await store.history()).at(-1)).toMatchObject({ action: "rollback", from: v1, to: BASE_MODEL, reason: "manual: hurts" });
+      expect(await codeOf(store.rollback({ to: BASE_MODEL, reason: "again" }))).toBe("ADAPTER_NOT_FOUND");
+      // Deploying again works as from a fresh start.
+      expect(await store.activate(v1, { reason: "redeploy" })).toEqual({ from: null, to: v1 });
     });
 
     it("refuses versions the registry does not hold", async () => {

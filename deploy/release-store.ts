@@ -1,5 +1,5 @@
 import type { CouncilError } from "../core/index.js";
-import type { AdapterRegistry, HistoryEntry } from "./adapter-registry.js";
+import { BASE_MODEL_NAME, type AdapterRegistry, type HistoryEntry } from "./adapter-registry.js";
 import { readCanaryState, writeCanaryState, type CanaryState } from "./canary-state.js";
 
 /** The stable version, or why it cannot be read (file store: a broken `loras/current` link). */
@@ -8,9 +8,13 @@ export interface StableRead {
   problem: CouncilError | null;
 }
 
+/** `rollback({ to: BASE_MODEL })`: no adapter at all — the base model serves (history names it `base`). */
+export const BASE_MODEL = BASE_MODEL_NAME;
+
 export interface StableSwitch {
   from: string | null;
-  to: string;
+  /** null: rolled back to the base model (no adapter). */
+  to: string | null;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface ReleaseStore {
   /**
    * Makes `previous` (or `to`) stable. Afterwards `previous` is what the restored version had replaced, per history,
    * so a second rollback never re-deploys the version just removed. ADAPTER_NOT_FOUND when there is no previous version.
+   * `to: BASE_MODEL` takes the adapter out altogether (stable and previous become none; ADAPTER_NOT_FOUND when no
+   * adapter is stable): what an operator needs after the first promotion, when there is no previous version.
    */
   rollback(options: { to?: string; reason: string }): Promise<StableSwitch>;
   history(): Promise<HistoryEntry[]>;

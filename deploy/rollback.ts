@@ -62,7 +62,7 @@ export async function rollbackDeployment({ registry, releases = new FileReleaseS
     removed = switched.from;
     restored = switched.to;
     if (switched.from !== null) metrics?.adapterInfo.remove({ version: switched.from, base });
-    metrics?.adapterInfo.set({ version: switched.to, base }, 1);
+    if (switched.to !== null) metrics?.adapterInfo.set({ version: switched.to, base }, 1);
   }
   metrics?.rollbacks.inc({ reason: reasonLabel(reason) });
   logger.warn({ reason, removed, restored }, "rollback done: all traffic on the restored adapter");

@@ -1,7 +1,7 @@
 import { CouncilError } from "../core/index.js";
 import type { AdapterRegistry, HistoryEntry } from "./adapter-registry.js";
 import type { CanaryState } from "./canary-state.js";
-import { previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
+import { BASE_MODEL, previousAfterRollback, type ReleaseStore, type StableRead, type StableSwitch } from "./release-store.js";
 
 /**
  * Test support (not exported from the index): a release record in memory that several watchers can share, as
@@ -47,6 +47,13 @@ export class MemoryReleaseStore implements ReleaseStore {
   }
 
   async rollback({ to, reason }: { to?: string; reason: string }): Promise<StableSwitch> {
+    if (to === BASE_MODEL) {
+      const from = this.stableVersion;
+      if (from === null) throw new CouncilError("ADAPTER_NOT_FOUND", "No adapter is stable: the base model already serves.");
+      [this.stableVersion, this.previousVersion] = [null, null];
+      this.entries.push({ at: new Date().toISOString(), action: "rollback", from, to: BASE_MODEL, reason });
+      return { from, to: null };
+    }
     const target = to ?? this.previousVersion;
     if (target === null) throw new CouncilError("ADAPTER_NOT_FOUND", "There is no previous adapter version to roll back to.");
     await this.registry.verify(target);

@@ -59,7 +59,7 @@ async function deployWith({ config, version, now, source, signal, logger, events
   if (now) {
     const switched = await releases.activate(version, { reason: "council deploy --now" });
     await events?.append({ actor, type: "adapter-promoted", payload: { version, from: switched.from, mode: "now" } });
-    return { mode: "now", ...switched };
+    return { mode: "now", from: switched.from, to: version };
   }
   const analysis = source ?? (config.improve.prometheusUrl ? new PrometheusSource({ url: config.improve.prometheusUrl }) : undefined);
   if (analysis === undefined) {

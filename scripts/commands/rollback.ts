@@ -7,8 +7,8 @@ import { cliActor } from "./cli-actor.js";
 import { cliAdapterValidator } from "./deploy.js";
 
 /**
- * `council rollback [--to <version>]`: a running canary goes to weight 0 (all traffic on stable); otherwise
- * `current` goes back to `previous` (or to `--to`). Writes loras/rollback_summary.json and posts the webhook.
+ * `council rollback [--to <version>|base]`: a running canary goes to weight 0 (all traffic on stable); otherwise
+ * `current` goes back to `previous` (or to `--to`; `--to base` takes the adapter out: the base model serves). Writes loras/rollback_summary.json and posts the webhook.
  */
 export async function rollbackCommand({
   config,
@@ -49,7 +49,7 @@ export function register(program: Command): void {
   program
     .command("rollback")
     .description("Stop a running canary, or switch loras/current back to loras/previous (or --to a version)")
-    .option("--to <version>", "the version to switch to instead of previous")
+    .option("--to <version>", "the version to switch to instead of previous; `base` for the base model (no adapter)")
     .option("--reason <text>", "why (goes into rollback_summary.json and the webhook)")
     .option("--json", "print the rollback summary as JSON")
     .action(async (options: { to?: string; reason?: string; json?: boolean }) => {

@@ -103,6 +103,9 @@ describe.skipIf(!havePostgres)("one real night across two replicas sharing Postg
       COUNCIL_STORE: "postgres",
       COUNCIL_DATABASE_URL: databaseUrl,
       COUNCIL_KB_DIR: kbDir,
+      // Embeddings-only retrieval: with the default hybrid ranker the seedling already answers tonight's question right
+      // (it finds the "another directory" passage), and the night needs a failure to fix.
+      COUNCIL_KB_RANKER: "cosine",
       COUNCIL_THREADS: "1",
       COUNCIL_PARALLEL: "1",
       COUNCIL_MAX_TOKENS: "40",
@@ -218,7 +221,21 @@ describe.skipIf(!havePostgres)("one real night across two replicas sharing Postg
       expect(final.answer).not.toBe(before[index]!.answer);
     }
 
-    // Not here: `council rollback` after this first promotion. It has no previous version to go back to and refuses
-    // (ADAPTER_NOT_FOUND, "name one with --to"); rolling back to the base model is not a release-store action yet.
+    // A forced rollback from another process (an operator on replica b's host): after this first promotion there is no
+    // previous version, so `council rollback` alone refuses and `--to base` takes the adapter out; both replicas follow
+    // the record and answer without the adapter again (the seedling's draft fails the critic again, as on day 1).
+    const refused = await runCli(["rollback"], { ...env, COUNCIL_DATA_DIR: join(root, "b") });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/--to base/);
+    const rolledBack = Date.now();
+    const rollback = await runCli(["rollback", "--to", "base", "--reason", "forced by the e2e test", "--json"], { ...env, COUNCIL_DATA_DIR: join(root, "b") });
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(JSON.parse(rollback.stdout)).toMatchObject({ removed: version, restored: null });
+    for (const [index, replica] of [a, b].entries()) {
+      const final = await askUntilServedBy(replica, index === 0 ? alice : bob, wordings[index]!, null, 30_000);
+      expect(final.adapter, `replica ${replica.name} after the rollback`).toBeNull();
+      expect(final.success, `the base model's draft fails the critic again: ${final.answer}`).toBe(false);
+    }
+    console.log(`forced rollback to the base model: both replicas without the adapter ${((Date.now() - rolledBack) / 1000).toFixed(1)} s after \`council rollback --to base\` started`);
   }, 1_800_000);
 });
