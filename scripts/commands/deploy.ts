@@ -44,7 +44,7 @@ export type DeployResult = { mode: "now"; from: string | null; to: string } | { 
  * the canary to its end under the nightly run lock. A canary from the CLI reads traffic from Prometheus:
  * the chat metrics live in the server process, so this process's own registry would see none.
  */
-export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config), validateAdapter = cliAdapterValidator(config), events, actor = cliActor() }: DeployCommandOptions): Promise<DeployResult> {
+export async function deployCommand({ config, version, now = false, source, signal, logger = createLogger(config, process.stderr), validateAdapter = cliAdapterValidator(config), events, actor = cliActor() }: DeployCommandOptions): Promise<DeployResult> {
   const registry = await AdapterRegistry.create({ config, logger, validateAdapter });
   await registry.get(version);
   const releases = await openReleaseStore({ config, registry, logger });

@@ -11,7 +11,7 @@ function positiveInt(value: string): number {
 
 async function withKb<T>(work: (kb: Awaited<ReturnType<typeof openKnowledgeBase>>["kb"]) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel });
+  const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel }, process.stderr);
   const opened = await createEmbeddings({ config, logger });
   try {
     const { kb } = await openKnowledgeBase({ config, embeddings: opened.embeddings, logger, indexConfigured: false });

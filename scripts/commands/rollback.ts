@@ -14,7 +14,7 @@ export async function rollbackCommand({
   config,
   to,
   reason = "manual: council rollback",
-  logger = createLogger(config),
+  logger = createLogger(config, process.stderr),
   validateAdapter = cliAdapterValidator(config),
   events,
   actor = cliActor(),

@@ -138,7 +138,7 @@ describe.skipIf(!havePostgres)("one real night across two replicas sharing Postg
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it("the night's adapter passes the gate and the canary, and both replicas answer with it", async () => {
+  it("the night's adapter passes the gate and the canary, both replicas answer with it, and a forced rollback reaches both", async () => {
     const [a, b] = replicas as [Replica, Replica];
     const [alice, bob] = USERS as [string, string];
     const bench = buildTldrBench({ root: join(root, "kb"), pages: ["tar", "grep"] });
