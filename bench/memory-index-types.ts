@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import type * as Faiss from "faiss-node";
 import { PROJECT_ROOT } from "../core/index.js";
 import { hnswEfSearchOffset } from "./faiss-hnsw-layout.js";
+import { clusteredData, rng } from "./memory-data.js";
 
 const { values } = parseArgs({
   options: {
@@ -46,39 +47,8 @@ for (const lib of ["libopenblas.so.0", "libblas.so.3"]) {
 const faiss = createRequire(import.meta.url)("faiss-node") as typeof Faiss;
 
 /** bench/memory-search.ts's generator (mulberry32, seed 42 + n), so recall is comparable. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
-}
-function normalise(vector: Float32Array, offset: number): void {
-  let norm = 0;
-  for (let i = 0; i < DIMS; i++) norm += vector[offset + i]! ** 2;
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < DIMS; i++) vector[offset + i]! *= scale;
-}
 function makeData(n: number) {
-  const random = rng(42 + n);
-  const data = new Float32Array(n * DIMS);
-  const queries = new Float32Array(QUERIES * DIMS);
-  const centres = new Float32Array(2000 * DIMS);
-  for (let i = 0; i < centres.length; i++) centres[i] = random.normal();
-  for (let c = 0; c < 2000; c++) normalise(centres, c * DIMS);
-  const sample = (target: Float32Array, offset: number) => {
-    const c = Math.floor(random.uniform() * 2000) * DIMS;
-    for (let i = 0; i < DIMS; i++) target[offset + i] = centres[c + i]! + (0.6 * random.normal()) / Math.sqrt(DIMS);
-    normalise(target, offset);
-  };
-  for (let i = 0; i < n; i++) sample(data, i * DIMS);
-  for (let q = 0; q < QUERIES; q++) sample(queries, q * DIMS);
-  return { data, queries };
+  return clusteredData({ n, queries: QUERIES, dims: DIMS, random: rng(42 + n) });
 }
 
 function addInBatches(index: Faiss.Index, data: Float32Array): void {

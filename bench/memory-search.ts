@@ -30,6 +30,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../core/index.js";
 import { FaissMemory, type TurnRecord } from "../memory/index.js";
+import { clusteredData, rng } from "./memory-data.js";
 import { mainSearcher, rawSearcher } from "./memory-search-children.js";
 import { HashEmbeddings } from "../models/index.js";
 
@@ -47,27 +48,6 @@ const QUERIES = Number(values.queries);
 const ROUNDS = Number(values.rounds);
 const DIMS = 384;
 const K = 10;
-
-/** Deterministic PRNG (mulberry32) and a normal sampler, so runs are comparable. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
-}
-
-function normalise(vector: Float32Array, offset = 0): void {
-  let norm = 0;
-  for (let i = 0; i < DIMS; i++) norm += vector[offset + i]! ** 2;
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < DIMS; i++) vector[offset + i]! *= scale;
-}
 
 function tldrTexts(limit: number): string[] {
   const texts: string[] = [];
@@ -87,10 +67,10 @@ function tldrTexts(limit: number): string[] {
 /** The dataset (n vectors) and the query vectors. */
 function makeData(n: number): { kind: string; data: Float32Array; queries: Float32Array } {
   const random = rng(42 + n);
-  const data = new Float32Array(n * DIMS);
-  const queries = new Float32Array(QUERIES * DIMS);
   const texts = tldrTexts(n);
   if (texts.length === n) {
+    const data = new Float32Array(n * DIMS);
+    const queries = new Float32Array(QUERIES * DIMS);
     const embeddings = new HashEmbeddings({ dimensions: DIMS });
     texts.forEach((text, i) => data.set(embeddings.embedSync(text), i * DIMS));
     for (let q = 0; q < QUERIES; q++) {
@@ -101,17 +81,7 @@ function makeData(n: number): { kind: string; data: Float32Array; queries: Float
     }
     return { kind: "tldr-text (HashEmbeddings)", data, queries };
   }
-  const centres = new Float32Array(2000 * DIMS);
-  for (let i = 0; i < centres.length; i++) centres[i] = random.normal();
-  for (let c = 0; c < 2000; c++) normalise(centres, c * DIMS);
-  const sample = (target: Float32Array, offset: number, noise: number) => {
-    const c = Math.floor(random.uniform() * 2000) * DIMS;
-    for (let i = 0; i < DIMS; i++) target[offset + i] = centres[c + i]! + (noise * random.normal()) / Math.sqrt(DIMS);
-    normalise(target, offset);
-  };
-  for (let i = 0; i < n; i++) sample(data, i * DIMS, 0.6);
-  for (let q = 0; q < QUERIES; q++) sample(queries, q * DIMS, 0.6);
-  return { kind: "synthetic clustered Gaussian (2000 centres)", data, queries };
+  return { kind: "synthetic clustered Gaussian (2000 centres)", ...clusteredData({ n, queries: QUERIES, dims: DIMS, random }) };
 }
 
 function exactTopK(data: Float32Array, n: number, query: Float32Array, qOffset: number): number[] {

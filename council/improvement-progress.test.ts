@@ -20,6 +20,16 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
+/** The ports after training, the same in every test here: a base that answers nothing right, an accepting canary. */
+const AFTER_TRAINING = {
+  answer: { answer: async () => ({ text: "I do not know", latencyMs: 1 }) },
+  currentAdapterPath: async () => null,
+  publish: async () => ({ version: "v1" }),
+  canary: async () => ({ outcome: "promoted" as const, reason: "ok" }),
+  evalSets: { holdout: [], safety: [] },
+  probePrompts: [],
+} satisfies Partial<ImprovePorts>;
+
 describe("Improvement writes the night's progress for nightly --once and status", () => {
   it("stage by stage with harvest and vote counts, each training epoch, and removes it when the run ends", async () => {
     const root = await mkdtemp(join(tmpdir(), "council-improvement-progress-"));
@@ -42,12 +52,7 @@ describe("Improvement writes the night's progress for nightly --once and status"
         await writeFile(join(outDir, "training.json"), "{}");
         return { finalLoss: 1.5 };
       },
-      answer: { answer: async () => ({ text: "I do not know", latencyMs: 1 }) },
-      currentAdapterPath: async () => null,
-      publish: async () => ({ version: "v1" }),
-      canary: async () => ({ outcome: "promoted", reason: "ok" }),
-      evalSets: { holdout: [], safety: [] },
-      probePrompts: [],
+      ...AFTER_TRAINING,
     } satisfies ImprovePorts;
     const improvement = new Improvement({ config, ports, metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger, now: () => 10_000 });
     const summary = await improvement.runOnce();
@@ -75,12 +80,7 @@ describe("Improvement writes the night's progress for nightly --once and status"
       },
       promptMessages: async (question) => [{ role: "user", content: question }],
       train: async () => ({ finalLoss: 0 }),
-      answer: { answer: async () => ({ text: "I do not know", latencyMs: 1 }) },
-      currentAdapterPath: async () => null,
-      publish: async () => ({ version: "v1" }),
-      canary: async () => ({ outcome: "promoted", reason: "ok" }),
-      evalSets: { holdout: [], safety: [] },
-      probePrompts: [],
+      ...AFTER_TRAINING,
     } satisfies ImprovePorts;
     const improvement = new Improvement({ config, ports, runRecords, metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger, now: () => 10_000 });
     const summary = await improvement.runOnce();

@@ -36,9 +36,8 @@ export class GenerationQueue {
   /** Moving average of a turn's run time (ms); undefined until one has finished. */
   #averageRunMs: number | undefined;
   readonly #waiting: Waiting[] = [];
-  readonly #running = new Set<Promise<unknown>>();
-  /** Start time of each running turn (for the oldest running turn's age). */
-  readonly #startedAt = new Map<Promise<unknown>, number>();
+  /** Each running turn with its start time (for the oldest running turn's age). */
+  readonly #running = new Map<Promise<unknown>, number>();
   #closed = false;
 
   constructor({ concurrency, maxWaiting, maxWaitMs, now = () => performance.now(), onDepth = () => {} }: GenerationQueueOptions) {
@@ -62,7 +61,7 @@ export class GenerationQueue {
     if (this.#running.size < this.#concurrency) return 0;
     if (this.#averageRunMs === undefined) return Number.POSITIVE_INFINITY;
     const now = this.#now();
-    const oldestAge = Math.max(0, ...[...this.#startedAt.values()].map((startedAt) => now - startedAt));
+    const oldestAge = Math.max(0, ...[...this.#running.values()].map((startedAt) => now - startedAt));
     return Math.ceil((this.#waiting.length + 1) / this.#concurrency) * Math.max(this.#averageRunMs, oldestAge);
   }
 
@@ -109,7 +108,7 @@ export class GenerationQueue {
     this.#closed = true;
     for (const entry of this.#waiting.splice(0)) entry.reject(new CouncilError("CANCELLED", "The server is shutting down."));
     this.#onDepth(this.depth);
-    await Promise.allSettled([...this.#running]);
+    await Promise.allSettled([...this.#running.keys()]);
   }
 
   /** Seconds until enough waiting turns have started that a new one would wait at most `admitMs` (at least 1). */
@@ -125,15 +124,13 @@ export class GenerationQueue {
     const startedAt = this.#now();
     const promise = Promise.resolve().then(task);
     const tracked: Promise<T> = promise.finally(() => {
-      this.#startedAt.delete(tracked);
       const ranMs = this.#now() - startedAt;
       this.#averageRunMs = this.#averageRunMs === undefined ? ranMs : 0.8 * this.#averageRunMs + 0.2 * ranMs;
       this.#running.delete(tracked);
       this.#waiting.shift()?.start();
       this.#onDepth(this.depth);
     });
-    this.#running.add(tracked);
-    this.#startedAt.set(tracked, startedAt);
+    this.#running.set(tracked, startedAt);
     this.#onDepth(this.depth);
     // The caller observes `promise`; `tracked` must not raise an unhandled rejection.
     tracked.catch(() => {});
