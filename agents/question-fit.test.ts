@@ -9,6 +9,7 @@ describe("parseQuestion", () => {
     ["Show me the ls command to list all files.", "list all files", ["ls"]],
     ["With grep, how can I search a file?", "search a file", ["grep"]],
     ["how do I see which process uses port 8080?", "see which process uses port 8080", []],
+    ["which process is using port 8080?", "which process is using port 8080", []],
     ["I forgot my password. How do I reset it?", "I forgot my password. reset it", []],
   ])("%s", (question, task, tools) => {
     expect(parseQuestion(question)).toEqual({ task, tools });

@@ -49,7 +49,8 @@ function stripFrame(sentence: string, tools: string[]): string {
     }
   }
   const trailing = TRAILING.exec(task);
-  if (trailing) {
+  // "… using port 8080" names a port, not a tool "port" with a subcommand "8080": the words stay in the task.
+  if (trailing && !/^\d+$/.test(trailing[2] ?? "")) {
     tools.push(trailing[1]!.toLowerCase());
     if (trailing[2]) tools.push(trailing[2].toLowerCase());
     task = task.slice(0, trailing.index);
@@ -65,6 +66,8 @@ const SYNONYMS: ReadonlyArray<readonly [string, string]> = [
   ["make", "create"], ["present", "current"], ["particular", "specific"],
   ["big", "large"], ["huge", "large"], ["gz", "gzip"], ["gzipped", "gzip"], ["tgz", "gzip"],
 ];
+/** Stopwords that are the point of a helpdesk question ("which folders use the *most* space" is `du`, not `df`). */
+const KEPT_STOPWORDS = new Set(["most"]);
 /** Words that only frame a question. */
 const FRAME_WORDS = new Set(["way", "command", "commands", "want", "need", "like", "uses", "one", "ones", "able", "let", "get"]);
 
@@ -96,7 +99,7 @@ export function fitWords(text: string): Set<string> {
   if (NEGATION.test(text)) out.add("not");
   const plain = text.replace(/\bcan't\b/gi, "can").replace(/\bwon't\b/gi, "will").replace(/n't\b/gi, "");
   const add = (word: string) => {
-    if (word.length < 2 || isStopword(word) || FRAME_WORDS.has(word)) return;
+    if (word.length < 2 || (isStopword(word) && !KEPT_STOPWORDS.has(word)) || FRAME_WORDS.has(word)) return;
     const stemmed = stem(word);
     out.add(CANONICAL.get(stemmed) ?? stemmed);
   };

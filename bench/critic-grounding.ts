@@ -29,7 +29,7 @@ import { PROJECT_ROOT } from "../core/index.js";
 import { DEFAULT_LEXICAL_WEIGHT, MarkdownKnowledgeBase, passageRankers } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel } from "../models/index.js";
 import { compileAccept, judgeAnswer, type BenchItem } from "./improve/items.js";
-import { kbItems, kbNaturalItems, kbNaturalUntunedItems } from "./improve/kb-questions.js";
+import { kbItems, kbNaturalItems, kbNaturalReportedItems, kbNaturalUntunedItems } from "./improve/kb-questions.js";
 import { buildTldrBench, paraphrasedTraffic } from "./improve/tldr.js";
 
 const { values } = parseArgs({
@@ -74,7 +74,7 @@ async function main() {
   const bench = buildTldrBench({ root: values.root });
   const allSets: Record<string, BenchItem[]> = {
     kb: kbItems(join(PROJECT_ROOT, "kb")).slice(0, limit),
-    kbNatural: [...kbNaturalItems(), ...kbNaturalUntunedItems()].slice(0, limit),
+    kbNatural: [...kbNaturalItems(), ...kbNaturalUntunedItems(), ...kbNaturalReportedItems()].slice(0, limit),
     traffic: bench.traffic.slice(0, limit),
     eval: bench.eval.slice(0, limit),
     paraphrasedTraffic: paraphrasedTraffic(bench.traffic, values.root).slice(0, limit),

@@ -77,6 +77,12 @@ const NATURAL_UNTUNED: Array<[string, string, string]> = [
   ["get rid of a folder and everything in it", "linux-files-and-directories.md", "rm"],
 ];
 
+/** Asked by hand on a fresh data dir and answered wrong (closing notes of 2026-12-06): kept as regression checks. */
+const NATURAL_REPORTED: Array<[string, string, string]> = [
+  ["which process is using port 8080?", "linux-networking.md", "ss"],
+  ["how do I see which folders use the most disk space?", "linux-disks.md", "du"],
+];
+
 const toItems = (questions: Array<[string, string, string]>, prefix: string): KbQuestion[] =>
   questions.map(([question, file, command], index) => ({ id: `${prefix}-${index}`, file, question, accept: [deriveAccept({ page: command.split(" ")[0]!, command }) ?? command] }));
 
@@ -88,4 +94,8 @@ export function kbNaturalItems(): KbQuestion[] {
 /** {@link NATURAL_UNTUNED} as bench items. */
 export function kbNaturalUntunedItems(): KbQuestion[] {
   return toItems(NATURAL_UNTUNED, "kb-natural-untuned");
+}
+
+export function kbNaturalReportedItems(): KbQuestion[] {
+  return toItems(NATURAL_REPORTED, "kb-natural-reported");
 }
