@@ -51,4 +51,9 @@ describe("fallback answers on the real kb/ with the default ranker and word rari
     expect(owner.page).toMatch(/^File permissions and ownership/);
     expect(owner.answer).toContain("Check with `ls -l` who owns the file");
   });
+
+  it("answers the two questions a newcomer got wrong: the port named with 'using', and the folders that use the most space", async () => {
+    expect((await ask("which process is using port 8080?")).answer).toMatch(/^From the Networking basics on Linux page: Run `sudo ss -tulpn \| grep 8080`/);
+    expect((await ask("how do I see which folders use the most disk space?")).answer).toMatch(/^From the Disks, space and mounting page: Run `du -h --max-depth=1 ~ \| sort -h`/);
+  });
 });
