@@ -16,7 +16,7 @@
  * knowledge-base fallback the user gets instead — the number that matters), right answers passed, right answers failed (false rejects: the user gets the fallback
  * instead), wrong answers passed (false accepts: the user gets garbage), wrong answers failed.
  *
- *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--ranker cosine]… [--sets kb,eval] [--limit N]
+ *   npx tsx bench/critic-grounding.ts [--model models/seedling.gguf] [--ranker hybrid]… (default: hybrid, the `kb.ranker` default) [--sets kb,eval] [--limit N]
  *
  * Writes bench/results/critic-grounding-<date>.json.
  */
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     limit: { type: "string" },
     /** Passage rankers to compare side by side (`cosine`, `hybrid`), on the same index. */
-    ranker: { type: "string", multiple: true, default: ["cosine"] },
+    ranker: { type: "string", multiple: true, default: ["hybrid"] },
     /** Comma-separated sets to run. @default all */
     sets: { type: "string", default: "kb,traffic,eval,paraphrasedTraffic" },
     out: { type: "string" },

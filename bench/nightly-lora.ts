@@ -51,6 +51,11 @@ const OLD: Recipe = { ...BASE, pick: "first", replayRatio: 0, learningRate: 1e-4
 const RECIPES: Record<string, Recipe> = {
   /** The committed defaults (core/config.ts). */
   defaults: BASE,
+  /** The defaults with more steps per night (epochs sized up to reach them). */
+  "defaults-steps600": { ...BASE, minSteps: 600 },
+  "defaults-steps1000": { ...BASE, minSteps: 1000 },
+  "replay4-steps600": { ...BASE, minSteps: 600, replayRatio: 4 },
+  "replay8-steps600": { ...BASE, minSteps: 600, replayRatio: 8 },
   /** Before this bench: lr 1e-4, minSteps 200, no replay. */
   old: OLD,
   replay1: { ...OLD, replayRatio: 1 },

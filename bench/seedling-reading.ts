@@ -11,7 +11,7 @@
  *
  * Several passage rankers too (`--ranker cosine --ranker hybrid`), on the same index.
  *
- *   npx tsx bench/seedling-reading.ts [--model models/seedling.gguf]… [--ranker cosine]… [--root …/tldr/pages] [--max-tokens 160] [--limit N]
+ *   npx tsx bench/seedling-reading.ts [--model models/seedling.gguf]… [--ranker hybrid]… (default: hybrid, the `kb.ranker` default) [--root …/tldr/pages] [--max-tokens 160] [--limit N]
  *
  * Writes bench/results/seedling-reading-<date>.json.
  */
@@ -32,8 +32,12 @@ const { values } = parseArgs({
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     "max-tokens": { type: "string", default: "160" },
     /** Passage rankers to compare side by side (`cosine`, `hybrid`), each on the same index. */
-    ranker: { type: "string", multiple: true, default: ["cosine"] },
+    ranker: { type: "string", multiple: true, default: ["hybrid"] },
     limit: { type: "string" },
+    /** Item sets to run (default: all three). */
+    sets: { type: "string", multiple: true },
+    /** Keep every answer in the results (default: the first 8 of each set). */
+    "all-samples": { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
@@ -47,7 +51,7 @@ export interface SetResult {
   meanTokens: number;
   p50Ms: number;
   p95Ms: number;
-  samples: Array<{ question: string; answer: string; passed: boolean }>;
+  samples: Array<{ id: string; question: string; answer: string; passed: boolean }>;
   /** Ids of the items answered right. */
   passedIds: string[];
 }
@@ -68,6 +72,7 @@ async function main() {
     eval: bench.eval.slice(0, limit),
     paraphrasedTraffic: paraphrasedTraffic(bench.traffic, values.root).slice(0, limit),
   };
+  for (const name of Object.keys(sets)) if (values.sets !== undefined && !values.sets.includes(name)) delete sets[name];
   const scratch = join(PROJECT_ROOT, "bench", "scratch", `seedling-reading-${process.pid}`);
   await rm(scratch, { recursive: true, force: true });
   await mkdir(join(scratch, "tldr"), { recursive: true });
@@ -109,7 +114,7 @@ async function main() {
               }
               if (!answer.truncated) stopped++;
               tokens += answer.tokens;
-              if (samples.length < 8) samples.push({ question: item.question, answer: answer.answer, passed });
+              if (values["all-samples"] || samples.length < 8) samples.push({ id: item.id, question: item.question, answer: answer.answer, passed });
             }
             const n = Math.max(1, items.length);
             results[key]![name] = { items: items.length, success: success / n, pageRetrieved: retrieved / n, stoppedBeforeCap: stopped / n, meanTokens: tokens / n, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), samples, passedIds };

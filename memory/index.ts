@@ -5,7 +5,7 @@ export { PostgresMemory, redactDatabaseUrl, type PostgresMemoryOptions } from ".
 export { applyMigrations, MIGRATIONS, RUN_LOCK, CHECKPOINT_SETUP_LOCK, type Migration } from "./postgres-migrations.js";
 export { FaissMemory, type FaissMemoryOptions } from "./faiss-memory.js";
 export type { ApproxOptions, FaissThread, IndexStats } from "./faiss-index.js";
-export { MarkdownKnowledgeBase, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
+export { MarkdownKnowledgeBase, DEFAULT_TITLE_BOOST, type MarkdownKnowledgeBaseOptions, type KbIndexReport } from "./markdown-knowledge-base.js";
 export { cosineRanker, hybridRanker, passageRankers, cosineRankerBackend, hybridRankerBackend, DEFAULT_LEXICAL_WEIGHT, type PassageRanker, type PassageRankerBackend, type PassageRankerCapabilities } from "./passage-rankers.js";
 export { LexicalIndex, lexicalTerms, stemWord, type LexicalIndexOptions } from "./lexical-index.js";
 export { splitPassages, splitMarkdown, splitTldrPage, isTldrPage, plainTldrCommand, stripMnemonics, type RawPassage, type SplitOptions } from "./markdown-passages.js";

@@ -8,7 +8,7 @@ import { HashEmbeddings } from "../models/index.js";
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { lexicalTerms } from "./lexical-index.js";
 import { splitPassages, type SplitOptions } from "./markdown-passages.js";
-import { cosineRanker, type PassageRanker } from "./passage-rankers.js";
+import { hybridRanker, type PassageRanker } from "./passage-rankers.js";
 import { namedTitles, titleWords } from "./title-match.js";
 import { checkVector, parseQueryText } from "./turn-schema.js";
 import type { KnowledgeBase, Passage, PassageHit } from "./types.js";
@@ -27,7 +27,7 @@ export interface MarkdownKnowledgeBaseOptions extends SplitOptions {
    * "…using ssh-keygen?"; see {@link namedTitles}); 0 = plain cosine. @default DEFAULT_TITLE_BOOST
    */
   titleBoost?: number;
-  /** Adds a score beyond cosine (see passage-rankers.ts; `hybridRanker()` adds BM25). @default cosineRanker() */
+  /** Adds a score beyond cosine (see passage-rankers.ts; `hybridRanker()` adds BM25). @default hybridRanker() (the `kb.ranker` default) */
   ranker?: PassageRanker;
 }
 
@@ -96,7 +96,7 @@ export class MarkdownKnowledgeBase implements KnowledgeBase {
     this.#split = { maxChars: options.maxChars, minChars: options.minChars };
   }
 
-  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ranker = cosineRanker(), ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
+  static async create({ storePath, dimensions: wanted, embeddings = new HashEmbeddings({ dimensions: wanted ?? 384 }), logger = silentLogger, titleBoost = DEFAULT_TITLE_BOOST, ranker = hybridRanker(), ...split }: MarkdownKnowledgeBaseOptions): Promise<MarkdownKnowledgeBase> {
     if (!Number.isFinite(titleBoost) || titleBoost < 0) throw new CouncilError("CONFIG_INVALID", `titleBoost must be a number >= 0, got ${titleBoost}`);
     const dimensions = wanted ?? (await embeddingDimensions(embeddings));
     let db: Database.Database | undefined;

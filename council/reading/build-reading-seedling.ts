@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import { CouncilError } from "../../core/index.js";
 import { READING_KEY_PREFIX } from "../../models/seedling/index.js";
 import { buildSpmVocab, learnBpe, llamaTensorDims, readGguf, sha256File, SeededRandom, writeGguf, writeLlamaModel, type GgufKv, type LlamaShape } from "../../models/index.js";
-import { buildReadingCorpus, type ReadingExample } from "./reading-corpus.js";
-import { tokenizeReadingCorpus } from "./tokenize-corpus.js";
+import { buildReadingCorpus, type ReadingCorpus, type ReadingExample } from "./reading-corpus.js";
+import { tokenizeReadingCorpus, type TokenizedSplit } from "./tokenize-corpus.js";
 
 /** Everything that decides the reading seedling's weights (with the tldr data and this code). */
 export interface ReadingRecipe {
@@ -149,58 +149,63 @@ export async function buildReadingSeedling(options: BuildReadingSeedlingOptions)
 
     const tokenized = await tokenizeReadingCorpus({ modelPath: initPath, folder: work, splits: { train, val }, maxLength: recipe.train.maxLength, validationDecode: recipe.train.valDecode });
     onProgress(`tokens: train ${tokenized.train.tokens} in ${tokenized.train.examples} examples (${tokenized.train.dropped} dropped), validation ${tokenized.val.tokens}`);
-    const t = recipe.train;
-    await writeFile(
-      join(work, "config.json"),
-      JSON.stringify({
-        seed: recipe.seed, threads, shape: recipe.shape, steps: t.steps, batch: t.batch, lr: t.lr, lr_min_ratio: t.lrMinRatio, warmup: t.warmup, weight_decay: t.weightDecay,
-        clip: t.clip, answer_weight: t.answerWeight, context_weight: t.contextWeight, max_len: t.maxLength, eval_every: t.evalEvery, log_every: 50,
-        val_examples: t.valExamples, val_decode: t.valDecode, full_decode: t.fullDecode, decode_tokens: t.decodeTokens, eos: tokenized.eos, max_minutes: t.maxMinutes ?? null,
-      }),
-    );
+    await writeTrainerConfig({ folder: work, seed: recipe.seed, threads, shape: recipe.shape, train: recipe.train, eos: tokenized.eos });
 
     const trainStarted = performance.now();
-    const log = await runTrainer({ python, folder: work, onEvent: (event) => {
-      onEvent(event);
-      if (event.event === "eval") onProgress(`step ${event.step}: val loss ${event.val_loss?.toFixed(3)}, exact ${((event.exact ?? 0) * 100).toFixed(0)} %, stopped ${((event.stopped ?? 0) * 100).toFixed(0)} % (${event.seconds} s)`);
-      else if (event.event === "step" && (event.step ?? 0) % 500 === 0) onProgress(`step ${event.step}: loss ${event.loss} (${event.seconds} s)`);
-    } });
-    const trainingSeconds = (performance.now() - trainStarted) / 1000;
-    const lastEval = [...log].reverse().find((event) => event.event === "eval");
-    const parameters = Number(log.find((event) => event.event === "start")?.parameters ?? 0);
-
-    const key = readingSeedlingKey(recipe, corpus.sha256);
-    const written = await writeReadingGguf({ workDir: work, out, recipe, key, corpusSha256: corpus.sha256, lastEval });
-    const report: ReadingSeedlingReport = {
-      name: "council-seedling",
-      key,
-      recipe,
-      parameters,
-      corpus: {
-        sha256: corpus.sha256,
-        counts: corpus.counts,
-        pages: { train: corpus.pages.train.length, validation: corpus.pages.validation.length },
-        tokens: { train: tokenized.train.tokens, validation: tokenized.val.tokens, dropped: tokenized.train.dropped + tokenized.val.dropped },
-      },
-      log,
-      final: { valLoss: lastEval?.val_loss ?? Number.NaN, exact: lastEval?.exact ?? 0, stopped: lastEval?.stopped ?? 0 },
-      seconds: { corpus: corpusSeconds, training: trainingSeconds, total: (performance.now() - started) / 1000 },
-      bytes: written.bytes,
-      sha256: await sha256File(out),
-      builtAt: new Date().toISOString(),
-    };
-    await writeFile(out.replace(/\.gguf$/, ".json"), `${JSON.stringify(report, null, 2)}\n`);
-    return report;
+    const log = await runTrainer({ python, folder: work, onEvent: progressEvents(onEvent, onProgress) });
+    const seconds = { corpus: corpusSeconds, training: (performance.now() - trainStarted) / 1000, started };
+    return await finishReadingSeedling({ work, out, recipe, key: readingSeedlingKey(recipe, corpus.sha256), corpus, tokenized, log, seconds });
   } finally {
     if (options.workDir === undefined) await rm(work, { recursive: true, force: true });
   }
 }
 
 /**
+ * The end of a pre-training stage: the GGUF from the work folder, and its report (recipe, corpus, loss curve,
+ * sha256) written beside it as JSON; `extra` adds fields to the report, `extraKv` to the GGUF.
+ */
+export async function finishReadingSeedling<Extra extends object = object>({ work, out, recipe, key, corpus, tokenized, log, seconds, extraKv = [], extra }: {
+  work: string;
+  out: string;
+  recipe: ReadingRecipe;
+  key: string;
+  corpus: ReadingCorpus;
+  tokenized: Record<"train" | "val", TokenizedSplit>;
+  log: ReadingTrainEvent[];
+  seconds: { corpus: number; training: number; started: number };
+  extraKv?: GgufKv[];
+  extra?: Extra;
+}): Promise<ReadingSeedlingReport & Extra> {
+  const lastEval = [...log].reverse().find((event) => event.event === "eval");
+  const written = await writeReadingGguf({ workDir: work, out, recipe, key, corpusSha256: corpus.sha256, lastEval, extraKv });
+  const report = {
+    name: "council-seedling" as const,
+    key,
+    recipe,
+    ...(extra as Extra),
+    parameters: Number(log.find((event) => event.event === "start")?.parameters ?? 0),
+    corpus: {
+      sha256: corpus.sha256,
+      counts: corpus.counts,
+      pages: { train: corpus.pages.train.length, validation: corpus.pages.validation.length },
+      tokens: { train: tokenized.train.tokens, validation: tokenized.val.tokens, dropped: tokenized.train.dropped + tokenized.val.dropped },
+    },
+    log,
+    final: { valLoss: lastEval?.val_loss ?? Number.NaN, exact: lastEval?.exact ?? 0, stopped: lastEval?.stopped ?? 0 },
+    seconds: { corpus: seconds.corpus, training: seconds.training, total: (performance.now() - seconds.started) / 1000 },
+    bytes: written.bytes,
+    sha256: await sha256File(out),
+    builtAt: new Date().toISOString(),
+  };
+  await writeFile(out.replace(/\.gguf$/, ".json"), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+/**
  * Writes the GGUF from a work folder: the init model's tokenizer and metadata + the trainer's latest exported
  * tensors (`weights.bin`, written at every evaluation, so a stopped run can be assembled too) + provenance.
  */
-export async function writeReadingGguf({ workDir, out, recipe, key, corpusSha256, lastEval }: { workDir: string; out: string; recipe: ReadingRecipe; key: string; corpusSha256: string; lastEval?: ReadingTrainEvent }): Promise<{ bytes: number }> {
+export async function writeReadingGguf({ workDir, out, recipe, key, corpusSha256, lastEval, extraKv = [] }: { workDir: string; out: string; recipe: ReadingRecipe; key: string; corpusSha256: string; lastEval?: ReadingTrainEvent; extraKv?: GgufKv[] }): Promise<{ bytes: number }> {
   const init = readGguf(join(workDir, "init.gguf"));
   const vocabSize = (JSON.parse(await readFile(join(workDir, "vocab.json"), "utf8")) as string[]).length;
   const index = JSON.parse(await readFile(join(workDir, "weights.json"), "utf8")) as Array<{ name: string; shape: number[]; offset: number; bytes: number }>;
@@ -218,12 +223,37 @@ export async function writeReadingGguf({ workDir, out, recipe, key, corpusSha256
     { key: "council.seedling.corpus_sha256", type: "string", value: corpusSha256 },
     ...(lastEval?.val_loss === undefined ? [] : [{ key: "council.seedling.val_loss", type: "f32", value: lastEval.val_loss } as const]),
     ...(lastEval?.exact === undefined ? [] : [{ key: "council.seedling.exact", type: "f32", value: lastEval.exact } as const]),
+    ...extraKv,
   ];
   await mkdir(dirname(out), { recursive: true });
   return await writeGguf({ path: out, kv: [...init.kv.filter((kv) => !kv.key.startsWith("council.")), ...provenance], tensors });
 }
 
-async function runTrainer({ python, folder, onEvent }: { python: string; folder: string; onEvent: (event: ReadingTrainEvent) => void }): Promise<ReadingTrainEvent[]> {
+/** The trainer's config.json (training/seedling/pretrain_reading.py); `initWeights` names a file in the folder to start from. */
+export async function writeTrainerConfig({ folder, seed, threads, shape, train: t, eos, initWeights }: { folder: string; seed: number; threads: number; shape: LlamaShape; train: ReadingRecipe["train"]; eos: number; initWeights?: string }): Promise<void> {
+  await writeFile(
+    join(folder, "config.json"),
+    JSON.stringify({
+      seed, threads, shape, steps: t.steps, batch: t.batch, lr: t.lr, lr_min_ratio: t.lrMinRatio, warmup: t.warmup, weight_decay: t.weightDecay,
+      clip: t.clip, answer_weight: t.answerWeight, context_weight: t.contextWeight, max_len: t.maxLength, eval_every: t.evalEvery, log_every: 50,
+      val_examples: t.valExamples, val_decode: t.valDecode, full_decode: t.fullDecode, decode_tokens: t.decodeTokens, eos, max_minutes: t.maxMinutes ?? null,
+      ...(initWeights === undefined ? {} : { init_weights: initWeights }),
+    }),
+  );
+}
+
+/** Trainer events to the caller, and a progress line at every evaluation and every 500 steps. */
+export function progressEvents(onEvent: (event: ReadingTrainEvent) => void, onProgress: (line: string) => void): (event: ReadingTrainEvent) => void {
+  return (event) => {
+    onEvent(event);
+    if (event.event === "eval") {
+      const kinds = Object.entries((event.exact_by_kind ?? {}) as Record<string, number>).map(([kind, share]) => `${kind} ${(share * 100).toFixed(0)} %`).join(", ");
+      onProgress(`step ${event.step}: val loss ${event.val_loss?.toFixed(3)}, exact ${((event.exact ?? 0) * 100).toFixed(0)} %${kinds ? ` (${kinds})` : ""}, stopped ${((event.stopped ?? 0) * 100).toFixed(0)} % (${event.seconds} s)`);
+    } else if (event.event === "step" && (event.step ?? 0) % 500 === 0) onProgress(`step ${event.step}: loss ${event.loss} (${event.seconds} s)`);
+  };
+}
+
+export async function runTrainer({ python, folder, onEvent }: { python: string; folder: string; onEvent: (event: ReadingTrainEvent) => void }): Promise<ReadingTrainEvent[]> {
   const child = spawn(python, [trainerScript(), folder], { stdio: ["ignore", "pipe", "pipe"] });
   const log: ReadingTrainEvent[] = [];
   let stderr = "";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAnswerMessages } from "../../agents/index.js";
 import { CouncilError } from "../../core/index.js";
-import { cosineRanker, MarkdownKnowledgeBase, plainTldrCommand, stripMnemonics, type PassageHit } from "../../memory/index.js";
+import { cosineRanker, DEFAULT_TITLE_BOOST, hybridRanker, MarkdownKnowledgeBase, plainTldrCommand, stripMnemonics, type PassageHit } from "../../memory/index.js";
 import { renderExample, SeededRandom } from "../../models/index.js";
 import { loadHeldOutPages, type HeldOutPages } from "../../training/datasets/index.js";
 import { lowerFirst, readingQuestion } from "./questions.js";
@@ -58,6 +58,11 @@ export interface ReadingCorpusOptions {
   passages?: number;
   /** At most this many pages (quick recipes, tests). */
   maxPages?: number;
+  /**
+   * How the knowledge bases rank passages: `cosine` with no title boost (stage 1, as the committed seedling's corpus
+   * hash records), or `serving` = what the runtime does by default (hybrid ranker, title boost 0.3). @default "cosine"
+   */
+  retrieval?: "cosine" | "serving";
   onProgress?: (line: string) => void;
 }
 
@@ -147,7 +152,7 @@ const passageText = (example: ReadingSourceExample) => `${example.description}:\
  * - `absent`: nothing of its page was retrieved → {@link ABSENT_ANSWER}.
  */
 export async function buildReadingCorpus(options: ReadingCorpusOptions): Promise<ReadingCorpus> {
-  const { tldrRoot, kbDir, seed, groupSize = 48, questionsPerExample = 2, validationFraction = 0.03, composeFraction = 0.2, passages = 3, maxPages, onProgress = () => undefined } = options;
+  const { tldrRoot, kbDir, seed, groupSize = 48, questionsPerExample = 2, validationFraction = 0.03, composeFraction = 0.2, passages = 3, maxPages, retrieval = "cosine", onProgress = () => undefined } = options;
   const heldOut = loadHeldOutPages({ tldrRoot });
   const random = new SeededRandom(seed);
   const loaded = await loadAllowedPages({ tldrRoot, heldOut });
@@ -168,9 +173,9 @@ export async function buildReadingCorpus(options: ReadingCorpusOptions): Promise
       const dir = join(work, `group-${groupIndex}`);
       await mkdir(dir, { recursive: true });
       for (const page of group) await writeFile(join(dir, `${page.page}.md`), page.markdown);
-      // Plain cosine (no title boost, no lexical ranker), as when the committed seedling was built (its corpus sha256 is in models/seedling.json);
-      // serving boosts named pages since (kb.titleBoost), which a new recipe version may train with.
-      const kb = await MarkdownKnowledgeBase.create({ storePath: join(work, `group-${groupIndex}.sqlite`), titleBoost: 0, ranker: cosineRanker() });
+      // Stage 1: plain cosine (no title boost, no lexical ranker), as when its corpus hash was recorded; the compose stage retrieves as serving does.
+      const ranking = retrieval === "serving" ? { titleBoost: DEFAULT_TITLE_BOOST, ranker: hybridRanker() } : { titleBoost: 0, ranker: cosineRanker() };
+      const kb = await MarkdownKnowledgeBase.create({ storePath: join(work, `group-${groupIndex}.sqlite`), ...ranking });
       try {
         await kb.index(dir);
         if (kbDir !== undefined) await kb.index(kbDir);

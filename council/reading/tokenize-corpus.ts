@@ -17,13 +17,15 @@ export interface TokenizedSplit {
  * them after that prompt, then EOS. Writes `<name>.tokens` (uint16) and `<name>.index` (int32 offset, prompt
  * length, total length per example) for the trainer, and returns the validation decode items.
  */
-export async function tokenizeReadingCorpus({ modelPath, folder, splits, maxLength, validationDecode }: {
+export async function tokenizeReadingCorpus({ modelPath, folder, splits, maxLength, validationDecode, decodeKinds = ["read"] }: {
   modelPath: string;
   folder: string;
   splits: Record<"train" | "val", readonly ReadingExample[]>;
   maxLength: number;
-  /** How many validation `read` examples to write as decode items. */
+  /** How many validation examples to write as decode items. */
   validationDecode: number;
+  /** Which kinds they are drawn from, in equal shares (a compose stage measures both). @default ["read"] */
+  decodeKinds?: readonly ReadingExample["kind"][];
 }): Promise<Record<"train" | "val", TokenizedSplit> & { bos: number; eos: number }> {
   const llama = await getLlama({ gpu: false, build: "never", progressLogs: false, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath, vocabOnly: true });
@@ -40,7 +42,9 @@ export async function tokenizeReadingCorpus({ modelPath, folder, splits, maxLeng
       return ids.length > maxLength ? undefined : { ids, promptLength: prompt.length + 1 };
     };
     const result = { bos: Number(bos), eos: Number(eos) } as Record<"train" | "val", TokenizedSplit> & { bos: number; eos: number };
-    const decodeItems: Array<{ prompt: number[]; command: string; page: string }> = [];
+    const decodeItems: Array<{ prompt: number[]; command: string; page: string; kind: ReadingExample["kind"] }> = [];
+    const perKind = Math.ceil(validationDecode / decodeKinds.length);
+    const decoded = (kind: ReadingExample["kind"]) => decodeItems.filter((item) => item.kind === kind).length;
     for (const name of ["train", "val"] as const) {
       const tokens: number[] = [];
       const index: number[] = [];
@@ -53,8 +57,8 @@ export async function tokenizeReadingCorpus({ modelPath, folder, splits, maxLeng
         }
         index.push(tokens.length, encoded.promptLength, encoded.ids.length);
         for (const id of encoded.ids) tokens.push(id);
-        if (name === "val" && example.kind === "read" && example.command !== undefined && decodeItems.length < validationDecode) {
-          decodeItems.push({ prompt: encoded.ids.slice(0, encoded.promptLength), command: example.command, page: example.page });
+        if (name === "val" && decodeKinds.includes(example.kind) && example.command !== undefined && decodeItems.length < validationDecode && decoded(example.kind) < perKind) {
+          decodeItems.push({ prompt: encoded.ids.slice(0, encoded.promptLength), command: example.command, page: example.page, kind: example.kind });
         }
       }
       await writeFile(join(folder, `${name}.tokens`), new Uint16Array(tokens));

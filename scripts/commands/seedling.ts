@@ -1,8 +1,8 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { CouncilError, loadConfig, SEEDLING_PATH } from "../../core/index.js";
-import { buildReadingSeedling, FULL_READING_RECIPE } from "../../council/reading/index.js";
+import { buildReadingSeedling, COMPOSE_STAGE_RECIPE, continueReadingSeedling, FULL_READING_RECIPE, type ComposeStageRecipe, type ReadingSeedlingReport } from "../../council/reading/index.js";
 import { ensureSeedling } from "../../models/seedling/index.js";
 
 interface SeedlingBuildFlags {
@@ -20,6 +20,16 @@ interface SeedlingBuildFlags {
   python: string;
   workDir?: string;
   steps?: string;
+  stage?: string;
+  from?: string;
+  composeSteps?: string;
+}
+
+function positiveSteps(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const steps = Number(value);
+  if (!Number.isInteger(steps) || steps < 1) throw new CouncilError("CONFIG_INVALID", `${flag} must be a positive integer (got ${value})`);
+  return steps;
 }
 
 export function register(program: Command): void {
@@ -40,26 +50,33 @@ export function register(program: Command): void {
     .option("--tldr <dir>", "tldr dataset root for --full (holds pages/ and HELD-OUT.txt)", "../shared/datasets/tldr")
     .option("--python <path>", "python with torch for --full", "/usr/bin/python3")
     .option("--work-dir <dir>", "keep --full's token files and weights here")
-    .option("--steps <n>", "--full: train exactly this many steps (no wall-clock budget), e.g. the committed model's recorded steps")
+    .option("--steps <n>", "--full: train the reading stage exactly this many steps (no wall-clock budget), e.g. the committed model's recorded steps")
+    .addOption(new Option("--stage <name>", "--full: reading (the committed model's recipe, from random weights) or compose (an experiment that continues --from with more compose examples; it did not help, see README Results)").choices(["reading", "compose"]).default("reading"))
+    .option("--from <path>", "--stage compose: the reading seedling to continue (default: --out)")
+    .option("--compose-steps <n>", "--stage compose: train exactly this many steps (no wall-clock budget)")
     .action(async (flags: SeedlingBuildFlags) => {
       const config = loadConfig();
       if (flags.full) {
         const threads = Number(flags.threads);
-        const steps = flags.steps === undefined ? undefined : Number(flags.steps);
-        if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new CouncilError("CONFIG_INVALID", `--steps must be a positive integer (got ${flags.steps})`);
+        const steps = positiveSteps(flags.steps, "--steps");
+        const composeSteps = positiveSteps(flags.composeSteps, "--compose-steps");
         const recipe = steps === undefined ? FULL_READING_RECIPE : { ...FULL_READING_RECIPE, train: { ...FULL_READING_RECIPE.train, steps, maxMinutes: undefined } };
-        const report = await buildReadingSeedling({
-          recipe,
-          out: resolve(flags.out),
+        const stage: ComposeStageRecipe = composeSteps === undefined ? COMPOSE_STAGE_RECIPE : { ...COMPOSE_STAGE_RECIPE, train: { ...COMPOSE_STAGE_RECIPE.train, steps: composeSteps, maxMinutes: undefined } };
+        const out = resolve(flags.out);
+        const common = {
           tldrRoot: resolve(flags.tldr),
           kbDir: resolve(flags.corpus ?? config.kb.dir),
           threads,
           python: flags.python,
-          ...(flags.workDir === undefined ? {} : { workDir: resolve(flags.workDir) }),
-          onProgress: (line) => {
+          onProgress: (line: string) => {
             if (!flags.json) console.log(line);
           },
-        });
+        };
+        const workDir = flags.workDir === undefined ? {} : { workDir: resolve(flags.workDir) };
+        const report: ReadingSeedlingReport =
+          flags.stage === "compose"
+            ? await continueReadingSeedling({ ...common, stage, from: resolve(flags.from ?? out), out, ...workDir })
+            : await buildReadingSeedling({ ...common, recipe, out, ...workDir });
         if (flags.json) console.log(JSON.stringify({ path: resolve(flags.out), sha256: report.sha256, final: report.final, seconds: report.seconds }, null, 2));
         else console.log(`seedling built: ${resolve(flags.out)} (sha256 ${report.sha256.slice(0, 12)}, validation loss ${report.final.valLoss.toFixed(3)}, exact ${(report.final.exact * 100).toFixed(0)} %)`);
         return;

@@ -99,15 +99,20 @@ def init_weights(model, layers):
         nn.init.normal_(p, 0.0, std)
 
 
-def export(model, cfg, path):
-    """Tensors in llama.cpp names; torch's row-major [out, in] is ggml's [in, out]."""
+def tensor_names(model):
+    """The model's tensors in llama.cpp names (the output head is tied to the embeddings)."""
     names = [("token_embd.weight", model.embed.weight)]
     for i, b in enumerate(model.blocks):
         p = f"blk.{i}."
         names += [(p + "attn_norm.weight", b.attn_norm), (p + "attn_q.weight", b.q.weight), (p + "attn_k.weight", b.k.weight),
                   (p + "attn_v.weight", b.v.weight), (p + "attn_output.weight", b.o.weight), (p + "ffn_norm.weight", b.ffn_norm),
                   (p + "ffn_gate.weight", b.gate.weight), (p + "ffn_down.weight", b.down.weight), (p + "ffn_up.weight", b.up.weight)]
-    names += [("output_norm.weight", model.out_norm), ("output.weight", model.embed.weight)]
+    return names + [("output_norm.weight", model.out_norm)]
+
+
+def export(model, cfg, path):
+    """Tensors in llama.cpp names; torch's row-major [out, in] is ggml's [in, out]."""
+    names = tensor_names(model) + [("output.weight", model.embed.weight)]
     index, offset = [], 0
     with open(path + ".tmp", "wb") as f:
         for name, t in names:
@@ -118,6 +123,21 @@ def export(model, cfg, path):
     os.replace(path + ".tmp", path)
     with open(os.path.join(os.path.dirname(path), "weights.json"), "w") as f:
         json.dump(index, f)
+
+
+def load_weights(model, path):
+    """Starts from earlier weights (a later stage): the layout `export` writes, read back by tensor name."""
+    index = json.load(open(os.path.join(os.path.dirname(path), os.path.basename(path).replace(".bin", ".json"))))
+    raw = np.fromfile(path, dtype=np.float32)
+    by_name = {entry["name"]: entry for entry in index}
+    names = tensor_names(model)
+    with torch.no_grad():
+        for name, param in names:
+            entry = by_name.get(name)
+            if entry is None or entry["bytes"] != param.numel() * 4:
+                raise SystemExit(f"init weights lack {name} of {param.numel()} values")
+            start = entry["offset"] // 4
+            param.copy_(torch.from_numpy(raw[start:start + param.numel()].copy()).view(param.shape))
 
 
 def load_split(folder, name):
@@ -170,6 +190,7 @@ def evaluate(model, cfg, val_tokens, val_index, items, pieces, eos):
         total += float((ce * w).sum())
         weight += float(w.sum())
     exact, stopped = 0, 0
+    by_kind = {}
     samples = []
     target_of = lambda item: "`" + item["command"] + "`"
     for number, item in enumerate(items[: cfg["val_decode"]]):
@@ -190,14 +211,18 @@ def evaluate(model, cfg, val_tokens, val_index, items, pieces, eos):
         text = decode(pieces, out).split("\n###")[0]
         if full and len(out) < cfg["decode_tokens"]:
             stopped += 1
-        if text.strip().startswith("`" + item["command"] + "`"):
-            exact += 1
+        hit = text.strip().startswith("`" + item["command"] + "`")
+        exact += int(hit)
+        kind = by_kind.setdefault(item.get("kind", "read"), [0, 0])
+        kind[0] += int(hit)
+        kind[1] += 1
         if full and len(samples) < 4:
             samples.append({"want": item["command"], "got": text[:160]})
     model.train()
     n = max(1, min(len(items), cfg["val_decode"]))
     n_full = max(1, min(n, cfg.get("full_decode", 10)))
-    return {"val_loss": total / max(weight, 1.0), "exact": exact / n, "stopped": stopped / n_full, "decoded": n, "samples": samples}
+    exact_by_kind = {k: round(v[0] / v[1], 4) for k, v in by_kind.items()}
+    return {"val_loss": total / max(weight, 1.0), "exact": exact / n, "exact_by_kind": exact_by_kind, "stopped": stopped / n_full, "decoded": n, "samples": samples}
 
 
 def main():
@@ -213,6 +238,8 @@ def main():
     s = cfg["shape"]
     model = Llama(len(pieces), s["embedding"], s["layers"], s["heads"], s["feedForward"], s.get("rmsEpsilon", 1e-5), s.get("ropeFreqBase", 10000.0), cfg["max_len"])
     init_weights(model, s["layers"])
+    if cfg.get("init_weights"):
+        load_weights(model, os.path.join(folder, cfg["init_weights"]))
     params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() > 1]
     no_decay = [p for p in model.parameters() if p.dim() == 1]
