@@ -56,6 +56,7 @@ const RECIPES: Record<string, Recipe> = {
   "defaults-steps1000": { ...BASE, minSteps: 1000 },
   "replay4-steps600": { ...BASE, minSteps: 600, replayRatio: 4 },
   "replay8-steps600": { ...BASE, minSteps: 600, replayRatio: 8 },
+  "replay8-steps1800": { ...BASE, minSteps: 1800, replayRatio: 8 },
   /** Before this bench: lr 1e-4, minSteps 200, no replay. */
   old: OLD,
   replay1: { ...OLD, replayRatio: 1 },
