@@ -57,6 +57,7 @@ const RECIPES: Record<string, Recipe> = {
   "replay4-steps600": { ...BASE, minSteps: 600, replayRatio: 4 },
   "replay8-steps600": { ...BASE, minSteps: 600, replayRatio: 8 },
   "replay8-steps1800": { ...BASE, minSteps: 1800, replayRatio: 8 },
+  "steps600-no-head": { ...BASE, minSteps: 600, targets: BASE.targets.filter((t) => t !== "output.weight") },
   /** Before this bench: lr 1e-4, minSteps 200, no replay. */
   old: OLD,
   replay1: { ...OLD, replayRatio: 1 },

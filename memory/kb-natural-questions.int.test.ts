@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../core/index.js";
 import { HashEmbeddings } from "../models/index.js";
 import { MarkdownKnowledgeBase } from "./markdown-knowledge-base.js";
-import { hybridRanker } from "./passage-rankers.js";
+import { cosineRanker, hybridRanker } from "./passage-rankers.js";
 
 /** Plain-English questions a newcomer asks on a fresh data dir, and the kb/ page that answers each. */
 const QUESTIONS: Array<[string, string]> = [
@@ -27,7 +27,7 @@ describe("knowledge base on the real kb/ with the default embeddings and the hyb
     const embeddings = new HashEmbeddings({ dimensions: 384 });
     hybrid = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings, ranker: hybridRanker() });
     await hybrid.index(join(PROJECT_ROOT, "kb"));
-    cosine = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings });
+    cosine = await MarkdownKnowledgeBase.create({ storePath: join(dir, "kb.sqlite"), embeddings, ranker: cosineRanker() });
   }, 120_000);
   afterAll(async () => {
     await hybrid?.dispose();
@@ -41,7 +41,7 @@ describe("knowledge base on the real kb/ with the default embeddings and the hyb
     for (const [question, page] of QUESTIONS) expect(await pagesOf(hybrid, question), question).toContain(page);
   });
 
-  it("finds the ownership section for the question plain cosine (the default ranker) misses", async () => {
+  it("finds the ownership section for the question plain cosine (COUNCIL_KB_RANKER=cosine) misses", async () => {
     const question = QUESTIONS[0]![0];
     expect(await pagesOf(cosine, question)).not.toContain("linux-file-permissions.md");
     const [first] = await hybrid.search(question, { k: 3 });
