@@ -29,6 +29,7 @@ import { HashEmbeddings, LlamaChatModel, type TemplateMessage } from "../models/
 import { LlamaCppLoraTrainer, nightlyTrainingSet } from "../training/index.js";
 import { nightlyEpochs } from "../training/datasets/index.js";
 import { compileAccept, judgeAnswer } from "./improve/items.js";
+import { rng } from "./memory-data.js";
 import { buildTldrBench, findTldrPage, parseTldrPage, type TldrItem } from "./improve/tldr.js";
 
 interface Recipe {
@@ -107,19 +108,12 @@ function withoutExample(markdown: string, description: string): string {
   return out.join("\n");
 }
 
-/** Seeded shuffle (mulberry32). */
+/** Seeded shuffle (bench/memory-data.ts's mulberry32). */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { uniform } = rng(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = Math.floor(uniform() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
