@@ -26,7 +26,7 @@ import { Answerer, buildAnswerMessages } from "../agents/index.js";
 import { loadConfig, PROJECT_ROOT, SEEDLING_PATH } from "../core/index.js";
 import { MarkdownKnowledgeBase } from "../memory/index.js";
 import { HashEmbeddings, LlamaChatModel, type TemplateMessage } from "../models/index.js";
-import { LlamaCppLoraTrainer, nightlyTrainingSet } from "../training/index.js";
+import { LlamaCppLoraTrainer, nightlyTrainingSet, scopeMatcher } from "../training/index.js";
 import { nightlyEpochs } from "../training/datasets/index.js";
 import { compileAccept, judgeAnswer } from "./improve/items.js";
 import { rng } from "./memory-data.js";
@@ -44,6 +44,26 @@ interface Recipe {
   replayRatio: number;
   /** Which passing answers are replayed: nearest to the fixes, or a random sample. */
   pick: "nearest" | "first";
+  /** Copies of each fix per epoch (default 1), spread evenly through the file. */
+  fixRepeats?: number;
+}
+
+const ATTN = ["attn_q", "attn_k", "attn_v", "attn_output"];
+
+/** The rows with every fix row `repeats` times, the copies spread evenly among the replay rows. */
+function repeatFixes<T extends { kind: string }>(rows: readonly T[], repeats: number): T[] {
+  if (repeats <= 1) return [...rows];
+  const fixes = rows.filter((row) => row.kind === "fix");
+  const replay = rows.filter((row) => row.kind !== "fix");
+  const copies = Array.from({ length: repeats }, () => fixes).flat();
+  const out: T[] = [];
+  const per = replay.length / Math.max(1, copies.length);
+  let next = 0;
+  copies.forEach((row, index) => {
+    out.push(row);
+    for (const until = Math.round((index + 1) * per); next < until; next++) out.push(replay[next]!);
+  });
+  return [...out, ...replay.slice(next)];
 }
 
 const defaults = loadConfig({ env: {} }).training;
@@ -59,6 +79,16 @@ const RECIPES: Record<string, Recipe> = {
   "replay8-steps600": { ...BASE, minSteps: 600, replayRatio: 8 },
   "replay8-steps1800": { ...BASE, minSteps: 1800, replayRatio: 8 },
   "steps600-no-head": { ...BASE, minSteps: 600, targets: BASE.targets.filter((t) => t !== "output.weight") },
+  "steps600-attn": { ...BASE, minSteps: 600, targets: ATTN },
+  "steps400-attn": { ...BASE, minSteps: 400, targets: ATTN },
+  "steps600-qv": { ...BASE, minSteps: 600, targets: ["attn_q", "attn_v"] },
+  "replay4-steps1200-attn": { ...BASE, minSteps: 1200, replayRatio: 4, targets: ATTN },
+  /** Every passing answer replayed (ratio large enough), each fix 5 times per epoch. */
+  "replay-all-fix5-attn": { ...BASE, minSteps: 0, epochs: 5, replayRatio: 1000, fixRepeats: 5, targets: ATTN },
+  "replay-all-fix8-attn": { ...BASE, minSteps: 0, epochs: 4, replayRatio: 1000, fixRepeats: 8, targets: ATTN },
+  "steps600-ffn": { ...BASE, minSteps: 600, targets: ["ffn_gate", "ffn_up", "ffn_down"] },
+  "replay4-steps1200-no-head": { ...BASE, minSteps: 1200, replayRatio: 4, targets: BASE.targets.filter((t) => t !== "output.weight") },
+  "steps600-no-head-rank4": { ...BASE, minSteps: 600, rank: 4, alpha: 8, targets: BASE.targets.filter((t) => t !== "output.weight") },
   /** Before this bench: lr 1e-4, minSteps 200, no replay. */
   old: OLD,
   replay1: { ...OLD, replayRatio: 1 },
@@ -87,9 +117,12 @@ const { values } = parseArgs({
     root: { type: "string", default: "/work/shared/datasets/tldr/pages" },
     threads: { type: "string", default: "2" },
     "max-tokens": { type: "string", default: "160" },
+    /** Least word-bigram similarity to a fix for the scoped adapter to answer (training.scopeSimilarity). */
+    scope: { type: "string", default: String(defaults.scopeSimilarity) },
     out: { type: "string" },
   },
 });
+const scopeSimilarity = Number(values.scope);
 
 /** The page's markdown without the example whose description line is `description`. */
 function withoutExample(markdown: string, description: string): string {
@@ -199,12 +232,12 @@ async function main() {
       for (const name of recipeNames) {
         const recipe = RECIPES[name];
         if (recipe === undefined) throw new Error(`unknown recipe ${name}; known: ${Object.keys(RECIPES).join(", ")}`);
-        const rows = nightlyTrainingSet({
+        const rows = repeatFixes(nightlyTrainingSet({
           fixes: fixes.map((asked) => ({ id: asked.item.id, question: asked.item.question, messages: asked.messages, answer: `\`${asked.item.answer}\` — ${description.get(asked.item.id)!.charAt(0).toLowerCase()}${description.get(asked.item.id)!.slice(1).replace(/[.:]\s*$/, "")}.` })),
           replay: shuffled(passing, 7).map((asked) => ({ id: asked.item.id, question: asked.item.question, messages: asked.messages, answer: asked.answer })),
           replayRatio: recipe.replayRatio,
           pick: recipe.pick,
-        });
+        }), recipe.fixRepeats ?? 1);
         const replayed = new Set(rows.filter((row) => row.kind === "replay").map((row) => row.id));
         const data = join(scratch, `n${n}-${name}.jsonl`);
         await writeFile(data, rows.map((row) => JSON.stringify({ prompt: row.prompt, completion: row.completion })).join("\n") + "\n");
@@ -219,6 +252,11 @@ async function main() {
         const after = await ask(kb, passing.map((asked) => asked.item), slot);
         await model.removeAdapter(slot);
         const broken = after.filter((asked) => !asked.passed);
+        // Scoped serving (training/adapter-scope.ts): the adapter answers only questions near a fix; elsewhere the base does.
+        const inScope = scopeMatcher({ questions: fixes.map((asked) => asked.item.question), minSimilarity: scopeSimilarity });
+        const scopedLearned = fixed.filter((asked) => asked.passed && inScope(asked.item.question)).length;
+        const scopedBroken = broken.filter((asked) => inScope(asked.item.question)).length;
+        const passingInScope = passing.filter((asked) => inScope(asked.item.question)).length;
         const result = {
           n,
           recipe: name,
@@ -233,13 +271,14 @@ async function main() {
           regressionsNotReplayed: broken.filter((asked) => !replayed.has(asked.item.id)).length,
           notReplayed: passing.length - replayed.size,
           regressionKept: passing.length === 0 ? null : Math.round((1 - broken.length / passing.length) * 1000) / 1000,
+          scope: { minSimilarity: scopeSimilarity, learned: scopedLearned, regressions: scopedBroken, passingInScope },
           trainSeconds: Math.round(trainSeconds * 10) / 10,
           finalLoss: trained.report.lossCurve.at(-1)?.loss ?? null,
           samples: { fixed: fixed.slice(0, 4).map((asked) => ({ q: asked.item.question, a: asked.answer, passed: asked.passed })), broken: broken.slice(0, 4).map((asked) => ({ q: asked.item.question, a: asked.answer })) },
         };
         results.push(result);
         await write();
-        console.log(`N=${n} ${name}: learned ${result.learned}/${result.fixes}, regressions ${result.regressions}/${result.passing} (not replayed: ${result.regressionsNotReplayed}/${result.notReplayed}), ${rows.length} examples × ${epochs} epochs in ${result.trainSeconds} s, loss ${result.finalLoss?.toFixed(3)}`);
+        console.log(`N=${n} ${name}: learned ${result.learned}/${result.fixes}, regressions ${result.regressions}/${result.passing} (not replayed: ${result.regressionsNotReplayed}/${result.notReplayed}), ${rows.length} examples × ${epochs} epochs in ${result.trainSeconds} s, loss ${result.finalLoss?.toFixed(3)}; scoped (≥ ${scopeSimilarity}): learned ${scopedLearned}/${result.fixes}, regressions ${scopedBroken}/${result.passing} (${passingInScope} passing in scope)`);
       }
     } finally {
       await kb.dispose();

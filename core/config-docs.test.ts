@@ -26,7 +26,7 @@ describe("configuration docs are generated from the schema (npx council config d
     expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe("`200`");
     expect(byKey.COUNCIL_TRAIN_MAX_EPOCHS).toBe("`200`");
     expect(byKey.COUNCIL_DATA_DIR).toBe("`<project>`");
-    expect(configTable()).toContain("| `COUNCIL_TRAIN_MIN_STEPS` | `training.minSteps` | `200` |");
+    expect(configTable()).toContain("| `COUNCIL_TRAIN_MIN_STEPS` | `training.minSteps` | `600` |");
   });
 
   it("detects drift: a README with a stale row is rewritten", () => {

@@ -121,9 +121,16 @@ export const configSchema = z
         learningRate: num(1e-7, 1).default(1e-4).describe("Peak learning rate. On the reading seedling 7e-4 diverges (20 tldr pairs: loss 5.2 → 22.4) and 1e-4 learns (loss 5.2 → 0.04, token F1 0.14 → 0.83)."),
         /** LoRA targets. The output head (`output.weight`) makes small models learn exact answers (answer loss 0.22 vs 2.0). */
         targets: csvStrings.default(["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output.weight"]).describe("LoRA target tensors, comma-separated (the output head makes small models learn exact answers)."),
-        minSteps: int(0).default(200).describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs."),
+        minSteps: int(0)
+          .default(600)
+          .describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs. On the reading seedling's 9 own failures, 200 steps taught 1 and 600 taught 7 (bench/nightly-lora.ts)."),
         maxEpochs: int(1, 10_000).default(200).describe("Upper bound on the nightly loop's epochs."),
         replayRatio: num(0, 10).default(2).describe("Passing answers users rated 👍 (and the council verified) replayed per fix in the nightly dataset, those nearest to the fixes first, so the adapter keeps what already worked; 0 = fixes only. On the reading seedling, a night of 6 fixes without replay broke 2 of 235 passing answers, with 2 per fix none (bench/nightly-lora.ts)."),
+        scopeSimilarity: num(0, 1)
+          .default(0.5)
+          .describe(
+            "A nightly adapter answers only questions whose word-bigram similarity (Jaccard) to a question it was trained to fix reaches this; other turns, and the gate's cases, are answered by the base model, so it cannot break answers it was not taught about. Stored in the adapter file. 0 = every question. On the seedling (9 fixes, 237 passing answers) unscoped adapters broke 2–18 passing answers (bench/nightly-lora.ts).",
+          ),
         maxUserShare: num(0.01, 1).default(0.2).describe("Largest share of one user in a harvest or dataset; applies only when at least ⌈1 / share⌉ users contributed."),
         maxPerUserPerDay: int(1).default(50).describe("Items per user per UTC day in a harvest or dataset."),
       })
@@ -227,6 +234,7 @@ export const ENV_KEYS = {
   COUNCIL_TRAIN_MAX_EPOCHS: "training.maxEpochs",
   COUNCIL_TRAIN_REPLAY_RATIO: "training.replayRatio",
   COUNCIL_LORA_TARGETS: "training.targets",
+  COUNCIL_ADAPTER_SCOPE_SIMILARITY: "training.scopeSimilarity",
   COUNCIL_DATASET_MAX_USER_SHARE: "training.maxUserShare",
   COUNCIL_DATASET_MAX_PER_USER_DAY: "training.maxPerUserPerDay",
   COUNCIL_EVENT_LOG: "eventLog.enabled",

@@ -39,6 +39,7 @@ export function createMetrics({ registry = new Registry(), defaultMetrics = true
     rollbacks: new Counter({ name: "council_rollbacks_total", help: "Automatic or manual rollbacks by reason.", labelNames: ["reason"] as const, registers }),
     adapterProbeFailures: new Counter({ name: "council_adapter_probe_failures_total", help: "Adapter swaps whose probe outputs did not match the eval-time outputs (stale or wrong adapter).", registers }),
     adapterInfo: new Gauge({ name: "council_adapter_info", help: "1 for the adapter version currently serving as stable.", labelNames: ["version", "base"] as const, registers }),
+    adapterScope: new Counter({ name: "council_adapter_scope_total", help: "Turns routed to an adapter, by whether the question was inside its scope (answered by the adapter) or outside (answered by the base model).", labelNames: ["decision"] as const, registers }),
     adapterCurrentInvalid: new Gauge({ name: "council_adapter_current_invalid", help: "1 while loras/current is broken (dangling, outside loras/versions, or its adapter fails its content hash): the server keeps the last good adapter or the base model.", registers }),
   };
 }

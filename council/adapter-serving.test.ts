@@ -6,6 +6,7 @@ import { createMetrics, type CouncilMetrics } from "../core/index.js";
 import { AdapterRegistry, type ProbeGenerate } from "../deploy/index.js";
 import { writeTestAdapter } from "../deploy/test-adapter.js";
 import type { AdapterHost, AdapterSlotInfo } from "../models/index.js";
+import { writeAdapterScope } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
 
 /** An AdapterHost fake: slots in a map; `generate` answers "adapter" from a loaded slot, else "base". */
@@ -63,7 +64,7 @@ describe("startAdapterServing with a broken loras/current", () => {
       serving = await start();
       expect(host.slots.size).toBe(0);
       expect(await invalidGauge()).toBe(1);
-      expect(serving.selectAdapter({ userId: "u", sessionId: "s" })).toBeNull();
+      expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "q" })).toBeNull();
       await registry.rollback({ to: version, reason: "manual: repair" });
       await serving.reload();
       await serving.dispose(); // waits for the swap it triggered
@@ -93,5 +94,27 @@ describe("startAdapterServing with a broken loras/current", () => {
     serving = await start();
     expect(host.slots.get("stable")?.version).toBe(version);
     expect(await invalidGauge()).toBe(0);
+  });
+});
+
+describe("startAdapterServing with a scoped adapter", () => {
+  it("routes only questions inside the adapter's scope to it; the base model answers the rest (council_adapter_scope_total)", async () => {
+    const path = join(root, "scoped.gguf");
+    await writeTestAdapter({ path, salt: "scoped" });
+    await writeAdapterScope(path, { questions: ["How do I list files one per line using ls?"], minSimilarity: 0.5 });
+    const { version } = await registry.publish({ adapterPath: path, training: {}, evaluation: { probes: [{ prompt: "which adapter", output: "adapter" }] } });
+    await registry.activate(version, { reason: "1" });
+    serving = await start();
+    expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "how do I list files one per line using ls" })).toEqual({ slot: "stable", version });
+    expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "How do I list all files including hidden ones using ls?" })).toBeNull();
+    const counts = Object.fromEntries((await metrics.adapterScope.get()).values.map((value) => [value.labels.decision, value.value]));
+    expect(counts).toEqual({ inside: 1, outside: 1 });
+  });
+
+  it("an adapter without a scope serves every question", async () => {
+    const version = await publish("unscoped");
+    await registry.activate(version, { reason: "1" });
+    serving = await start();
+    expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "anything at all" })).toEqual({ slot: "stable", version });
   });
 });

@@ -1,6 +1,7 @@
 import { isCouncilError, silentLogger, type CouncilMetrics, type Logger } from "../core/index.js";
 import { AdapterWatcher, CanaryRouter, FileReleaseStore, loadAndProve, type AdapterRegistry, type CanaryState, type ProbeGenerate, type ReleaseStore } from "../deploy/index.js";
 import type { AdapterHost } from "../models/index.js";
+import { readAdapterScope, scopeMatcher } from "../training/index.js";
 import type { SelectAdapter } from "./create-council.js";
 
 export interface AdapterServingOptions {
@@ -42,6 +43,8 @@ export async function startAdapterServing({ registry, releases = new FileRelease
     chain = next.catch(() => undefined);
     return next;
   };
+  /** Each loaded slot's scope check (training/adapter-scope.ts): outside it the base model answers. */
+  const scopes = new Map<string, (question: string) => boolean>();
   let stableVersion: string | null = null;
   let canaryVersion: string | null = null;
   // council_adapter_current_invalid is 1 while loras/current is a broken link or names an adapter that fails
@@ -57,6 +60,7 @@ export async function startAdapterServing({ registry, releases = new FileRelease
       if (version === stableVersion) return;
       if (version === null) {
         await host.removeAdapter("stable");
+        scopes.delete("stable");
       } else {
         await releases.materialise?.(version);
         const record = await registry.verify(version).catch((error: unknown) => {
@@ -64,7 +68,9 @@ export async function startAdapterServing({ registry, releases = new FileRelease
           throw error;
         });
         const { probes } = await registry.readEval(version);
+        const inScope = scopeMatcher(readAdapterScope(record.adapterPath));
         await loadAndProve({ host, slot: "stable", version, adapterPath: record.adapterPath, probes, generate, logger, metrics });
+        scopes.set("stable", inScope);
       }
       if (stableVersion !== null) metrics.adapterInfo.remove({ version: stableVersion, base });
       stableVersion = version;
@@ -80,7 +86,9 @@ export async function startAdapterServing({ registry, releases = new FileRelease
       if (running && running.version !== canaryVersion) {
         await releases.materialise?.(running.version);
         const record = await registry.verify(running.version);
+        const inScope = scopeMatcher(readAdapterScope(record.adapterPath));
         await host.setAdapter({ slot: "canary", path: record.adapterPath, version: running.version });
+        scopes.set("canary", inScope);
         canaryVersion = running.version;
       }
       router.update(running);
@@ -120,9 +128,15 @@ export async function startAdapterServing({ registry, releases = new FileRelease
 
   return {
     router,
-    selectAdapter: ({ userId, sessionId }) => {
+    selectAdapter: ({ userId, sessionId, question }) => {
       const selection = router.select(userId ?? sessionId);
-      return selection.version === null ? null : { slot: selection.slot, version: selection.version };
+      if (selection.version === null) return null;
+      if (!(scopes.get(selection.slot)?.(question) ?? true)) {
+        metrics.adapterScope.inc({ decision: "outside" });
+        return null;
+      }
+      metrics.adapterScope.inc({ decision: "inside" });
+      return { slot: selection.slot, version: selection.version };
     },
     reload: () => watcher.reload(),
     applyCanary: (state) => applyCanary(state),

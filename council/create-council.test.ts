@@ -211,9 +211,9 @@ describe("stableSlotSelector", () => {
   it("picks the stable slot when loaded, else the base model", () => {
     const slots: Array<{ slot: string; version: string; path: string; scale: number }> = [];
     const select = stableSlotSelector({ adapters: () => slots });
-    expect(select({ userId: null, sessionId: "s" })).toBeNull();
+    expect(select({ userId: null, sessionId: "s", question: "q" })).toBeNull();
     slots.push({ slot: "stable", version: "abc", path: "/x", scale: 1 });
-    expect(select({ userId: null, sessionId: "s" })).toEqual({ slot: "stable", version: "abc" });
-    expect(stableSlotSelector({})({ userId: null, sessionId: "s" })).toBeNull();
+    expect(select({ userId: null, sessionId: "s", question: "q" })).toEqual({ slot: "stable", version: "abc" });
+    expect(stableSlotSelector({})({ userId: null, sessionId: "s", question: "q" })).toBeNull();
   });
 });

@@ -9,8 +9,8 @@ import type { AdapterHost } from "../models/index.js";
 import { SessionHistory } from "./session-history.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "./types.js";
 
-/** Picks the adapter for a request (the canary router plugs in here); null = base model. */
-export type SelectAdapter = (key: { userId: string | null; sessionId: string }) => TurnAdapter | null;
+/** Picks the adapter for a request (the canary router plugs in here, and the adapter's scope); null = base model. */
+export type SelectAdapter = (key: { userId: string | null; sessionId: string; question: string }) => TurnAdapter | null;
 
 /** Something the council owns and releases on dispose. */
 export interface Disposable {
@@ -162,7 +162,7 @@ export async function createCouncil({
     const traceId = generateId();
     // The selected slot's adapter is held for the whole turn: a rollback unloading the canary after the answer
     // started streaming must not fail the turn's later calls (critic, revision) with ADAPTER_NOT_FOUND.
-    let held = leaseSelected(selectAdapter({ userId, sessionId }));
+    let held = leaseSelected(selectAdapter({ userId, sessionId, question: text }));
     let adapter = held.adapter;
     let adapterLabel = adapter?.version ?? "base";
     const log = logger.child({ traceId, sessionId });
@@ -192,7 +192,7 @@ export async function createCouncil({
         if (!(asCouncilError(error, request.signal).code === "ADAPTER_NOT_FOUND" && firstToken && adapter !== null)) throw error;
         const previous = adapterLabel;
         held.release();
-        held = leaseSelected(selectAdapter({ userId, sessionId }));
+        held = leaseSelected(selectAdapter({ userId, sessionId, question: text }));
         adapter = held.adapter;
         adapterLabel = adapter?.version ?? "base";
         endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });

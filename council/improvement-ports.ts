@@ -7,7 +7,7 @@ import type { GraphSpec } from "../graphs/index.js";
 import { type AnswerPort, type Candidate, type EvalCase, type HarvestItem, type ImprovePorts, type VoteDecision } from "../graphs/improve/index.js";
 import type { KnowledgeBase, MemoryStore } from "../memory/index.js";
 import { writeZeroBAdapter, type AdapterHost } from "../models/index.js";
-import { trainBase, type Trainer } from "../training/index.js";
+import { readAdapterScope, scopeMatcher, scopeTrainedAdapter, trainBase, type Trainer } from "../training/index.js";
 import { loadEvalSet, nightlyEpochs } from "../training/datasets/index.js";
 import { processCpuSeconds } from "./create-council.js";
 import { councilVote } from "./voting/index.js";
@@ -83,6 +83,8 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
     entry.used = ++uses;
     return entry.slot;
   };
+  /** Each adapter file's scope check, read once (a published adapter file never changes). */
+  const scopes = new Map<string, (question: string) => boolean>();
   const answerPort: AnswerPort = {
     async answer({ question, adapterPath }) {
       const slot = adapterPath === null ? null : await slotFor(adapterPath);
@@ -143,6 +145,14 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
         },
       });
       return { finalLoss: result.report.lossCurve.at(-1)?.loss ?? null };
+    },
+    async scopeAdapter({ adapterPath, questions }) {
+      if (config.training.scopeSimilarity > 0) await scopeTrainedAdapter(adapterPath, { questions, minSimilarity: config.training.scopeSimilarity });
+    },
+    async adapterInScope(adapterPath, question) {
+      let matcher = scopes.get(adapterPath);
+      if (matcher === undefined) scopes.set(adapterPath, (matcher = scopeMatcher(readAdapterScope(adapterPath))));
+      return matcher(question);
     },
     answer: answerPort,
     async currentAdapterPath() {

@@ -93,7 +93,7 @@ describe.skipIf(!haveServer || !havePostgres)("replicas sharing one llama-server
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const routed = (serving: AdapterServing, userId: string) => serving.selectAdapter({ userId, sessionId: "s" });
+  const routed = (serving: AdapterServing, userId: string) => serving.selectAdapter({ userId, sessionId: "s", question: "q" });
   async function until(condition: () => boolean, limitMs = 30_000): Promise<void> {
     const deadline = Date.now() + limitMs;
     while (!condition()) {

@@ -72,7 +72,7 @@ export async function runSwapBench({ model = SEEDLING_PATH, swaps = 6, clients =
     const finishedOn = new Map<string, number[]>();
     const client = async (index: number) => {
       for (let i = 0; !stop; i++) {
-        const selection = serving.selectAdapter({ userId: `user-${index}`, sessionId: `s-${index}` });
+        const selection = serving.selectAdapter({ userId: `user-${index}`, sessionId: `s-${index}`, question: "q" });
         requests++;
         try {
           await chat.invoke([new HumanMessage(QUESTIONS[(index + i) % QUESTIONS.length]!)], { maxTokens, temperature: 0, ...(selection ? { adapter: selection.slot } : {}) });

@@ -32,6 +32,20 @@ export interface GateOptions {
   probePrompts?: readonly string[];
   /** The canary's satisfaction rule (config improve.canaryMaxSatisfactionDrop, canaryMinRatings), written as the satisfaction metric's bar. */
   satisfaction?: { maxDrop: number; minRatings: number };
+  /**
+   * Whether an adapter applies to a question (its scope, training/adapter-scope.ts); a case outside it is answered
+   * by the base model, as serving answers it. Probes are not scoped: they prove the slot serves the file.
+   * @default every adapter applies everywhere
+   */
+  inScope?: (adapterPath: string, question: string) => Promise<boolean>;
+}
+
+type ScopeCheck = NonNullable<GateOptions["inScope"]>;
+
+/** The adapter that answers `question` on serving: `adapterPath`, or the base model (null) outside its scope. */
+async function servingPath(adapterPath: string | null, question: string, inScope: ScopeCheck | undefined): Promise<string | null> {
+  if (adapterPath === null || inScope === undefined) return adapterPath;
+  return (await inScope(adapterPath, question)) ? adapterPath : null;
 }
 
 const points = (share: number) => `${(100 * share).toFixed(1)} points`;
@@ -50,11 +64,11 @@ function p95(values: readonly number[]): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
 }
 
-async function runSuite(name: keyof GateSuites, cases: readonly EvalCase[], answer: AnswerPort, candidatePath: string, currentPath: string | null) {
+async function runSuite(name: keyof GateSuites, cases: readonly EvalCase[], answer: AnswerPort, candidatePath: string, currentPath: string | null, inScope: ScopeCheck | undefined) {
   const rows: Array<{ testCase: EvalCase; candidate: AnswerCost & { pass: boolean }; current: AnswerCost & { pass: boolean } }> = [];
   for (const testCase of cases) {
-    const candidate = await answer.answer({ question: testCase.question, adapterPath: candidatePath });
-    const current = await answer.answer({ question: testCase.question, adapterPath: currentPath });
+    const candidate = await answer.answer({ question: testCase.question, adapterPath: await servingPath(candidatePath, testCase.question, inScope) });
+    const current = await answer.answer({ question: testCase.question, adapterPath: await servingPath(currentPath, testCase.question, inScope) });
     rows.push({ testCase, candidate: { ...candidate, pass: judgeAnswer(testCase, candidate.text) }, current: { ...current, pass: judgeAnswer(testCase, current.text) } });
   }
   const passedCandidate = rows.filter((r) => r.candidate.pass).length;
@@ -97,10 +111,10 @@ export function describeCase(testCase: Pick<EvalCase, "id" | "question">): strin
  * - satisfaction (👍 share) needs users: no verdict here, the canary analysis judges it on live traffic.
  * Every metric's verdict is in the report's `metrics`.
  */
-export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, maxCostRatio = 1.5, latencySlackMs = 25, probePrompts = [], satisfaction }: GateOptions): Promise<GateReport> {
+export async function runGate({ suites, answer, candidatePath, currentPath, minSuccessDelta, maxLatencyRatio, maxCostRatio = 1.5, latencySlackMs = 25, probePrompts = [], satisfaction, inScope }: GateOptions): Promise<GateReport> {
   const results = [];
   for (const [name, cases] of Object.entries(suites) as Array<[keyof GateSuites, EvalCase[]]>) {
-    results.push(await runSuite(name, cases, answer, candidatePath, currentPath));
+    results.push(await runSuite(name, cases, answer, candidatePath, currentPath, inScope));
   }
   const reasons: string[] = [];
   for (const { name, rows, report } of results) {

@@ -66,6 +66,34 @@ describe("improvement graph", () => {
     expect(gate.suites.find((s) => s.suite === "target")).toMatchObject({ successCandidate: 1, successCurrent: 0, p95LatencyMsCandidate: 100, p95LatencyMsCurrent: 100 });
   });
 
+  it("scopes the trained adapter to the accepted questions, and the gate asks the base model outside that scope", async () => {
+    const scoped: Array<{ adapterPath: string; questions: readonly string[] }> = [];
+    const asked: Array<{ question: string; adapterPath: string | null }> = [];
+    const { run } = await setup({
+      turns: failures,
+      override: {
+        scopeAdapter: async (options) => {
+          scoped.push(options);
+        },
+        adapterInScope: async (_path, question) => scoped.some((scope) => scope.questions.includes(question)),
+        answer: {
+          answer: async ({ question, adapterPath }) => {
+            asked.push({ question, adapterPath });
+            return { text: adapterPath !== null ? (knownAnswer(question) ?? "ok") : "I do not know", latencyMs: 1 };
+          },
+        },
+      },
+    });
+    const summary = await run();
+    expect(summary.outcome).toBe("promoted");
+    expect(scoped).toHaveLength(1);
+    expect(scoped[0]!.adapterPath.endsWith(join("adapter", "adapter.gguf"))).toBe(true);
+    expect([...scoped[0]!.questions].sort()).toEqual(["How do I extract a tar", "how do I list files?"]);
+    const outside = asked.filter(({ question }) => !scoped[0]!.questions.includes(question) && question !== "how do I list files"); // the probe is not scoped
+    expect(outside.length).toBeGreaterThan(0);
+    expect(outside.every(({ adapterPath }) => adapterPath === null)).toBe(true);
+  });
+
   it("ends with nothing to do when there are no failures, and moves the window", async () => {
     const { run, calls, store } = await setup({ turns: [failures[3]!] });
     const summary = await run();

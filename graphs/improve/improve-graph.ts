@@ -10,8 +10,8 @@ import { runGate } from "./gate.js";
 import { withCanaryVerdicts } from "./gate-canary.js";
 import { harvestFailures } from "./harvest.js";
 import { regressionCases } from "./regression-cases.js";
-import { acceptedExamples, replayExamples } from "./night-examples.js";
-import { harvestRated, memoryGate, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
+import { acceptedExamples, droppedIds, replayExamples, scopeNightAdapter } from "./night-examples.js";
+import { harvestRated, memoryGate, releaseBase, verifiedCandidates, writeRelease, type MemoryGateReport } from "./memory-release.js";
 import type { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
 import { foldReviewed, queueForReview, type ReviewOptions } from "./review-fold.js";
@@ -245,8 +245,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     const datasetInfo = existsSync(join(outDir, "manifest.json"))
       ? await readNightlyDataset(outDir)
       : nightlyDataset(outDir, await buildDataset({ accepted: all, replay, replayRatio, evalSets: [{ name: "holdout", items: ports.evalSets.holdout }], outDir, maxPerUserPerDay: Number.MAX_SAFE_INTEGER, maxUserShare: 1, overwrite: true }));
-    const manifest = JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as { filters?: FilterReport[] };
-    const dropped = new Set(manifest.filters?.flatMap((filter) => filter.ids) ?? []);
+    const dropped = await droppedIds(outDir);
     // The exact examples in the files, by id, with the turns they came from (`council audit <version>` follows them).
     const examples = [...all, ...replay].filter((example) => !dropped.has(example.id)).map((example) => ({ id: example.id, traceIds: example.traceIds }));
     await emit("dataset-built", { runId: state.runId, sha256: datasetInfo.sha256, dir: outDir, examples, tonight: tonight.map((example) => example.id) });
@@ -257,14 +256,16 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     await enter("train", state);
     const outDir = join(runDir(state), "adapter");
     const adapterPath = join(outDir, "adapter.gguf");
-    const trainingJson = join(outDir, "training.json");
-    if (existsSync(adapterPath) && existsSync(trainingJson)) {
+    const scope = () => scopeNightAdapter({ ports, store, datasetDir: state.datasetInfo!.dir, adapterPath });
+    if (existsSync(adapterPath) && existsSync(join(outDir, "training.json"))) {
+      await scope(); // a night stopped between training and scoping resumes here
       return { training: { adapterDir: outDir, adapterPath, datasetSha256: state.datasetInfo!.sha256, seconds: 0, finalLoss: null, skipped: true } };
     }
     const started = performance.now();
     const end = metrics?.trainingDuration.startTimer();
     const { finalLoss } = await ports.train({ dataset: state.datasetInfo!, outDir });
     end?.();
+    await scope();
     if (finalLoss !== null) metrics?.trainingLoss.set(finalLoss);
     const seconds = (performance.now() - started) / 1000;
     await emit("training-finished", { runId: state.runId, datasetSha256: state.datasetInfo!.sha256, adapterDir: outDir, seconds, finalLoss });
@@ -294,6 +295,7 @@ export function createImproveGraph(options: ImproveGraphOptions) {
         ...(options.maxCostRatio === undefined ? {} : { maxCostRatio: options.maxCostRatio }),
         ...(options.satisfaction === undefined ? {} : { satisfaction: options.satisfaction }),
         probePrompts: ports.probePrompts,
+        ...(ports.adapterInScope ? { inScope: ports.adapterInScope.bind(ports) } : {}),
       });
       report.current = servingPath ?? (currentPath === null ? "base model" : "base model, through a zero-B twin of the candidate");
       await writeFile(gatePath, JSON.stringify(report, null, 2));
@@ -393,7 +395,5 @@ export function createImproveGraph(options: ImproveGraphOptions) {
     .addEdge("canary", END)
     .compile({ checkpointer });
 }
-
-const releaseBase = (gate: MemoryGateReport) => ({ candidates: gate.kept.length + gate.dropped.length, dropped: gate.dropped.map(({ question, reason }) => ({ question, reason })) });
 
 export type ImproveGraph = ReturnType<typeof createImproveGraph>;

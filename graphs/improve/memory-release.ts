@@ -74,6 +74,9 @@ export interface MemoryGateReport {
   checked: { holdout: number; regression: number; safety: number };
 }
 
+/** What a release record says of the memory gate: how many candidates it saw and why each dropped one went. */
+export const releaseBase = (gate: MemoryGateReport) => ({ candidates: gate.kept.length + gate.dropped.length, dropped: gate.dropped.map(({ question, reason }) => ({ question, reason })) });
+
 /**
  * The verified entries' own gate, on the answers themselves: an entry must pass the critic's format/safety checks,
  * and every holdout, regression and safety case it would answer (question similarity ≥ the reuse threshold) must

@@ -1,4 +1,7 @@
-import type { AcceptedExample } from "../../training/datasets/index.js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { AcceptedExample, FilterReport } from "../../training/datasets/index.js";
+import type { ImproveStore } from "./improve-store.js";
 import type { ImprovePorts } from "./ports.js";
 import type { Candidate, HarvestItem, VoteDecision } from "./types.js";
 
@@ -22,4 +25,18 @@ export async function replayExamples({ runId, ratedDecisions, rated, ports }: { 
     replay.push({ id: `${runId}:${item.id}`, traceIds: item.traceIds, userId: item.userId, createdAt: item.createdAt, question: item.question, messages: await ports.promptMessages(item.question), chosen: item.ratedAnswer });
   }
   return replay;
+}
+
+/** Ids of the examples a built dataset's filters dropped (its manifest's filter report). */
+export async function droppedIds(datasetDir: string): Promise<Set<string>> {
+  const manifest = JSON.parse(await readFile(join(datasetDir, "manifest.json"), "utf8")) as { filters?: FilterReport[] };
+  return new Set(manifest.filters?.flatMap((filter) => filter.ids) ?? []);
+}
+
+/** Scopes the night's adapter to the questions it learned: every night's accepted examples that the dataset kept. */
+export async function scopeNightAdapter({ ports, store, datasetDir, adapterPath }: { ports: Pick<ImprovePorts, "scopeAdapter">; store: Pick<ImproveStore, "accepted">; datasetDir: string; adapterPath: string }): Promise<void> {
+  if (ports.scopeAdapter === undefined) return;
+  const dropped = await droppedIds(datasetDir);
+  const questions = (await store.accepted()).map((row) => row.example).filter((example) => !dropped.has(example.id)).map((example) => example.question);
+  if (questions.length > 0) await ports.scopeAdapter({ adapterPath, questions });
 }
