@@ -253,7 +253,8 @@ async function main() {
         await model.removeAdapter(slot);
         const broken = after.filter((asked) => !asked.passed);
         // Scoped serving (training/adapter-scope.ts): the adapter answers only questions near a fix; elsewhere the base does.
-        const inScope = scopeMatcher({ questions: fixes.map((asked) => asked.item.question), minSimilarity: scopeSimilarity });
+        // kept on the base model: the passing answers' questions (the night's regression cases)
+        const inScope = scopeMatcher({ questions: fixes.map((asked) => asked.item.question), minSimilarity: scopeSimilarity, keep: passing.map((asked) => asked.item.question) });
         const scopedLearned = fixed.filter((asked) => asked.passed && inScope(asked.item.question)).length;
         const scopedBroken = broken.filter((asked) => inScope(asked.item.question)).length;
         const passingInScope = passing.filter((asked) => inScope(asked.item.question)).length;

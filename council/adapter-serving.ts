@@ -96,6 +96,7 @@ export async function startAdapterServing({ registry, releases = new FileRelease
       if (!running && canaryVersion !== null) {
         canaryVersion = null;
         await host.removeAdapter("canary");
+        scopes.delete("canary");
       }
     });
 

@@ -146,8 +146,8 @@ export async function createImprovementPorts(options: ImprovementPortsOptions): 
       });
       return { finalLoss: result.report.lossCurve.at(-1)?.loss ?? null };
     },
-    async scopeAdapter({ adapterPath, questions }) {
-      if (config.training.scopeSimilarity > 0) await scopeTrainedAdapter(adapterPath, { questions, minSimilarity: config.training.scopeSimilarity });
+    async scopeAdapter({ adapterPath, questions, keep }) {
+      if (config.training.scopeSimilarity > 0) await scopeTrainedAdapter(adapterPath, { questions, keep, minSimilarity: config.training.scopeSimilarity });
     },
     async adapterInScope(adapterPath, question) {
       let matcher = scopes.get(adapterPath);

@@ -28,7 +28,7 @@ describe("a scoped adapter on llama.cpp", () => {
     const scoped = join(dir, "scoped.gguf");
     await copyFile(plain, scoped);
     await writeAdapterScope(scoped, { questions: ["How do I list files one per line using ls?"], minSimilarity: 0.5 });
-    expect(readAdapterScope(scoped)).toEqual({ questions: ["How do I list files one per line using ls?"], minSimilarity: 0.5 });
+    expect(readAdapterScope(scoped)).toEqual({ questions: ["How do I list files one per line using ls?"], minSimilarity: 0.5, keep: [] });
     expect(readAdapterScope(plain)).toBeNull();
     model = await LlamaChatModel.create({ modelPath: base, threads: 1, contextSize: 256, parallel: 1 });
     await model.setAdapter({ slot: "plain", path: plain, version: "p1" });

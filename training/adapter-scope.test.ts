@@ -20,6 +20,17 @@ describe("scope similarity", () => {
     expect(inAdapterScope(scope, other)).toBe(false);
     expect(scopeMatcher(scope)(other)).toBe(false);
   });
+  it("a question nearer to one that already passed stays on the base model, however similar to a fix", () => {
+    const fix = "How do I display the man page for a command using man?";
+    const kept = "How do I display the man page for a command from section 7 using man?";
+    const withKeep = { questions: [fix], minSimilarity: 0.5, keep: [kept] };
+    expect(scopeSimilarity(withKeep, kept).similarity).toBeGreaterThan(0.6);
+    expect(inAdapterScope({ questions: [fix], minSimilarity: 0.5 }, kept)).toBe(true);
+    expect(inAdapterScope(withKeep, kept)).toBe(false);
+    expect(inAdapterScope(withKeep, fix)).toBe(true);
+    expect(inAdapterScope(withKeep, "How can I display the man page for a command using man?")).toBe(true);
+  });
+
   it("no scope applies everywhere; similarity 0 too", () => {
     expect(inAdapterScope(null, "anything")).toBe(true);
     expect(scopeMatcher(null)("anything")).toBe(true);
@@ -57,10 +68,10 @@ describe("scope in the adapter file", () => {
     const before = readTensorBytes(readGguf(path), "blk.0.attn_q.weight.lora_a");
     expect(readAdapterScope(path)).toBeNull();
     await writeAdapterScope(path, { questions: [FIX, FIX, "second"], minSimilarity: 0.5 });
-    expect(readAdapterScope(path)).toEqual({ questions: [FIX, "second"], minSimilarity: 0.5 });
-    await writeAdapterScope(path, { questions: ["third"], minSimilarity: 0.25 });
+    expect(readAdapterScope(path)).toEqual({ questions: [FIX, "second"], minSimilarity: 0.5, keep: [] });
+    await writeAdapterScope(path, { questions: ["third"], minSimilarity: 0.25, keep: ["kept one", "Kept one", "third"] });
     const file = readGguf(path);
-    expect(readAdapterScope(path)).toEqual({ questions: ["third"], minSimilarity: 0.25 });
+    expect(readAdapterScope(path)).toEqual({ questions: ["third"], minSimilarity: 0.25, keep: ["Kept one"] });
     expect(file.kv.filter((entry) => entry.key === ADAPTER_SCOPE_KEYS.questions)).toHaveLength(1);
     expect(file.metadata.get("adapter.type")).toBe("lora");
     expect(readTensorBytes(file, "blk.0.attn_q.weight.lora_a")).toEqual(before);
@@ -82,9 +93,9 @@ describe("scope in the adapter file", () => {
 
   it("scoping a trained adapter keeps its training.json true to the file", async () => {
     await writeFile(join(dir, "training.json"), JSON.stringify({ adapter: { file: "adapter.gguf", sha256: await sha256File(path), bytes: 1 }, epochs: 3 }));
-    await scopeTrainedAdapter(path, { questions: [FIX], minSimilarity: 0.5 });
+    await scopeTrainedAdapter(path, { questions: [FIX], minSimilarity: 0.5, keep: ["a passing question", FIX] });
     const report = JSON.parse(await readFile(join(dir, "training.json"), "utf8"));
-    expect(report).toMatchObject({ adapter: { file: "adapter.gguf", sha256: await sha256File(path) }, epochs: 3, scope: { questions: 1, minSimilarity: 0.5 } });
+    expect(report).toMatchObject({ adapter: { file: "adapter.gguf", sha256: await sha256File(path) }, epochs: 3, scope: { questions: 1, keep: 1, minSimilarity: 0.5 } });
     expect(report.adapter.bytes).toBe(readGguf(path).fileSize);
   });
 });

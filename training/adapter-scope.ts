@@ -6,17 +6,24 @@ import { readGguf, readTensorBytes, sha256File, writeGguf, type GgufKv, type Ggu
 import { jaccard, wordNgrams } from "./datasets/text-similarity.js";
 
 /** GGUF keys of an adapter's scope: the questions it was trained to answer, and how close a question must be. */
-export const ADAPTER_SCOPE_KEYS = { questions: "council.scope.questions", minSimilarity: "council.scope.min_similarity" } as const;
+export const ADAPTER_SCOPE_KEYS = { questions: "council.scope.questions", minSimilarity: "council.scope.min_similarity", keep: "council.scope.keep" } as const;
+
+/** Most questions kept on the base model that one adapter file carries (the night's passing questions, beyond which a scope stays correct but keeps fewer). */
+export const MAX_SCOPE_KEEP = 20_000;
 
 /**
- * Where a nightly adapter applies: the questions it was trained on (every night's fixes; training is cumulative)
- * and the least word-bigram Jaccard similarity a question needs to one of them. Outside its scope a turn is
- * answered by the base model, so an adapter can only change answers near what it learned; a question it was
- * never taught cannot be broken by it. Carried in the adapter's GGUF (so its content hash covers it).
+ * Where a nightly adapter applies: the questions it was trained on (every night's fixes; training is cumulative),
+ * the least word-bigram Jaccard similarity a question needs to one of them, and the questions the base model already
+ * answers right (`keep`). A question is in scope when its nearest trained question is at least that similar **and**
+ * nearer than every kept one — so "… from section 7 using man?", answered right, stays on the base model beside the
+ * fix "… using man?" (similarity 0.67). Outside its scope a turn is answered by the base model, so an adapter can only
+ * change answers near what it learned. Carried in the adapter's GGUF (so its content hash covers it).
  */
 export interface AdapterScope {
   questions: readonly string[];
   minSimilarity: number;
+  /** Questions answered right without the adapter: a question nearer to one of them stays on the base model. */
+  keep?: readonly string[];
 }
 
 /** Nearest scope question by word-bigram Jaccard similarity (lower-cased, punctuation stripped). */
@@ -30,22 +37,34 @@ export function scopeSimilarity(scope: AdapterScope, question: string): { simila
   return best;
 }
 
-/** A question is in scope when some trained question is at least `minSimilarity` similar; no scope = everywhere. */
+/** In scope: a trained question at least `minSimilarity` similar and nearer than every kept one; no scope = everywhere. */
 export function inAdapterScope(scope: AdapterScope | null, question: string): boolean {
-  return scope === null || scopeSimilarity(scope, question).similarity >= scope.minSimilarity;
+  return scopeMatcher(scope)(question);
 }
 
-/**
- * A scope check that keeps each question's word bigrams once (serving asks it on every turn). Questions are
- * de-duplicated case-insensitively.
- */
+/** A scope check that keeps each question's word bigrams once (serving asks it on every turn). */
 export function scopeMatcher(scope: AdapterScope | null): (question: string) => boolean {
   if (scope === null) return () => true;
-  const trained = [...new Map(scope.questions.map((q) => [q.toLowerCase(), wordNgrams(q, 2)])).values()];
+  const grams = (questions: readonly string[]) => [...new Map(questions.map((q) => [q.toLowerCase(), wordNgrams(q, 2)])).values()];
+  const trained = grams(scope.questions);
+  const kept = grams(scope.keep ?? []);
+  const nearest = (set: ReadonlyArray<Set<string>>, question: Set<string>) => set.reduce((best, other) => Math.max(best, jaccard(question, other)), 0);
   return (question) => {
-    const grams = wordNgrams(question, 2);
-    return trained.some((other) => jaccard(grams, other) >= scope.minSimilarity);
+    const own = wordNgrams(question, 2);
+    const fix = nearest(trained, own);
+    const keep = nearest(kept, own);
+    // a tie with a kept question goes to the base model (the safe side); nothing in common with either does not
+    return fix >= scope.minSimilarity && (fix > keep || keep === 0);
   };
+}
+
+/** The kept questions to store: distinct, not trained ones, at most MAX_SCOPE_KEEP — those nearest to a trained question first. */
+function keptQuestions(scope: AdapterScope): string[] {
+  const trained = new Set(scope.questions.map((q) => q.toLowerCase()));
+  const keep = [...new Map((scope.keep ?? []).filter((q) => !trained.has(q.toLowerCase())).map((q) => [q.toLowerCase(), q])).values()];
+  if (keep.length <= MAX_SCOPE_KEEP) return keep;
+  const fixes = { questions: scope.questions, minSimilarity: 0 };
+  return keep.map((q) => ({ q, near: scopeSimilarity(fixes, q).similarity })).sort((a, b) => b.near - a.near).slice(0, MAX_SCOPE_KEEP).map(({ q }) => q);
 }
 
 /** The scope stored in an adapter GGUF, or null when it has none (applies everywhere). GGUF_INVALID on a malformed one. */
@@ -54,10 +73,12 @@ export function readAdapterScope(path: string): AdapterScope | null {
   const questions = file.metadata.get(ADAPTER_SCOPE_KEYS.questions);
   if (questions === undefined) return null;
   const minSimilarity = file.metadata.get(ADAPTER_SCOPE_KEYS.minSimilarity);
-  if (!Array.isArray(questions) || !questions.every((q) => typeof q === "string") || typeof minSimilarity !== "number" || !(minSimilarity >= 0 && minSimilarity <= 1)) {
-    throw new CouncilError("GGUF_INVALID", `${path}: ${ADAPTER_SCOPE_KEYS.questions} must be a string array and ${ADAPTER_SCOPE_KEYS.minSimilarity} a number in [0, 1].`, { details: { path } });
+  const keep = file.metadata.get(ADAPTER_SCOPE_KEYS.keep) ?? [];
+  const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((q) => typeof q === "string");
+  if (!strings(questions) || !strings(keep) || typeof minSimilarity !== "number" || !(minSimilarity >= 0 && minSimilarity <= 1)) {
+    throw new CouncilError("GGUF_INVALID", `${path}: ${ADAPTER_SCOPE_KEYS.questions} and ${ADAPTER_SCOPE_KEYS.keep} must be string arrays and ${ADAPTER_SCOPE_KEYS.minSimilarity} a number in [0, 1].`, { details: { path } });
   }
-  return { questions: questions as string[], minSimilarity };
+  return { questions, minSimilarity, keep };
 }
 
 /**
@@ -74,6 +95,7 @@ export async function writeAdapterScope(path: string, scope: AdapterScope): Prom
     ...file.kv.filter((entry) => !keys.has(entry.key)),
     { key: ADAPTER_SCOPE_KEYS.questions, type: "array", itemType: "string", value: [...new Set(scope.questions)] },
     { key: ADAPTER_SCOPE_KEYS.minSimilarity, type: "f32", value: scope.minSimilarity },
+    { key: ADAPTER_SCOPE_KEYS.keep, type: "array", itemType: "string", value: keptQuestions(scope) },
   ];
   const tensors: GgufTensorInput[] = file.tensors.map((tensor) => ({ name: tensor.name, dims: tensor.dims, type: tensor.type, bytes: () => readTensorBytes(file, tensor.name) }));
   const temporary = `${path}.scope-${process.pid}.tmp`;
@@ -90,7 +112,7 @@ export async function scopeTrainedAdapter(adapterPath: string, scope: AdapterSco
   const reportPath = join(dirname(adapterPath), "training.json");
   if (!existsSync(reportPath)) return;
   const report = JSON.parse(await readFile(reportPath, "utf8")) as { adapter?: { sha256?: string; bytes?: number } };
-  const scoped = { ...report, adapter: { ...report.adapter, sha256: await sha256File(adapterPath), bytes: (await stat(adapterPath)).size }, scope: { questions: new Set(scope.questions).size, minSimilarity: scope.minSimilarity } };
+  const scoped = { ...report, adapter: { ...report.adapter, sha256: await sha256File(adapterPath), bytes: (await stat(adapterPath)).size }, scope: { questions: new Set(scope.questions).size, keep: keptQuestions(scope).length, minSimilarity: scope.minSimilarity } };
   const temporary = `${reportPath}.scope-${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(scoped, null, 2)}\n`);
   await rename(temporary, reportPath);

@@ -88,6 +88,16 @@ describe("morning report", () => {
     expect(report.attention).toContain("The vote rejected 2 of 3 rewrites (mostly: best candidate scored N < N): the knowledge base may not cover the top failure category (ungrounded).");
   });
 
+  it("says where the adapter applies: its scope from training.json, or every question", async () => {
+    const { runDir } = await fixture("promoted");
+    expect((await writeRunReport({ runDir })).markdown).toContain("Scope: every question (the adapter file has no scope).");
+    const training = JSON.parse(await readFile(join(runDir, "adapter", "training.json"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(runDir, "adapter", "training.json"), JSON.stringify({ ...training, scope: { questions: 2, keep: 7, minSimilarity: 0.5 } }));
+    const { report } = await writeRunReport({ runDir });
+    expect(report.training?.scope).toEqual({ questions: 2, keep: 7, minSimilarity: 0.5 });
+    expect(await readFile(join(runDir, "report.md"), "utf8")).toContain("Scope: the 2 question(s) it was trained to fix, and questions at least 0.5 similar to one (word bigrams) and nearer to it than to the 7 that already passed; the base model answers the rest.");
+  });
+
   it("names unreadable files and a loss that did not fall instead of failing", async () => {
     const { runDir } = await fixture("promoted");
     await writeFile(join(runDir, "ballots.json"), "{ not json");

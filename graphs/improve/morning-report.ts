@@ -21,7 +21,7 @@ export interface MorningReport {
     rejectedExamples: Array<{ question: string; reason: string }>;
   };
   memory: { candidates: number; released: number; release: string | null; status: string | null; dropped: Array<{ question: string; reason: string }> } | null;
-  training: { examples: number | null; epochs: number | null; firstLoss: number | null; lastLoss: number | null; seconds: number; curve: Array<{ epoch: number; loss: number }> } | null;
+  training: { examples: number | null; epochs: number | null; firstLoss: number | null; lastLoss: number | null; seconds: number; curve: Array<{ epoch: number; loss: number }>; scope: { questions: number; minSimilarity: number; keep?: number } | null } | null;
   gate: { passed: boolean; reasons: string[]; current: string | null; metrics: GateMetricRow[]; cost: { unit: string; candidate: number; current: number; candidateMs: number; currentMs: number; ratio: number | null; maxRatio: number; compared: number | null; passed: boolean; reason: string } | null; suites: Array<{ suite: string; total: number; candidate: number; current: number; passed: boolean; reason: string }> } | null;
   canary: { outcome: string; reason: string; windows: Array<{ step: number; weight: number; at: string; verdict: string; reason: string; metrics: Array<{ metric: string; verdict: string }> }> } | null;
   /** What an operator should look at, most important first. */
@@ -125,6 +125,7 @@ export function summarizeRun(folder: RunFolder): MorningReport {
           lastLoss: curve.at(-1)?.loss ?? summary?.finalLoss ?? null,
           seconds: training?.durationSeconds ?? summary?.trainingSeconds ?? 0,
           curve,
+          scope: training?.scope ?? null,
         }
       : null,
     gate: gate && {
@@ -229,6 +230,7 @@ function renderMarkdown(r: MorningReport): string {
     const t = r.training;
     const loss = t.firstLoss !== null && t.lastLoss !== null ? `loss ${t.firstLoss.toFixed(3)} → ${t.lastLoss.toFixed(3)}` : t.lastLoss !== null ? `final loss ${t.lastLoss.toFixed(3)}` : "loss not recorded";
     lines.push(`${t.examples ?? "?"} example(s), ${t.epochs ?? "?"} epoch(s), ${loss}, ${t.seconds.toFixed(1)} s.`);
+    lines.push(t.scope === null ? "Scope: every question (the adapter file has no scope)." : `Scope: the ${t.scope.questions} question(s) it was trained to fix, and questions at least ${t.scope.minSimilarity} similar to one (word bigrams) and nearer to it than to the ${t.scope.keep ?? 0} that already passed; the base model answers the rest.`);
   }
 
   lines.push("", "## Gate", "");

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AcceptedExample, FilterReport } from "../../training/datasets/index.js";
 import type { ImproveStore } from "./improve-store.js";
+import { regressionCases } from "./regression-cases.js";
 import type { ImprovePorts } from "./ports.js";
 import type { Candidate, HarvestItem, VoteDecision } from "./types.js";
 
@@ -33,10 +34,14 @@ export async function droppedIds(datasetDir: string): Promise<Set<string>> {
   return new Set(manifest.filters?.flatMap((filter) => filter.ids) ?? []);
 }
 
-/** Scopes the night's adapter to the questions it learned: every night's accepted examples that the dataset kept. */
-export async function scopeNightAdapter({ ports, store, datasetDir, adapterPath }: { ports: Pick<ImprovePorts, "scopeAdapter">; store: Pick<ImproveStore, "accepted">; datasetDir: string; adapterPath: string }): Promise<void> {
+/**
+ * Scopes the night's adapter to the questions it learned — every night's accepted examples that the dataset kept —
+ * and keeps on the base model the questions that already passed (every regression-case turn).
+ */
+export async function scopeNightAdapter({ ports, store, datasetDir, adapterPath }: { ports: Pick<ImprovePorts, "scopeAdapter" | "memory">; store: Pick<ImproveStore, "accepted">; datasetDir: string; adapterPath: string }): Promise<void> {
   if (ports.scopeAdapter === undefined) return;
   const dropped = await droppedIds(datasetDir);
   const questions = (await store.accepted()).map((row) => row.example).filter((example) => !dropped.has(example.id)).map((example) => example.question);
-  if (questions.length > 0) await ports.scopeAdapter({ adapterPath, questions });
+  const keep = (await regressionCases(ports, [])).map((testCase) => testCase.question);
+  if (questions.length > 0) await ports.scopeAdapter({ adapterPath, questions, keep });
 }

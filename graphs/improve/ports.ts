@@ -24,11 +24,11 @@ export interface ImprovePorts {
   /** Trains an adapter on the night's dataset (folder, sha256, example count); must write `${outDir}/adapter.gguf` and `${outDir}/training.json`. */
   train(options: { dataset: NightlyDataset; outDir: string; signal?: AbortSignal; onProgress?: (progress: TrainProgress) => void }): Promise<{ finalLoss: number | null }>;
   /**
-   * Writes the adapter's scope — the questions it was trained to fix (every night's, training is cumulative) — into
-   * the adapter file, so serving and the gate use it only near them (training/adapter-scope.ts). Idempotent; absent or
+   * Writes the adapter's scope — the questions it was trained to fix (every night's, training is cumulative), and
+   * `keep`, the questions that passed without it (the regression cases) — into the adapter file, so serving and the gate use it only near them (training/adapter-scope.ts). Idempotent; absent or
    * switched off by config: the adapter applies everywhere.
    */
-  scopeAdapter?(options: { adapterPath: string; questions: readonly string[] }): Promise<void>;
+  scopeAdapter?(options: { adapterPath: string; questions: readonly string[]; keep: readonly string[] }): Promise<void>;
   /** Whether the adapter file applies to the question (its scope); absent: every adapter applies everywhere. */
   adapterInScope?(adapterPath: string, question: string): Promise<boolean>;
   answer: AnswerPort;

@@ -13,7 +13,7 @@ export function isRegressionTurn(turn: TurnRecord): boolean {
 }
 
 /** Earlier nights' accepted answers plus every turn that passed in memory (see isRegressionTurn), one case per question. */
-export async function regressionCases(ports: ImprovePorts, earlier: readonly AcceptedExample[]): Promise<EvalCase[]> {
+export async function regressionCases(ports: Pick<ImprovePorts, "memory">, earlier: readonly AcceptedExample[]): Promise<EvalCase[]> {
   const cases = new Map<string, EvalCase>();
   for (const example of earlier) cases.set(example.question.toLowerCase(), { id: example.id, question: example.question, reference: example.chosen });
   for (const turn of await ports.memory.turns({})) {

@@ -73,6 +73,8 @@ const trainingFileSchema = z
     lossCurve: z.array(z.object({ epoch: z.number(), loss: z.number(), seconds: z.number() }).passthrough()).min(1),
     durationSeconds: z.number(),
     dataset: z.object({ examples: z.number() }).passthrough(),
+    /** Written when the night scoped the adapter (training/adapter-scope.ts). */
+    scope: z.object({ questions: z.number(), minSimilarity: z.number(), keep: z.number().optional() }).optional(),
   })
   .passthrough();
 /** `canary-result.json` in a run folder: the canary port's result with its analysis windows. */
