@@ -106,7 +106,7 @@ describe("startAdapterServing with a scoped adapter", () => {
     await registry.activate(version, { reason: "1" });
     serving = await start();
     expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "how do I list files one per line using ls" })).toEqual({ slot: "stable", version });
-    expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "How do I list all files including hidden ones using ls?" })).toBeNull();
+    expect(serving.selectAdapter({ userId: "u", sessionId: "s", question: "How do I list all files including hidden ones using ls?" })).toEqual({ slot: "stable", version, outsideScope: true });
     const counts = Object.fromEntries((await metrics.adapterScope.get()).values.map((value) => [value.labels.decision, value.value]));
     expect(counts).toEqual({ inside: 1, outside: 1 });
   });

@@ -134,7 +134,7 @@ export async function startAdapterServing({ registry, releases = new FileRelease
       if (selection.version === null) return null;
       if (!(scopes.get(selection.slot)?.(question) ?? true)) {
         metrics.adapterScope.inc({ decision: "outside" });
-        return null;
+        return { slot: selection.slot, version: selection.version, outsideScope: true };
       }
       metrics.adapterScope.inc({ decision: "inside" });
       return { slot: selection.slot, version: selection.version };

@@ -57,6 +57,17 @@ describe("createCouncil", () => {
     expect(score.find((v) => (v as { metricName?: string }).metricName === "council_critic_score_sum")?.value).toBeCloseTo(0.9);
   });
 
+  it("a question outside the routed adapter's scope is answered by the base model and counted for that release", async () => {
+    const { council, metrics, chatModel } = await setup({
+      turns: [{ agent: "answerer", text: "Run `ls -a`." }, { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": ["grounded"]}' }],
+      selectAdapter: () => ({ slot: "canary", version: "v2abc", outsideScope: true }),
+    });
+    const result = await council.turn({ id: "r1", sessionId: "s1", userId: "alice", text: "How do I list hidden files?" });
+    expect(chatModel.callsOf("answerer")[0]!.adapter ?? null).toBeNull();
+    expect(result).toMatchObject({ adapter: null, source: { kind: "model", adapter: null } });
+    expect(await value(metrics, "council_requests_total")).toEqual([{ labels: { route: "files", adapter: "v2abc", outcome: "success" }, value: 1 }]);
+  });
+
   it("counts each turn's CPU seconds and each rating under the adapter that answered (the canary's cost and 👍 share)", async () => {
     let cpu = 10;
     const adapters = [{ slot: "canary", version: "v2abc" }, null];

@@ -9,8 +9,14 @@ import type { AdapterHost } from "../models/index.js";
 import { SessionHistory } from "./session-history.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "./types.js";
 
+/**
+ * The adapter release routed to a turn. `outsideScope`: the question is outside the adapter's scope, so the base
+ * model answers it — the turn still counts for that release (metrics), as its scope is part of what it serves.
+ */
+export type SelectedAdapter = TurnAdapter & { outsideScope?: boolean };
+
 /** Picks the adapter for a request (the canary router plugs in here, and the adapter's scope); null = base model. */
-export type SelectAdapter = (key: { userId: string | null; sessionId: string; question: string }) => TurnAdapter | null;
+export type SelectAdapter = (key: { userId: string | null; sessionId: string; question: string }) => SelectedAdapter | null;
 
 /** Something the council owns and releases on dispose. */
 export interface Disposable {
@@ -162,9 +168,11 @@ export async function createCouncil({
     const traceId = generateId();
     // The selected slot's adapter is held for the whole turn: a rollback unloading the canary after the answer
     // started streaming must not fail the turn's later calls (critic, revision) with ADAPTER_NOT_FOUND.
-    let held = leaseSelected(selectAdapter({ userId, sessionId, question: text }));
+    let selected = selectAdapter({ userId, sessionId, question: text });
+    let held = leaseSelected(selected?.outsideScope ? null : selected);
     let adapter = held.adapter;
-    let adapterLabel = adapter?.version ?? "base";
+    // metrics count the turn for the release routed to it (the canary judges the release, scope included)
+    let adapterLabel = selected?.version ?? "base";
     const log = logger.child({ traceId, sessionId });
     const started = performance.now();
     const cpuAtStart = cpuSeconds();
@@ -192,9 +200,10 @@ export async function createCouncil({
         if (!(asCouncilError(error, request.signal).code === "ADAPTER_NOT_FOUND" && firstToken && adapter !== null)) throw error;
         const previous = adapterLabel;
         held.release();
-        held = leaseSelected(selectAdapter({ userId, sessionId, question: text }));
+        selected = selectAdapter({ userId, sessionId, question: text });
+        held = leaseSelected(selected?.outsideScope ? null : selected);
         adapter = held.adapter;
-        adapterLabel = adapter?.version ?? "base";
+        adapterLabel = selected?.version ?? "base";
         endTimer = metrics.requestDuration.startTimer({ adapter: adapterLabel });
         log.warn({ previous, adapter: adapterLabel }, "adapter slot unloaded before generation; answering on the current selection");
         state = await run();
