@@ -71,7 +71,8 @@ describe("scope in the adapter file", () => {
     expect(readAdapterScope(path)).toEqual({ questions: [FIX, "second"], minSimilarity: 0.5, keep: [] });
     await writeAdapterScope(path, { questions: ["third"], minSimilarity: 0.25, keep: ["kept one", "Kept one", "third"] });
     const file = readGguf(path);
-    expect(readAdapterScope(path)).toEqual({ questions: ["third"], minSimilarity: 0.25, keep: ["Kept one"] });
+    expect(readAdapterScope(path)).toEqual({ questions: ["third"], minSimilarity: 0.25, keep: ["Kept one", "third"] });
+    expect(inAdapterScope(readAdapterScope(path), "third")).toBe(false); // it passed once: the base model keeps it
     expect(file.kv.filter((entry) => entry.key === ADAPTER_SCOPE_KEYS.questions)).toHaveLength(1);
     expect(file.metadata.get("adapter.type")).toBe("lora");
     expect(readTensorBytes(file, "blk.0.attn_q.weight.lora_a")).toEqual(before);
@@ -95,7 +96,7 @@ describe("scope in the adapter file", () => {
     await writeFile(join(dir, "training.json"), JSON.stringify({ adapter: { file: "adapter.gguf", sha256: await sha256File(path), bytes: 1 }, epochs: 3 }));
     await scopeTrainedAdapter(path, { questions: [FIX], minSimilarity: 0.5, keep: ["a passing question", FIX] });
     const report = JSON.parse(await readFile(join(dir, "training.json"), "utf8"));
-    expect(report).toMatchObject({ adapter: { file: "adapter.gguf", sha256: await sha256File(path) }, epochs: 3, scope: { questions: 1, keep: 1, minSimilarity: 0.5 } });
+    expect(report).toMatchObject({ adapter: { file: "adapter.gguf", sha256: await sha256File(path) }, epochs: 3, scope: { questions: 1, keep: 2, minSimilarity: 0.5 } });
     expect(report.adapter.bytes).toBe(readGguf(path).fileSize);
   });
 });

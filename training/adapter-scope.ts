@@ -58,10 +58,13 @@ export function scopeMatcher(scope: AdapterScope | null): (question: string) => 
   };
 }
 
-/** The kept questions to store: distinct, not trained ones, at most MAX_SCOPE_KEEP — those nearest to a trained question first. */
+/**
+ * The kept questions to store: distinct, at most MAX_SCOPE_KEEP — those nearest to a trained question first. A question
+ * both trained and kept (one turn failed, another passed) stays kept: a tie goes to the base model, so an answer that
+ * has passed for that very question is never changed.
+ */
 function keptQuestions(scope: AdapterScope): string[] {
-  const trained = new Set(scope.questions.map((q) => q.toLowerCase()));
-  const keep = [...new Map((scope.keep ?? []).filter((q) => !trained.has(q.toLowerCase())).map((q) => [q.toLowerCase(), q])).values()];
+  const keep = [...new Map((scope.keep ?? []).map((q) => [q.toLowerCase(), q])).values()];
   if (keep.length <= MAX_SCOPE_KEEP) return keep;
   const fixes = { questions: scope.questions, minSimilarity: 0 };
   return keep.map((q) => ({ q, near: scopeSimilarity(fixes, q).similarity })).sort((a, b) => b.near - a.near).slice(0, MAX_SCOPE_KEEP).map(({ q }) => q);
