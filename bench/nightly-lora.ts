@@ -11,9 +11,11 @@
  * answer is the reference command in the seedling's answer style ("`command` — clause."), as a correct council vote
  * would pick it. Passing: every other traffic item the base answers right; replay (when the recipe has it) uses the
  * base's own answers to a share of them (what users rated 👍), and regressions are counted on all of them and on
- * those never replayed separately.
+ * those never replayed separately. Also reported per recipe: the same counts when the adapter is scoped
+ * (training/adapter-scope.ts, `--scope` similarity, default the config's): it answers a question only when its nearest
+ * known question is a fix (the passing questions are kept on the base model), so only in-scope answers can change.
  *
- *   npx tsx bench/nightly-lora.ts [--n 6,50] [--recipe name[,name]] [--threads 2] [--out file]
+ *   npx tsx bench/nightly-lora.ts [--n 6,50] [--recipe name[,name]] [--threads 2] [--scope 0.5] [--out file]
  *
  * Writes bench/results/nightly-lora-<date>.json (date, machine, load, per N and recipe: learned, regressions, seconds).
  */
