@@ -23,7 +23,7 @@ describe("configuration docs are generated from the schema (npx council config d
     const byKey = Object.fromEntries(configDocRows().map((row) => [row.envKey, row.defaultValue]));
     expect(byKey.COUNCIL_TRAIN_LR).toBe("`0.0001`");
     expect(byKey.COUNCIL_LORA_TARGETS).toContain("output.weight");
-    expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe("`200`");
+    expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe("`600`");
     expect(byKey.COUNCIL_TRAIN_MAX_EPOCHS).toBe("`200`");
     expect(byKey.COUNCIL_DATA_DIR).toBe("`<project>`");
     expect(configTable()).toContain("| `COUNCIL_TRAIN_MIN_STEPS` | `training.minSteps` | `600` |");

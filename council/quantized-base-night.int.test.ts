@@ -77,7 +77,8 @@ it.runIf(existsSync(join(NATIVE_BUILD_DIR, "bin", "council-lora-train")) && exis
         // Replay 2 passing answers per fix (the default) keeps yesterday's answers. Measured: the defaults (lr 1e-4, 207
         // steps) with kb/ learned 1 of 3 and broke 1 of 6 (loss 0.48, 757 s at load 15); lr 2e-4, 405 steps with this
         // knowledge base: 3 of 3, none broken, loss 0.009, 91–107 s at load 2.
-        training: { maxUserShare: 1, learningRate: 2e-4, minSteps: 400 },
+        // Scope 0: the live canary traffic asks yesterday's passing questions, which a scoped adapter leaves to the base.
+        training: { maxUserShare: 1, learningRate: 2e-4, minSteps: 400, scopeSimilarity: 0 },
       },
     });
     const night = await openRealNight(config, { serve: true });

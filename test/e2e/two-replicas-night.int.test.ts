@@ -127,6 +127,9 @@ describe.skipIf(!havePostgres)("one real night across two replicas sharing Postg
       COUNCIL_DATASET_MAX_USER_SHARE: "1",
       COUNCIL_TRAIN_REPLAY_RATIO: "8",
       COUNCIL_TRAIN_MIN_STEPS: "300",
+      // Every canary turn on the adapter (this test is about two replicas following one release record; the adapter's
+      // scope is covered by council/adapter-serving.test.ts and the closed loop).
+      COUNCIL_ADAPTER_SCOPE_SIMILARITY: "0",
     };
     replicas.push(await startReplica("a", { ...env, COUNCIL_DATA_DIR: join(root, "a") }));
     replicas.push(await startReplica("b", { ...env, COUNCIL_DATA_DIR: join(root, "b") }));
