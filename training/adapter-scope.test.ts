@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isCouncilError } from "../core/index.js";
 import { readGguf, readTensorBytes, sha256File, writeGguf } from "../models/index.js";
-import { ADAPTER_SCOPE_KEYS, inAdapterScope, readAdapterScope, scopeMatcher, scopeSimilarity, scopeTrainedAdapter, writeAdapterScope } from "./adapter-scope.js";
+import { ADAPTER_SCOPE_KEYS, readAdapterScope, scopeMatcher, scopeSimilarity, scopeTrainedAdapter, writeAdapterScope } from "./adapter-scope.js";
 
 const FIX = "How do I list files one per line using ls?";
 
@@ -12,12 +12,11 @@ describe("scope similarity", () => {
   const scope = { questions: [FIX, "How do I extract a tar.gz archive?"], minSimilarity: 0.5 };
   it("a repeated question is in scope, whatever its case and punctuation", () => {
     expect(scopeSimilarity(scope, "how do i list files one per line using ls")).toEqual({ similarity: 1, nearest: FIX });
-    expect(inAdapterScope(scope, "HOW do I list files, one per line, using ls?")).toBe(true);
+    expect(scopeMatcher(scope)("HOW do I list files, one per line, using ls?")).toBe(true);
   });
   it("another task on the same tool, in the same template, is not", () => {
     const other = "How do I list all files including hidden ones using ls?";
     expect(scopeSimilarity(scope, other).similarity).toBeLessThan(0.5);
-    expect(inAdapterScope(scope, other)).toBe(false);
     expect(scopeMatcher(scope)(other)).toBe(false);
   });
   it("a question nearer to one that already passed stays on the base model, however similar to a fix", () => {
@@ -25,21 +24,20 @@ describe("scope similarity", () => {
     const kept = "How do I display the man page for a command from section 7 using man?";
     const withKeep = { questions: [fix], minSimilarity: 0.5, keep: [kept] };
     expect(scopeSimilarity(withKeep, kept).similarity).toBeGreaterThan(0.6);
-    expect(inAdapterScope({ questions: [fix], minSimilarity: 0.5 }, kept)).toBe(true);
-    expect(inAdapterScope(withKeep, kept)).toBe(false);
-    expect(inAdapterScope(withKeep, fix)).toBe(true);
-    expect(inAdapterScope(withKeep, "How can I display the man page for a command using man?")).toBe(true);
+    expect(scopeMatcher({ questions: [fix], minSimilarity: 0.5 })(kept)).toBe(true);
+    expect(scopeMatcher(withKeep)(kept)).toBe(false);
+    expect(scopeMatcher(withKeep)(fix)).toBe(true);
+    expect(scopeMatcher(withKeep)("How can I display the man page for a command using man?")).toBe(true);
   });
 
   it("no scope applies everywhere; similarity 0 too", () => {
-    expect(inAdapterScope(null, "anything")).toBe(true);
     expect(scopeMatcher(null)("anything")).toBe(true);
     expect(scopeMatcher({ questions: [FIX], minSimilarity: 0 })("unrelated words here")).toBe(true);
   });
-  it("the matcher agrees with inAdapterScope", () => {
+  it("without kept questions, the matcher is the nearest fix's similarity against the bar", () => {
     const matcher = scopeMatcher(scope);
     for (const question of [FIX, "What ls command would list files one per line?", "how do I extract a tar.gz archive", "reset my password"]) {
-      expect(matcher(question)).toBe(inAdapterScope(scope, question));
+      expect(matcher(question)).toBe(scopeSimilarity(scope, question).similarity >= scope.minSimilarity);
     }
   });
 });
@@ -72,7 +70,7 @@ describe("scope in the adapter file", () => {
     await writeAdapterScope(path, { questions: ["third"], minSimilarity: 0.25, keep: ["kept one", "Kept one", "third"] });
     const file = readGguf(path);
     expect(readAdapterScope(path)).toEqual({ questions: ["third"], minSimilarity: 0.25, keep: ["Kept one", "third"] });
-    expect(inAdapterScope(readAdapterScope(path), "third")).toBe(false); // it passed once: the base model keeps it
+    expect(scopeMatcher(readAdapterScope(path))("third")).toBe(false); // it passed once: the base model keeps it
     expect(file.kv.filter((entry) => entry.key === ADAPTER_SCOPE_KEYS.questions)).toHaveLength(1);
     expect(file.metadata.get("adapter.type")).toBe("lora");
     expect(readTensorBytes(file, "blk.0.attn_q.weight.lora_a")).toEqual(before);

@@ -37,12 +37,10 @@ export function scopeSimilarity(scope: AdapterScope, question: string): { simila
   return best;
 }
 
-/** In scope: a trained question at least `minSimilarity` similar and nearer than every kept one; no scope = everywhere. */
-export function inAdapterScope(scope: AdapterScope | null, question: string): boolean {
-  return scopeMatcher(scope)(question);
-}
-
-/** A scope check that keeps each question's word bigrams once (serving asks it on every turn). */
+/**
+ * The scope check: in scope when a trained question is at least `minSimilarity` similar and nearer than every kept one;
+ * no scope = everywhere. Each question's word bigrams are computed once (serving asks it on every turn).
+ */
 export function scopeMatcher(scope: AdapterScope | null): (question: string) => boolean {
   if (scope === null) return () => true;
   const grams = (questions: readonly string[]) => [...new Map(questions.map((q) => [q.toLowerCase(), wordNgrams(q, 2)])).values()];
