@@ -6,13 +6,13 @@ import { countTurns, exactSearch, publishCounts, type VectorEntry } from "./turn
 import {
   checkVector,
   parseFailureQuery,
-  parseFeedback,
   parseQueryText,
   parseSearchOptions,
   parseTraceId,
   parseTurn,
   turnEmbeddingText,
-  withFeedback,
+  feedbackUpdate,
+  successUpdate,
 } from "./turn-schema.js";
 import type { Feedback, FailureQuery, MemoryHit, MemorySearchFilter, MemoryStore, TurnRecord } from "./types.js";
 
@@ -71,14 +71,12 @@ export class InMemoryStore implements MemoryStore {
 
   async setFeedback(traceId: string, feedback: Feedback): Promise<TurnRecord> {
     this.#alive();
-    const valid = parseFeedback(feedback);
-    return this.#update(traceId, (turn) => withFeedback(turn, valid, this.#now()));
+    return this.#update(traceId, feedbackUpdate(feedback, this.#now()));
   }
 
   async setSuccess(traceId: string, success: boolean): Promise<TurnRecord> {
     this.#alive();
-    if (typeof success !== "boolean") throw new CouncilError("MEMORY_QUERY_INVALID", "success must be a boolean");
-    return this.#update(traceId, (turn) => ({ ...turn, success, updatedAt: this.#now() }));
+    return this.#update(traceId, successUpdate(success, this.#now()));
   }
 
   async failures(query?: FailureQuery): Promise<TurnRecord[]> {

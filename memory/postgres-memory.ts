@@ -4,7 +4,7 @@ import { CouncilError, silentLogger, type CouncilMetrics, type Logger } from "..
 import { embeddingDimensions, embeddingFingerprint } from "./embedding-dimensions.js";
 import { applyMigrations, WRITE_LOCK } from "./postgres-migrations.js";
 import { countTurns, exactSearch, publishCounts, turnFromCells, type TurnRowOf, type VectorEntry } from "./turn-row.js";
-import { checkVector, parseFailureQuery, parseFeedback, parseQueryText, parseSearchOptions, parseTraceId, parseTurn, turnEmbeddingText, withFeedback } from "./turn-schema.js";
+import { checkVector, feedbackUpdate, parseFailureQuery, parseQueryText, parseSearchOptions, parseTraceId, parseTurn, successUpdate, turnEmbeddingText } from "./turn-schema.js";
 import type { Feedback, FailureQuery, MemoryHit, MemorySearchFilter, MemoryStore, TurnRecord } from "./types.js";
 
 export interface PostgresMemoryOptions {
@@ -111,14 +111,12 @@ export class PostgresMemory implements MemoryStore {
 
   async setFeedback(traceId: string, feedback: Feedback): Promise<TurnRecord> {
     this.#alive();
-    const valid = parseFeedback(feedback);
-    return this.#update(traceId, (turn) => withFeedback(turn, valid, this.#now()));
+    return this.#update(traceId, feedbackUpdate(feedback, this.#now()));
   }
 
   async setSuccess(traceId: string, success: boolean): Promise<TurnRecord> {
     this.#alive();
-    if (typeof success !== "boolean") throw new CouncilError("MEMORY_QUERY_INVALID", "success must be a boolean");
-    return this.#update(traceId, (turn) => ({ ...turn, success, updatedAt: this.#now() }));
+    return this.#update(traceId, successUpdate(success, this.#now()));
   }
 
   async failures(query?: FailureQuery): Promise<TurnRecord[]> {

@@ -92,6 +92,18 @@ export function withFeedback(turn: TurnRecord, feedback: Feedback, now: number):
   return { ...turn, feedback, success: feedback.rating === 1, updatedAt: now };
 }
 
+/** A store's setFeedback as one validated update (FRAME_INVALID before anything is read or written). */
+export function feedbackUpdate(feedback: unknown, now: number): (turn: TurnRecord) => TurnRecord {
+  const valid = parseFeedback(feedback);
+  return (turn) => withFeedback(turn, valid, now);
+}
+
+/** A store's setSuccess as one validated update (MEMORY_QUERY_INVALID before anything is read or written). */
+export function successUpdate(success: unknown, now: number): (turn: TurnRecord) => TurnRecord {
+  if (typeof success !== "boolean") throw new CouncilError("MEMORY_QUERY_INVALID", "success must be a boolean");
+  return (turn) => ({ ...turn, success, updatedAt: now });
+}
+
 export function matchesFilter(turn: TurnRecord, filter: MemorySearchFilter): boolean {
   return (
     (filter.success === undefined || turn.success === filter.success) &&

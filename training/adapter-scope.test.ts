@@ -40,6 +40,24 @@ describe("scope similarity", () => {
       expect(matcher(question)).toBe(scopeSimilarity(scope, question).similarity >= scope.minSimilarity);
     }
   });
+  it("the indexed matcher decides exactly as comparing with every fix and every kept question", () => {
+    // questions drawn from a small vocabulary, so many share bigrams and many similarities tie
+    const vocabulary = ["how", "do", "i", "list", "files", "using", "ls", "tar", "extract", "the", "archive", "copy"];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const question = () => Array.from({ length: 2 + Math.floor(random() * 6) }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(" ");
+    const questions = Array.from({ length: 40 }, question);
+    const keep = Array.from({ length: 200 }, question);
+    for (const minSimilarity of [0.2, 0.5]) {
+      const indexed = scopeMatcher({ questions, keep, minSimilarity });
+      for (let i = 0; i < 300; i++) {
+        const asked = question();
+        const fix = scopeSimilarity({ questions, minSimilarity }, asked).similarity;
+        const kept = scopeSimilarity({ questions: keep, minSimilarity }, asked).similarity;
+        expect(indexed(asked), asked).toBe(fix >= minSimilarity && (fix > kept || kept === 0));
+      }
+    }
+  });
 });
 
 describe("scope in the adapter file", () => {

@@ -39,21 +39,47 @@ export function scopeSimilarity(scope: AdapterScope, question: string): { simila
 
 /**
  * The scope check: in scope when a trained question is at least `minSimilarity` similar and nearer than every kept one;
- * no scope = everywhere. Each question's word bigrams are computed once (serving asks it on every turn).
+ * no scope = everywhere. Each question's word bigrams are indexed once (serving asks on every turn): a turn reads only
+ * the posting lists of its own bigrams, so its cost follows how many known questions share a bigram with it, not how
+ * many the adapter carries (up to MAX_SCOPE_KEEP kept ones).
  */
 export function scopeMatcher(scope: AdapterScope | null): (question: string) => boolean {
   if (scope === null) return () => true;
-  const grams = (questions: readonly string[]) => [...new Map(questions.map((q) => [q.toLowerCase(), wordNgrams(q, 2)])).values()];
-  const trained = grams(scope.questions);
-  const kept = grams(scope.keep ?? []);
-  const nearest = (set: ReadonlyArray<Set<string>>, question: Set<string>) => set.reduce((best, other) => Math.max(best, jaccard(question, other)), 0);
+  const trained = new BigramIndex(scope.questions);
+  const kept = new BigramIndex(scope.keep ?? []);
   return (question) => {
     const own = wordNgrams(question, 2);
-    const fix = nearest(trained, own);
-    const keep = nearest(kept, own);
+    const fix = trained.nearest(own);
+    const keep = kept.nearest(own);
     // a tie with a kept question goes to the base model (the safe side); nothing in common with either does not
     return fix >= scope.minSimilarity && (fix > keep || keep === 0);
   };
+}
+
+/** Distinct questions' word bigrams with an inverted index, for the exact nearest Jaccard similarity of a new question. */
+class BigramIndex {
+  readonly #sizes: number[] = [];
+  readonly #postings = new Map<string, number[]>();
+
+  constructor(questions: readonly string[]) {
+    for (const grams of new Map(questions.map((q) => [q.toLowerCase(), wordNgrams(q, 2)])).values()) {
+      const id = this.#sizes.push(grams.size) - 1;
+      for (const gram of grams) {
+        const list = this.#postings.get(gram);
+        if (list === undefined) this.#postings.set(gram, [id]);
+        else list.push(id);
+      }
+    }
+  }
+
+  /** The highest Jaccard similarity of `grams` to an indexed question (0 when none shares a bigram). */
+  nearest(grams: ReadonlySet<string>): number {
+    const shared = new Map<number, number>();
+    for (const gram of grams) for (const id of this.#postings.get(gram) ?? []) shared.set(id, (shared.get(id) ?? 0) + 1);
+    let best = 0;
+    for (const [id, count] of shared) best = Math.max(best, count / (grams.size + this.#sizes[id]! - count));
+    return best;
+  }
 }
 
 /**

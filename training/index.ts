@@ -36,4 +36,4 @@ export {
 } from "./datasets/index.js";
 export { tokenF1, cutAnswer } from "./answer-f1.js";
 export { nightlyTrainingSet, type NightlyExample, type NightlyTrainingRow, type ReplayPick } from "./nightly-replay.js";
-export { ADAPTER_SCOPE_KEYS, readAdapterScope, scopeMatcher, scopeSimilarity, scopeTrainedAdapter, writeAdapterScope, type AdapterScope } from "./adapter-scope.js";
+export { ADAPTER_SCOPE_KEYS, MAX_SCOPE_KEEP, readAdapterScope, scopeMatcher, scopeSimilarity, scopeTrainedAdapter, writeAdapterScope, type AdapterScope } from "./adapter-scope.js";
