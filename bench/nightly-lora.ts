@@ -91,6 +91,11 @@ const RECIPES: Record<string, Recipe> = {
   "steps600-ffn": { ...BASE, minSteps: 600, targets: ["ffn_gate", "ffn_up", "ffn_down"] },
   "replay4-steps1200-no-head": { ...BASE, minSteps: 1200, replayRatio: 4, targets: BASE.targets.filter((t) => t !== "output.weight") },
   "steps600-no-head-rank4": { ...BASE, minSteps: 600, rank: 4, alpha: 8, targets: BASE.targets.filter((t) => t !== "output.weight") },
+  /** After the gradient-accumulator fix (native/llama-patches/0002): 10 epochs at a higher learning rate. */
+  "epochs10-lr1e-3": { ...BASE, minSteps: 0, epochs: 10, learningRate: 1e-3 },
+  "epochs10-lr2e-3": { ...BASE, minSteps: 0, epochs: 10, learningRate: 2e-3 },
+  "epochs10-lr4e-4": { ...BASE, minSteps: 0, epochs: 10, learningRate: 4e-4 },
+  "epochs20-lr1e-4": { ...BASE, minSteps: 0, epochs: 20, learningRate: 1e-4 },
   /** Before this bench: lr 1e-4, minSteps 200, no replay. */
   old: OLD,
   replay1: { ...OLD, replayRatio: 1 },

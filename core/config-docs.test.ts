@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configDocRows, configLeafPaths, configTable, configurationDoc, INTERNAL_CONFIG_KEYS, withConfigTable } from "./config-docs.js";
-import { ENV_KEYS, PROJECT_ROOT } from "./config.js";
+import { ENV_KEYS, loadConfig, PROJECT_ROOT } from "./config.js";
 
 const read = (path: string) => readFileSync(join(PROJECT_ROOT, path), "utf8");
 
@@ -20,18 +20,20 @@ describe("configuration docs are generated from the schema (npx council config d
   });
 
   it("shows the schema's real defaults, including the ones the hand-written table had wrong", () => {
+    const defaults = loadConfig({ env: {} }).training;
     const byKey = Object.fromEntries(configDocRows().map((row) => [row.envKey, row.defaultValue]));
-    expect(byKey.COUNCIL_TRAIN_LR).toBe("`0.0001`");
+    expect(byKey.COUNCIL_TRAIN_LR).toBe(`\`${defaults.learningRate}\``);
     expect(byKey.COUNCIL_LORA_TARGETS).toContain("output.weight");
-    expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe("`600`");
-    expect(byKey.COUNCIL_TRAIN_MAX_EPOCHS).toBe("`200`");
+    expect(byKey.COUNCIL_TRAIN_MIN_STEPS).toBe(`\`${defaults.minSteps}\``);
+    expect(byKey.COUNCIL_TRAIN_MAX_EPOCHS).toBe(`\`${defaults.maxEpochs}\``);
     expect(byKey.COUNCIL_DATA_DIR).toBe("`<project>`");
-    expect(configTable()).toContain("| `COUNCIL_TRAIN_MIN_STEPS` | `training.minSteps` | `600` |");
+    expect(configTable()).toContain(`| \`COUNCIL_TRAIN_MIN_STEPS\` | \`training.minSteps\` | \`${defaults.minSteps}\` |`);
   });
 
   it("detects drift: a README with a stale row is rewritten", () => {
     const readme = read("README.md");
-    const stale = readme.replace("| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.0001` |", "| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.001` |");
+    const lr = `| \`COUNCIL_TRAIN_LR\` | \`training.learningRate\` | \`${loadConfig({ env: {} }).training.learningRate}\` |`;
+    const stale = readme.replace(lr, "| `COUNCIL_TRAIN_LR` | `training.learningRate` | `0.5` |");
     expect(stale).not.toBe(readme);
     expect(withConfigTable(stale)).toBe(readme);
   });

@@ -117,17 +117,24 @@ export const configSchema = z
         rank: int(1, 1024).default(16).describe("LoRA rank."),
         alpha: num(0.01, 4096).default(32).describe("LoRA alpha."),
         epochs: int(1, 1000)
-          .default(20)
+          .default(10)
           .describe(
-            "Epochs of `npx council train`. The nightly loop trains max(epochs, ⌈minSteps / examples⌉) epochs, at most maxEpochs, and prints the number. On the seedling's adapter-only night (85 examples) 8 epochs fixed 1 of the 4 answers the gate judged wrong, 20 fixed 3 (bench improve).",
+            "Epochs of `npx council train`. The nightly loop trains max(epochs, ⌈minSteps / examples⌉) epochs, at most maxEpochs, and prints the number. On the seedling's 9 own failures, 10 epochs at learning rate 2e-3 taught all 9 (bench/nightly-lora.ts, after the gradient fix in native/llama-patches/0002).",
           ),
-        /** Peak learning rate. 7e-4 is the highest that stays stable with the output head as a target (measured on the seedling). */
-        learningRate: num(1e-7, 1).default(1e-4).describe("Peak learning rate. On the reading seedling 7e-4 diverges (20 tldr pairs: loss 5.2 → 22.4) and 1e-4 learns (loss 5.2 → 0.04, token F1 0.14 → 0.83)."),
+        /** Peak learning rate (cosine decay to a tenth of it, 10 % warm-up). */
+        learningRate: num(1e-7, 1)
+          .default(2e-3)
+          .describe(
+            "Peak learning rate. On the seedling's 9 own failures (10 epochs): 4e-4 taught 5, 1e-3 taught 7, 2e-3 taught all 9 (bench/nightly-lora.ts). Before native/llama-patches/0002, llama.cpp's trainer added every step's gradient to all the earlier ones and anything above 1e-4 diverged.",
+          ),
         /** LoRA targets. The output head (`output.weight`) makes small models learn exact answers (answer loss 0.22 vs 2.0). */
         targets: csvStrings.default(["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output.weight"]).describe("LoRA target tensors, comma-separated (the output head makes small models learn exact answers)."),
+        gradClip: num(0, 1000)
+          .default(0)
+          .describe("Largest global gradient L2 norm before each optimizer step of the native trainer (`llamacpp-lora`); 0 = no clipping."),
         minSteps: int(0)
-          .default(600)
-          .describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs. On the reading seedling's 9 own failures, 200 steps taught 1 and 600 taught 7 (bench/nightly-lora.ts)."),
+          .default(300)
+          .describe("The nightly loop trains at least this many optimizer steps (one per example per epoch), up to maxEpochs, so a small night still learns its few answers."),
         maxEpochs: int(1, 10_000).default(200).describe("Upper bound on the nightly loop's epochs."),
         replayRatio: num(0, 10).default(2).describe("Passing answers users rated 👍 (and the council verified) replayed per fix in the nightly dataset, those nearest to the fixes first, so the adapter keeps what already worked; 0 = fixes only. On the reading seedling, a night of 6 fixes without replay broke 2 of 235 passing answers, with 2 per fix none (bench/nightly-lora.ts)."),
         scopeSimilarity: num(0, 1)
@@ -235,6 +242,7 @@ export const ENV_KEYS = {
   COUNCIL_TRAIN_EPOCHS: "training.epochs",
   COUNCIL_TRAIN_LR: "training.learningRate",
   COUNCIL_TRAIN_MIN_STEPS: "training.minSteps",
+  COUNCIL_TRAIN_GRAD_CLIP: "training.gradClip",
   COUNCIL_TRAIN_MAX_EPOCHS: "training.maxEpochs",
   COUNCIL_TRAIN_REPLAY_RATIO: "training.replayRatio",
   COUNCIL_LORA_TARGETS: "training.targets",

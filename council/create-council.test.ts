@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TOPICS } from "../agents/index.js";
+import { parseGraphSpec } from "../graphs/index.js";
 import { CouncilError, createMetrics, loadConfig, Registry } from "../core/index.js";
 import { HashEmbeddings } from "../models/embeddings/hash-embeddings.js";
 import { FakeChatModel, FakeKnowledgeBase, FakeMemoryStore, type ScriptedTurn } from "../test/fakes/index.js";
@@ -8,7 +9,7 @@ import { createCouncil, stableSlotSelector, type SelectAdapter } from "./create-
 const PASSAGES = [{ id: "ls", title: "ls", text: "- List all files, including hidden files:\n\n`ls -a`" }];
 const route = { agent: "router", text: '{"route": "files"}', times: Infinity };
 
-async function setup({ turns = [], selectAdapter, onModel, cpuSeconds }: { turns?: ScriptedTurn[]; selectAdapter?: SelectAdapter; onModel?: (m: FakeChatModel) => void; cpuSeconds?: () => number } = {}) {
+async function setup({ turns = [], selectAdapter, onModel, cpuSeconds, historyTurns }: { turns?: ScriptedTurn[]; selectAdapter?: SelectAdapter; onModel?: (m: FakeChatModel) => void; cpuSeconds?: () => number; historyTurns?: number } = {}) {
   const config = loadConfig({ env: {}, overrides: { agents: { router: "auto", critic: "auto", criticThreshold: 0.5, maxRevisions: 1 } } });
   const chatModel = new FakeChatModel({ turns: [route, ...turns], modelName: "fake-seedling" });
   onModel?.(chatModel);
@@ -28,6 +29,7 @@ async function setup({ turns = [], selectAdapter, onModel, cpuSeconds }: { turns
     generateId: () => `trace-${++id}`,
     ...(selectAdapter ? { selectAdapter } : {}),
     ...(cpuSeconds ? { cpuSeconds } : {}),
+    ...(historyTurns === undefined ? {} : { spec: parseGraphSpec({ recall: { history: historyTurns } }) }),
   });
   return { council, chatModel, memory, metrics };
 }
@@ -145,8 +147,21 @@ describe("createCouncil", () => {
     expect(await value(metrics, "council_requests_total")).toEqual([{ labels: { route: "files", adapter: "base", outcome: "failure" }, value: 1 }]);
   });
 
-  it("keeps session history and sends it with the next question", async () => {
+  it("sends no session history by default (the seedling and its adapters are trained on single-turn prompts)", async () => {
     const { council, chatModel } = await setup({
+      turns: [
+        { agent: "answerer", text: "Run `ls -a`.", times: 2 },
+        { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": []}', times: 2 },
+      ],
+    });
+    await council.turn({ id: "r1", sessionId: "s1", text: "How do I list hidden files?" });
+    await council.turn({ id: "r2", sessionId: "s1", text: "How do I extract a tar.gz archive?" });
+    expect(chatModel.callsOf("answerer")[1]!.messages.map((m) => m.getType())).toEqual(["system", "human"]);
+  });
+
+  it("keeps session history and sends it with the next question when the spec asks for it", async () => {
+    const { council, chatModel } = await setup({
+      historyTurns: 2,
       turns: [
         { agent: "answerer", text: "Run `ls -a`." },
         { agent: "answerer", when: (c) => c.text.includes("Run `ls -a`."), text: "Add -l for details: `ls -la`." },
@@ -161,6 +176,7 @@ describe("createCouncil", () => {
 
   it("keeps session history per user: another user sending the same session id does not see it", async () => {
     const { council, chatModel } = await setup({
+      historyTurns: 2,
       turns: [
         { agent: "answerer", text: "Run `ls -a`.", times: 3 },
         { agent: "critic", text: '{"score": 0.9, "category": null, "reasons": []}', times: 3 },

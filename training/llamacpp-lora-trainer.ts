@@ -21,6 +21,8 @@ export interface LlamaCppLoraTrainerOptions {
   warmup?: number;
   /** @default 42 */
   seed?: number;
+  /** Largest global gradient L2 norm before each optimizer step; 0 = no clipping (config training.gradClip). @default 0 */
+  gradClip?: number;
   /** Train on prompt tokens too (for measuring the effect of masking). @default true */
   maskPrompt?: boolean;
   /** Free bytes in `/` beside the output (tests). */
@@ -51,7 +53,7 @@ export class LlamaCppLoraTrainer implements Trainer {
   }
 
   train(options: TrainOptions): Promise<TrainResult> {
-    const { threads, contextSize = 0, warmup = 0.1, seed = 42, maskPrompt = true } = this.settings;
+    const { threads, contextSize = 0, warmup = 0.1, seed = 42, maskPrompt = true, gradClip = 0 } = this.settings;
     let inspected: GgufBaseInfo | undefined;
     return runTraining({
       trainer: this.name,
@@ -67,7 +69,7 @@ export class LlamaCppLoraTrainer implements Trainer {
       minFreeBytes: 64 * 1024 * 1024,
       freeBytes: this.settings.freeBytes,
       now: this.settings.now,
-      extra: { warmup, seed, maskPrompt },
+      extra: { warmup, seed, maskPrompt, gradClip },
       command: ({ dataset, base, baseSha256, adapterPath, hyperparameters: h, resumeAdapter }) => ({
         command: this.binaryPath,
         args: [
@@ -81,6 +83,7 @@ export class LlamaCppLoraTrainer implements Trainer {
           "--targets", chooseLoraTargets({ requested: h.targets, tensorNames: inspected?.weightNames ?? [], architecture: inspected?.architecture ?? "unknown" }).targets.join(","),
           "--warmup", String(warmup),
           "--seed", String(seed),
+          "--clip", String(gradClip),
           "--ctx", String(contextSize),
           "--base-sha256", baseSha256,
           ...(threads !== undefined ? ["--threads", String(threads)] : []),

@@ -29,9 +29,12 @@ export type TrainerBackend = Backend<TrainerContext, Promise<Trainer>, TrainerCa
 export const llamacppLoraTrainerBackend: TrainerBackend = defineBackend({
   name: "llamacpp-lora",
   description: "native/lora-train (llama.cpp ggml-opt) on CPU, GGUF base (F32/F16/Q8_0/Q4_0/…; llama, qwen2, …)",
-  configSchema: z.object({}),
+  configSchema: z.object({ training: z.object({ gradClip: z.number().min(0).optional() }).optional() }),
   capabilities: { device: "cpu", resume: true, base: "gguf" },
-  open: (_settings, { threads, contextSize }) => LlamaCppLoraTrainer.create({ ...(threads === undefined ? {} : { threads }), ...(contextSize === undefined ? {} : { contextSize }) }),
+  open: (settings, { threads, contextSize }) => {
+    const gradClip = settings.training?.gradClip;
+    return LlamaCppLoraTrainer.create({ ...(threads === undefined ? {} : { threads }), ...(contextSize === undefined ? {} : { contextSize }), ...(gradClip === undefined ? {} : { gradClip }) });
+  },
 });
 
 /** `qlora`: transformers + peft 4-bit on a CUDA host (training/qlora). */

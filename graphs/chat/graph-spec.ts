@@ -52,6 +52,11 @@ export const graphSpecSchema = z
       .object({
         passages: z.number().int().min(0).max(20).default(3),
         memories: z.number().int().min(0).max(20).default(3),
+        // Earlier exchanges of the session in the answerer's prompt. 0 by default: the reading seedling and every nightly
+        // adapter are trained on single-turn prompts, and with the last 2 exchanges in its prompt the seedling copied
+        // from them ("`mount` — find files by extension", bench improve 2026-12-07). A model that follows a
+        // conversation can be given some in the spec.
+        history: z.number().int().min(0).max(10).default(0),
       })
       .strict()
       .default({}),

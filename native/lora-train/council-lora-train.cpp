@@ -101,6 +101,7 @@ struct options {
     float lr_min = -1.0f;     // default lr / 10
     float warmup = 0.1f;      // fraction of steps
     float wd = 0.0f;
+    float clip = 0.0f;        // max global gradient L2 norm; 0: no clipping
     int ctx = 0;              // 0: smallest multiple of 32 that holds the longest example
     int threads = 0;
     uint32_t seed = 42;
@@ -116,6 +117,7 @@ void usage() {
         "  --rank N           LoRA rank (16)           --alpha F     LoRA alpha (32); scale = alpha/rank\n"
         "  --targets LIST     comma-separated (attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down)\n"
         "  --epochs N (8)     --lr F (1e-3)  --lr-min F (lr/10)  --warmup F (0.1 of steps)  --wd F (0)\n"
+        "  --clip F           clip the global gradient L2 norm to F before each step (0: off)\n"
         "  --ctx N            context the examples must fit (default: the model's); windows are rounded up to 256\n"
         "  --threads N        --seed N      --no-mask (train on prompt tokens too)\n"
         "  --base-sha256 HEX  --base-name NAME (recorded in the adapter; --adapter must match)\n"
@@ -161,6 +163,7 @@ options parse_args(int argc, char ** argv) {
         else if (a == "--lr-min") o.lr_min = to_float(a, need(i));
         else if (a == "--warmup") o.warmup = to_float(a, need(i));
         else if (a == "--wd") o.wd = to_float(a, need(i));
+        else if (a == "--clip") o.clip = to_float(a, need(i));
         else if (a == "--ctx") o.ctx = to_int(a, need(i));
         else if (a == "--threads") o.threads = to_int(a, need(i));
         else if (a == "--seed") o.seed = (uint32_t) to_int(a, need(i));
@@ -178,6 +181,7 @@ options parse_args(int argc, char ** argv) {
     if (o.lr_min > o.lr) throw train_error(EXIT_USAGE, "--lr-min must be <= --lr");
     if (o.warmup < 0 || o.warmup >= 1) throw train_error(EXIT_USAGE, "--warmup must be in [0, 1)");
     if (o.wd < 0 || o.wd > 1) throw train_error(EXIT_USAGE, "--wd must be in [0, 1]");
+    if (o.clip < 0) throw train_error(EXIT_USAGE, "--clip must be >= 0");
     if (o.ctx < 0 || (o.ctx > 0 && o.ctx < 8)) throw train_error(EXIT_USAGE, "--ctx must be 0 or >= 8");
     if (o.targets.empty()) throw train_error(EXIT_USAGE, "--targets is empty");
     if (o.threads <= 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
@@ -748,6 +752,9 @@ int run(const options & o) {
     lopt.get_opt_pars = opt_params_cb;
     lopt.get_opt_pars_ud = &g_state;
     lopt.optimizer_type = GGML_OPT_OPTIMIZER_TYPE_ADAMW;
+    // read by ggml-opt when it builds the optimizer graph (native/llama-patches/0002-gradient-clipping.patch)
+    if (o.clip > 0) setenv("GGML_OPT_MAX_GRAD_NORM", std::to_string(o.clip).c_str(), 1);
+    else unsetenv("GGML_OPT_MAX_GRAD_NORM");
     llama_opt_init(ctx, model, lopt);
     ggml_backend_sched_set_eval_callback(ctx->get_sched(), sched_eval_cb, &g_state);
 
@@ -755,7 +762,7 @@ int run(const options & o) {
         {"event", "start"}, {"examples", examples.size()}, {"windows", windows.size()}, {"ctx", n_ctx},
         {"trainedTokens", trained_tokens}, {"trainableParams", trainable}, {"modelParams", llama_model_n_params(model)},
         {"rank", meta.rank}, {"alpha", meta.alpha}, {"targets", meta.targets}, {"tensors", weights.size() * 2},
-        {"epochs", o.epochs}, {"steps", g_state.total_steps}, {"lr", o.lr}, {"lrMin", o.lr_min}, {"warmupSteps", g_state.warmup_steps},
+        {"epochs", o.epochs}, {"steps", g_state.total_steps}, {"lr", o.lr}, {"lrMin", o.lr_min}, {"warmupSteps", g_state.warmup_steps}, {"clip", o.clip},
         {"maskPrompt", o.mask_prompt}, {"threads", o.threads},
     });
 
