@@ -18,7 +18,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { PROJECT_ROOT } from "../core/index.js";
-import { MAX_SCOPE_KEEP, scopeMatcher, scopeSimilarity, type AdapterScope } from "../training/index.js";
+import { jaccard, wordNgrams } from "../training/datasets/index.js";
+import { MAX_SCOPE_KEEP, scopeMatcher, type AdapterScope } from "../training/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -47,13 +48,16 @@ function tldrQuestions(root: string): string[] {
   return questions;
 }
 
-/** The matcher serving used before the index: every known question compared with the asked one. */
+/** The matcher serving used before the index: each question's bigrams computed once, every known question compared by Jaccard. */
 function referenceMatcher(scope: AdapterScope): (question: string) => boolean {
-  const fixes = { questions: scope.questions, minSimilarity: scope.minSimilarity };
-  const kept = { questions: scope.keep ?? [], minSimilarity: 0 };
+  const sets = (questions: readonly string[]) => [...new Map(questions.map((q) => [q.toLowerCase(), wordNgrams(q, 2)])).values()];
+  const trained = sets(scope.questions);
+  const kept = sets(scope.keep ?? []);
+  const nearest = (known: ReadonlyArray<Set<string>>, own: Set<string>) => known.reduce((best, other) => Math.max(best, jaccard(own, other)), 0);
   return (question) => {
-    const fix = scopeSimilarity(fixes, question).similarity;
-    const keep = scopeSimilarity(kept, question).similarity;
+    const own = wordNgrams(question, 2);
+    const fix = nearest(trained, own);
+    const keep = nearest(kept, own);
     return fix >= scope.minSimilarity && (fix > keep || keep === 0);
   };
 }
