@@ -753,7 +753,11 @@ int run(const options & o) {
     lopt.get_opt_pars_ud = &g_state;
     lopt.optimizer_type = GGML_OPT_OPTIMIZER_TYPE_ADAMW;
     // read by ggml-opt when it builds the optimizer graph (native/llama-patches/0002-gradient-clipping.patch)
-    if (o.clip > 0) setenv("GGML_OPT_MAX_GRAD_NORM", std::to_string(o.clip).c_str(), 1);
+    if (o.clip > 0) {
+        char clip_text[32];
+        snprintf(clip_text, sizeof(clip_text), "%.9g", o.clip); // std::to_string would print 1e-9 as "0.000000"
+        setenv("GGML_OPT_MAX_GRAD_NORM", clip_text, 1);
+    }
     else unsetenv("GGML_OPT_MAX_GRAD_NORM");
     llama_opt_init(ctx, model, lopt);
     ggml_backend_sched_set_eval_callback(ctx->get_sched(), sched_eval_cb, &g_state);
