@@ -2,7 +2,7 @@
 export { LlamaChatModel, validateLoraAdapter, type AdapterValidator, type LlamaCallOptions, type LlamaChatModelOptions } from "./llama-chat-model.js";
 export { OpenAIChatModel, type OpenAIChatModelOptions } from "./openai-chat-model.js";
 export { LlamaServerChatModel, type LlamaServerChatModelOptions } from "./llama-server-chat-model.js";
-export { LlamaServerProcess, type LlamaServerProcessOptions } from "./llama-server-process.js";
+export { LLAMA_CPP_TOOL_ARGS, LlamaServerProcess, type LlamaServerProcessOptions } from "./llama-server-process.js";
 export { createChatModel, resolveServing, HF_MODELS_DIR, type CreateChatModelOptions, type ResolveServingOptions } from "./create-chat-model.js";
 export { chatBackends } from "./chat-backends.js";
 export { llamaChatBackend } from "./llama-backend.js";

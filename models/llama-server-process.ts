@@ -24,6 +24,15 @@ export interface LlamaServerProcessOptions {
   startTimeoutMs?: number;
 }
 
+
+/**
+ * Arguments every llama.cpp tool Council starts gets (llama-server here, llama-completion in the benches). `--no-repack`:
+ * setup builds llama.cpp with -march=native, and on an AVX-512/AMX Xeon the AMX weight-repacking buffer segfaulted
+ * llama-completion on the first token of a small Q8_0 qwen2 model (bench/perf/random-model.int.test.ts); without the
+ * extra buffer types it runs.
+ */
+export const LLAMA_CPP_TOOL_ARGS: readonly string[] = ["--no-repack"];
+
 /**
  * Runs llama.cpp's `llama-server` as a child process (loopback by default) with adapters preloaded, for the
  * `llama-server` backend and its tests. `dispose()` stops it (SIGTERM, then SIGKILL after 5 s).
@@ -55,7 +64,7 @@ export class LlamaServerProcess {
     if (!existsSync(binary)) throw new CouncilError("NATIVE_MISSING", `${binary} is missing. Run npm run setup to build llama-server.`, { details: { binary } });
     const model = await resolveModelSource({ source: modelPath });
     const listenPort = port ?? (await freePort(host));
-    const args = ["-m", model, "--host", host, "--port", String(listenPort), "-c", String(contextSize), "-np", String(parallel), "--no-webui"];
+    const args = ["-m", model, "--host", host, "--port", String(listenPort), "-c", String(contextSize), "-np", String(parallel), "--no-webui", ...LLAMA_CPP_TOOL_ARGS];
     if (threads !== undefined) args.push("-t", String(threads), "-tb", String(threads));
     for (const adapter of adapters) args.push("--lora", adapter);
     if (adapters.length > 0) args.push("--lora-init-without-apply");

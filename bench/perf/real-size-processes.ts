@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { WebSocket } from "ws";
 import { CouncilError, PROJECT_ROOT } from "../../core/index.js";
+import { LLAMA_CPP_TOOL_ARGS } from "../../models/index.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -75,7 +76,7 @@ export async function startCouncilServe(env: Record<string, string>): Promise<Ru
 /** `llama-server` with `parallel` slots (continuous batching is on by default). */
 export async function startLlamaServer(options: { binary: string; model: string; threads: number; parallel: number; contextSize: number }): Promise<RunningServer> {
   const port = await freePort();
-  const args = ["-m", options.model, "-t", String(options.threads), "-tb", String(options.threads), "-np", String(options.parallel), "-c", String(options.contextSize), "--host", "127.0.0.1", "--port", String(port), "--no-webui"];
+  const args = ["-m", options.model, "-t", String(options.threads), "-tb", String(options.threads), "-np", String(options.parallel), "-c", String(options.contextSize), "--host", "127.0.0.1", "--port", String(port), "--no-webui", ...LLAMA_CPP_TOOL_ARGS];
   return startProcess(options.binary, args, { ...process.env }, port);
 }
 
@@ -149,7 +150,7 @@ export interface CompletionRun {
 
 /** One `llama-completion` run (EOS ignored, greedy); decode tokens/s from its own `eval time` line. Retries lost timing lines. */
 export async function llamaCompletionRun(options: { binary: string; model: string; prompt: string; tokens: number; threads: number; contextSize: number }): Promise<CompletionRun> {
-  const args = ["-m", options.model, "-p", options.prompt, "-n", String(options.tokens), "-t", String(options.threads), "-tb", String(options.threads), "-c", String(options.contextSize), "--temp", "0", "--ignore-eos", "--no-warmup", "-no-cnv", "--no-display-prompt"];
+  const args = ["-m", options.model, "-p", options.prompt, "-n", String(options.tokens), "-t", String(options.threads), "-tb", String(options.threads), "-c", String(options.contextSize), "--temp", "0", "--ignore-eos", "--no-warmup", "-no-cnv", "--no-display-prompt", ...LLAMA_CPP_TOOL_ARGS];
   for (let attempt = 1; ; attempt++) {
     const { stderr } = await execFileAsync(options.binary, args, { maxBuffer: 64 << 20, timeout: 600_000 });
     const evalLine = /eval time\s*=\s*([\d.]+) ms\s*\/\s*(\d+) runs/.exec(stderr.split("\n").find((line) => /\beval time/.test(line) && !/prompt eval/.test(line)) ?? "");
