@@ -131,7 +131,8 @@ export async function createCouncil({
     logger,
     now,
   });
-  const history = new SessionHistory();
+  // only as many exchanges as the answerer is given (graph spec recall.history; none by default)
+  const history = new SessionHistory({ turns: spec.recall.history });
   const routeNames = [...new Set([...routeTopics.map((topic) => topic.name), "general"])];
   let disposed = false;
 

@@ -28,6 +28,7 @@ export class SessionHistory {
   }
 
   add(key: SessionKey, turn: HistoryTurn): void {
+    if (this.#turns === 0) return; // the answerer is given no history: keep none
     const id = mapKey(key);
     const list = this.#sessions.get(id) ?? [];
     this.#sessions.delete(id);

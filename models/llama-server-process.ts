@@ -24,7 +24,6 @@ export interface LlamaServerProcessOptions {
   startTimeoutMs?: number;
 }
 
-
 /**
  * Arguments every llama.cpp tool Council starts gets (llama-server here, llama-completion in the benches). `--no-repack`:
  * setup builds llama.cpp with -march=native, and on an AVX-512/AMX Xeon the AMX weight-repacking buffer segfaulted

@@ -186,6 +186,6 @@ function datasetFormat(dataset: ResolvedDataset, chatTemplate: ChatTemplate | un
 
 function pickExtra(start: Record<string, unknown> | undefined): Record<string, unknown> {
   if (start === undefined) return {};
-  const keep = ["ctx", "windows", "trainedTokens", "lrMin", "warmupSteps", "clip", "maskPrompt", "threads", "quantization", "gradientAccumulation", "batchSize", "skippedTargets"];
+  const keep = ["ctx", "windows", "trainedTokens", "lrMin", "warmupSteps", "maskPrompt", "threads", "quantization", "gradientAccumulation", "batchSize", "skippedTargets"];
   return Object.fromEntries(Object.entries(start).filter(([key]) => keep.includes(key)));
 }

@@ -71,7 +71,8 @@ const llmAnswer: NodeFactory = (deps) => async (state, config) => {
   const result = await answerer.answer({
     question: state.question,
     passages: state.passages,
-    history: sessionHistory(state, deps),
+    history: state.history,
+    maxHistoryTurns: deps.spec.recall.history,
     examples: workedExamples(state, deps),
     adapter: state.adapter?.slot ?? null,
     signal: config.signal,
@@ -81,12 +82,6 @@ const llmAnswer: NodeFactory = (deps) => async (state, config) => {
   const firstTokenMs = result.firstTokenMs === undefined ? undefined : Math.max(0, now() - state.startedAt - (result.generationMs - result.firstTokenMs));
   return { answer: result.answer, memoryEntry: undefined, truncated: result.truncated, runaway: result.runaway, tokens: result.tokens, generationMs: result.generationMs, firstTokenMs, steps: [{ agent: "answerer", method: "llm", ms: result.generationMs }] };
 };
-
-/** The session's last exchanges the spec lets into the answerer's prompt (`recall.history`, default none). */
-function sessionHistory(state: ChatStateValue, deps: ChatNodeDeps): HistoryTurn[] {
-  const turns = deps.spec.recall.history;
-  return turns > 0 ? state.history.slice(-turns) : [];
-}
 
 /** How rare a word is in the knowledge base, for the fallback's and the critic's distinctive-word rule (nothing when it cannot tell). */
 function wordRarity(knowledgeBase: KnowledgeBase): { documentFrequency?: DocumentFrequency } {
@@ -115,7 +110,8 @@ const llmRetry: NodeFactory = (deps) => async (state, config) => {
   const result = await answerer.answer({
     question: state.question,
     passages: state.passages,
-    history: sessionHistory(state, deps),
+    history: state.history,
+    maxHistoryTurns: deps.spec.recall.history,
     note,
     examples: workedExamples(state, deps),
     adapter: state.adapter?.slot ?? null,

@@ -752,7 +752,7 @@ int run(const options & o) {
     lopt.get_opt_pars = opt_params_cb;
     lopt.get_opt_pars_ud = &g_state;
     lopt.optimizer_type = GGML_OPT_OPTIMIZER_TYPE_ADAMW;
-    // read by ggml-opt when it builds the optimizer graph (native/llama-patches/0002-gradient-clipping.patch)
+    // read by ggml-opt when it builds the optimizer graph (native/llama-patches/0002-ggml-opt-gradients.patch)
     if (o.clip > 0) {
         char clip_text[32];
         snprintf(clip_text, sizeof(clip_text), "%.9g", o.clip); // std::to_string would print 1e-9 as "0.000000"

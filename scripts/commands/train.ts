@@ -11,6 +11,7 @@ interface TrainFlags {
   alpha?: string;
   epochs?: string;
   lr?: string;
+  clip?: string;
   targets?: string;
   resume?: string;
   trainer?: "llamacpp-lora" | "qlora";
@@ -53,6 +54,7 @@ export function register(program: Command): void {
     .option("--epochs <n>", "epochs (config training.epochs)")
     .option("--lr <x>", "peak learning rate (config training.learningRate)")
     .option("--targets <list>", "comma-separated tensor short names (config training.targets)")
+    .option("--clip <x>", "clip the global gradient L2 norm before each step; 0 = off (config training.gradClip; llamacpp-lora)")
     .option("--resume <adapter.gguf>", "continue training this adapter (llamacpp-lora)")
     .option("--trainer <name>", "llamacpp-lora | qlora (config training.trainer)")
     .option("--threads <n>", "CPU threads (llamacpp-lora)")
@@ -67,6 +69,7 @@ export function register(program: Command): void {
             ...(flags.alpha !== undefined ? { alpha: Number(flags.alpha) } : {}),
             ...(flags.epochs !== undefined ? { epochs: Number(flags.epochs) } : {}),
             ...(flags.lr !== undefined ? { learningRate: Number(flags.lr) } : {}),
+            ...(flags.clip !== undefined ? { gradClip: Number(flags.clip) } : {}),
             ...(flags.targets !== undefined ? { targets: flags.targets } : {}),
           },
         },
