@@ -22,6 +22,7 @@ export { distinctiveWords, type DocumentFrequency } from "./distinctive-words.js
 export { fitWords, parseQuestion, stem, taskFit, type Fit, type QuestionTask } from "./question-fit.js";
 export { checkShellCommand, commandShape, commandsIn, renderTldrCommand, sameCommand, type CommandShape, type ShellCheck } from "./shell-command.js";
 export { fallbackAnswer, type FallbackAnswer, type FallbackOptions } from "./fallback-answer.js";
+export { amendFromManual, chooseOption, DEFAULT_AMEND_THRESHOLDS, draftToAmend, type AmendInput, type AmendThresholds, type OptionAmendment } from "./option-amend.js";
 export { Router, ROUTER_SYSTEM_PROMPT, type RouteDecision, type RouterOptions } from "./router.js";
 export { FallbackBreaker, invokeStructured, runWithMode, type ModeRunOptions, type StructuredCallOptions } from "./structured-output.js";
 export { contentWords, cosine, isStopword, overlap, words } from "./text.js";

@@ -32,3 +32,28 @@ export function fixtureKnowledgeBase(): FakeKnowledgeBase {
 export function fixtureEmbeddings(): HashEmbeddings {
   return new HashEmbeddings({ dimensions: 256 });
 }
+
+/** gzip(1)'s options as `man` renders them (option-amend and amend-node tests). */
+export const GZIP_MANUAL = `
+OPTIONS
+       -c --stdout --to-stdout
+              Write output on standard output; keep original files unchanged.
+
+       -d --decompress --uncompress
+              Decompress.
+
+       -k --keep
+              Keep (don't delete) input files during compression or decompression.
+
+       -l --list
+              For each compressed file, list the following fields: compressed size, uncompressed size, ratio.
+
+       -r --recursive
+              Travel the directory structure recursively.
+
+       -v --verbose
+              Verbose. Display the name and percentage reduction for each file compressed or decompressed.
+
+       -h --help
+              Display a help screen and quit.
+`;

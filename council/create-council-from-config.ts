@@ -1,4 +1,5 @@
 import { createMetrics, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
+import { ManualPages } from "../memory/index.js";
 import { createCouncil, type Council, type CreateCouncilOptions } from "./create-council.js";
 import { openCouncilParts } from "./open-parts.js";
 
@@ -23,7 +24,7 @@ export async function createCouncilFromConfig(
 ): Promise<Council> {
   const { chatModel, embeddings, memory, knowledgeBase, modelName, owned } = await openCouncilParts({ config, logger, metrics });
   try {
-    return await createCouncil({ config, chatModel, embeddings, memory, knowledgeBase, metrics, logger, owned, modelName, ...(selectAdapter ? { selectAdapter } : {}) });
+    return await createCouncil({ config, chatModel, embeddings, memory, knowledgeBase, manual: new ManualPages(), metrics, logger, owned, modelName, ...(selectAdapter ? { selectAdapter } : {}) });
   } catch (error) {
     for (const resource of owned) await resource.dispose();
     throw error;

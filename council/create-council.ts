@@ -4,7 +4,7 @@ import { z } from "zod";
 import { DEFAULT_TOPICS, topicsFromDirectory, type CouncilChatModel, type Topic } from "../agents/index.js";
 import { createMetrics, CouncilError, isCouncilError, Registry, silentLogger, type CouncilConfig, type CouncilMetrics, type Logger } from "../core/index.js";
 import { ChatGraph, loadGraphSpec, type ChatStateValue, type GraphSpec, type TurnAdapter } from "../graphs/index.js";
-import { ANONYMOUS_ACTOR, type KnowledgeBase, type MemoryStore, type TurnRecord, type VerifiedMemory } from "../memory/index.js";
+import { ANONYMOUS_ACTOR, type KnowledgeBase, type MemoryStore, type OptionManual, type TurnRecord, type VerifiedMemory } from "../memory/index.js";
 import type { AdapterHost } from "../models/index.js";
 import { SessionHistory } from "./session-history.js";
 import type { CouncilRuntime, TurnRequest, TurnResult } from "./types.js";
@@ -31,6 +31,8 @@ export interface CreateCouncilOptions {
   knowledgeBase: KnowledgeBase;
   /** Verified memory: answers turns above the reuse threshold; a 👎 on an answer it served demotes the entry. */
   verified?: VerifiedMemory;
+  /** Tool options the amend step reads (the local manual pages in production). @default none: answers are never amended */
+  manual?: OptionManual;
   /** @default metrics on a fresh registry without default process metrics */
   metrics?: CouncilMetrics;
   /** @default silentLogger */
@@ -91,7 +93,7 @@ export function stableSlotSelector(chatModel: unknown): SelectAdapter {
 }
 
 /**
- * Assembles a council from its parts: the chat graph (router → recall → answer → critique ⇄ revise →
+ * Assembles a council from its parts: the chat graph (router → recall → answer → amend → critique ⇄ revise →
  * record) on the given model and stores, per-session history, and the chat metrics.
  */
 export async function createCouncil({
@@ -101,6 +103,7 @@ export async function createCouncil({
   memory,
   knowledgeBase,
   verified,
+  manual,
   metrics = createMetrics({ registry: new Registry(), defaultMetrics: false }),
   logger = silentLogger,
   now = Date.now,
@@ -123,6 +126,7 @@ export async function createCouncil({
     memory,
     knowledgeBase,
     ...(verified ? { verified } : {}),
+    ...(manual ? { manual } : {}),
     verifiedThresholds: { reuse: config.agents.verifiedReuseThreshold, hint: config.agents.verifiedHintThreshold },
     spec,
     modelName,

@@ -4,7 +4,7 @@ import { openRunRecords } from "../cron/index.js";
 import { AdapterRegistry } from "../deploy/index.js";
 import { loadGraphSpec } from "../graphs/index.js";
 import type { ImprovePorts } from "../graphs/improve/index.js";
-import type { EventSink, VerifiedMemory } from "../memory/index.js";
+import { ManualPages, type EventSink, type VerifiedMemory } from "../memory/index.js";
 import type { CouncilChatModel } from "../models/index.js";
 import { createTrainer } from "../training/index.js";
 import { startAdapterServing, type AdapterServing } from "./adapter-serving.js";
@@ -57,6 +57,7 @@ export async function createCouncilRuntime({ config, logger = silentLogger, metr
       memory,
       knowledgeBase: kb,
       verified,
+      manual: new ManualPages(),
       metrics,
       logger,
       spec,

@@ -41,3 +41,4 @@ export { withEventLog } from "./logged-memory.js";
 export { rebuildFromLog, type RebuildFromLogOptions, type RebuildResult } from "./rebuild-from-log.js";
 export { eraseUserTurns } from "./erase-user.js";
 export { auditChain, formatAudit, describeEvent, type AuditReport, type AuditExample } from "./event-audit.js";
+export { ManualPages, parseManualOptions, type ManualOption, type ManualPagesOptions, type OptionManual } from "./manual-pages.js";

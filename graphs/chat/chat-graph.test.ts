@@ -165,10 +165,19 @@ describe("chat graph", () => {
 });
 
 describe("graph spec and drawing", () => {
-  it("draws the default graph as Mermaid with the revise loop", async () => {
+  it("draws the default graph as Mermaid with the amend step and the revise loop", async () => {
     const mermaid = await drawChatGraph();
-    for (const node of ["router", "recall", "answerer", "critic", "revise", "record"]) expect(mermaid).toContain(node);
+    for (const node of ["router", "recall", "answerer", "amend", "critic", "revise", "record"]) expect(mermaid).toContain(node);
+    expect(mermaid).toMatch(/answerer --> amend/);
+    expect(mermaid).toMatch(/amend --> critic/);
     expect(mermaid).toMatch(/critic -.->\s*revise/);
+    expect(mermaid).toMatch(/revise --> amend/);
+  });
+
+  it("draws a spec without the amend step: drafts go straight to the critic", async () => {
+    const mermaid = await drawChatGraph(parseGraphSpec({ nodes: { amend: "none" } }));
+    expect(mermaid).not.toContain("amend");
+    expect(mermaid).toMatch(/answerer --> critic/);
     expect(mermaid).toMatch(/revise --> critic/);
   });
 

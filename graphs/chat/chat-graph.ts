@@ -2,10 +2,10 @@ import { END, START, StateGraph, type LangGraphRunnableConfig } from "@langchain
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Answerer, Critic, Router, type AgentMode, type CouncilChatModel, type Topic } from "../../agents/index.js";
 import type { Logger } from "../../core/index.js";
-import type { KnowledgeBase, MemoryStore, VerifiedMemory } from "../../memory/index.js";
+import type { KnowledgeBase, MemoryStore, OptionManual, VerifiedMemory } from "../../memory/index.js";
 import { defaultGraphSpec, type GraphSpec } from "./graph-spec.js";
 import { NODE_REGISTRY, type ChatNode, type ChatNodeDeps, type ChatTurnCallbacks } from "./nodes.js";
-import { ChatState, type ChatStateValue, type ChatTurnInput } from "./state.js";
+import { ChatState, type ChatStateUpdate, type ChatStateValue, type ChatTurnInput } from "./state.js";
 
 export interface ChatGraphOptions {
   router: Router;
@@ -13,6 +13,8 @@ export interface ChatGraphOptions {
   critic: Critic;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
+  /** Tool options the amend node reads (absent: answers are never amended). */
+  manual?: OptionManual;
   /** Verified memory the recall node searches (absent: never consulted). */
   verified?: VerifiedMemory;
   /** Verified-entry similarity thresholds (config.agents.verified*; the spec's verified.*Threshold wins). @default reuse 0.9, hint 0.6 */
@@ -39,24 +41,23 @@ export interface CreateChatGraphOptions extends Omit<ChatGraphOptions, "router" 
   maxTokens?: number;
 }
 
-/** Builds the state graph from a spec and node functions (uncompiled): route → recall → answer → critique ⇄ revise → record. */
+/**
+ * Builds the state graph from a spec and node functions (uncompiled): route → recall → answer → amend → critique ⇄
+ * revise (→ amend) → record; a spec's `none` leaves its node out.
+ */
 function buildGraph(spec: GraphSpec, nodes: Record<keyof GraphSpec["nodes"], ChatNode>, shouldRevise: (state: ChatStateValue) => boolean) {
-  const graph = new StateGraph(ChatState)
-    .addNode("router", nodes.router)
-    .addNode("recall", nodes.recall)
-    .addNode("answerer", nodes.answerer)
-    .addNode("critic", nodes.critic)
-    .addNode("record", nodes.record)
-    .addEdge(START, "router")
-    .addEdge("router", "recall")
-    .addEdge("recall", "answerer")
-    .addEdge("answerer", "critic")
-    .addEdge("record", END);
-  if (spec.nodes.revise === "none") return graph.addEdge("critic", "record");
-  return graph
-    .addNode("revise", nodes.revise)
-    .addConditionalEdges("critic", (state) => (shouldRevise(state) ? "revise" : "record"), { revise: "revise", record: "record" })
-    .addEdge("revise", "critic");
+  const amend = spec.nodes.amend !== "none";
+  const revise = spec.nodes.revise !== "none";
+  // Only the nodes the spec runs (LangGraph refuses a node nothing reaches); node names are checked by the spec's enums.
+  const graph = new StateGraph(ChatState) as unknown as StateGraph<typeof ChatState.spec, ChatStateValue, ChatStateUpdate, string>;
+  for (const slot of ["router", "recall", "answerer", "critic", "record"] as const) graph.addNode(slot, nodes[slot]);
+  if (amend) graph.addNode("amend", nodes.amend);
+  if (revise) graph.addNode("revise", nodes.revise);
+  const afterDraft = amend ? "amend" : "critic";
+  graph.addEdge(START, "router").addEdge("router", "recall").addEdge("recall", "answerer").addEdge("answerer", afterDraft).addEdge("record", END);
+  if (amend) graph.addEdge("amend", "critic");
+  if (!revise) return graph.addEdge("critic", "record");
+  return graph.addConditionalEdges("critic", (state) => (shouldRevise(state) ? "revise" : "record"), { revise: "revise", record: "record" }).addEdge("revise", afterDraft);
 }
 
 /** A compiled chat graph for one council. */
@@ -76,6 +77,7 @@ export class ChatGraph {
       router: NODE_REGISTRY.router[spec.nodes.router](nodeDeps),
       recall: NODE_REGISTRY.recall[spec.nodes.recall](nodeDeps),
       answerer: NODE_REGISTRY.answerer[spec.nodes.answerer](nodeDeps),
+      amend: NODE_REGISTRY.amend[spec.nodes.amend](nodeDeps),
       critic: NODE_REGISTRY.critic[spec.nodes.critic](nodeDeps),
       revise: NODE_REGISTRY.revise[spec.nodes.revise](nodeDeps),
       record: NODE_REGISTRY.record[spec.nodes.record](nodeDeps),
@@ -94,7 +96,7 @@ export class ChatGraph {
 
   /** Runs one turn to the end and returns the final state. */
   async run(input: ChatTurnInput, { signal, ...callbacks }: ChatTurnCallbacks & { signal?: AbortSignal } = {}): Promise<ChatStateValue> {
-    const config: LangGraphRunnableConfig = { configurable: callbacks, signal, recursionLimit: 8 + 2 * this.maxRevisions };
+    const config: LangGraphRunnableConfig = { configurable: callbacks, signal, recursionLimit: 9 + 3 * this.maxRevisions };
     return (await this.#compiled.invoke(input, config)) as ChatStateValue;
   }
 
@@ -116,6 +118,6 @@ export async function drawChatGraph(spec: GraphSpec = defaultGraphSpec()): Promi
   const structureOnly: ChatNode = async () => {
     throw new Error("drawChatGraph builds a graph for drawing only; use ChatGraph to run turns");
   };
-  const nodes = { router: structureOnly, recall: structureOnly, answerer: structureOnly, critic: structureOnly, revise: structureOnly, record: structureOnly };
+  const nodes = { router: structureOnly, recall: structureOnly, answerer: structureOnly, amend: structureOnly, critic: structureOnly, revise: structureOnly, record: structureOnly };
   return (await buildGraph(spec, nodes, () => false).compile({ name: "council-chat" }).getGraphAsync()).drawMermaid();
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CouncilError, safeParseJson } from "../../core/index.js";
 
 /** The node slots of the chat graph, in order. */
-export const NODE_SLOTS = ["router", "recall", "answerer", "critic", "revise", "record"] as const;
+export const NODE_SLOTS = ["router", "recall", "answerer", "amend", "critic", "revise", "record"] as const;
 export type NodeSlot = (typeof NODE_SLOTS)[number];
 
 /** Implementations a spec can name per slot (the registry in nodes.ts provides each). */
@@ -11,6 +11,7 @@ export const NODE_IMPLEMENTATIONS = {
   router: ["router", "general"],
   recall: ["kb+memory", "kb", "none"],
   answerer: ["llm", "kb-grounded"],
+  amend: ["manual", "none"],
   critic: ["critic"],
   revise: ["llm-retry", "kb-grounded", "none"],
   record: ["memory"],
@@ -29,6 +30,9 @@ export const graphSpecSchema = z
         router: z.enum(NODE_IMPLEMENTATIONS.router).default("router"),
         recall: z.enum(NODE_IMPLEMENTATIONS.recall).default("kb+memory"),
         answerer: z.enum(NODE_IMPLEMENTATIONS.answerer).default("llm"),
+        // `manual`: when the question asks for something none of the notes' examples of the answer's tool covers, the
+        // option of the tool's local manual page that clearly answers it is added to the command (agents/option-amend.ts).
+        amend: z.enum(NODE_IMPLEMENTATIONS.amend).default("manual"),
         critic: z.enum(NODE_IMPLEMENTATIONS.critic).default("critic"),
         revise: z.enum(NODE_IMPLEMENTATIONS.revise).default("llm-retry"),
         record: z.enum(NODE_IMPLEMENTATIONS.record).default("memory"),

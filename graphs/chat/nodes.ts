@@ -1,7 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { fallbackAnswer, groundedAnswer, GENERAL_ROUTE, type Answerer, type Critic, type DocumentFrequency, type HistoryTurn, type Router } from "../../agents/index.js";
+import { amendFromManual, fallbackAnswer, groundedAnswer, GENERAL_ROUTE, type Answerer, type Critic, type DocumentFrequency, type HistoryTurn, type Router } from "../../agents/index.js";
 import type { Logger } from "../../core/index.js";
-import type { KnowledgeBase, MemoryStore, TurnRecord, VerifiedHit, VerifiedMemory } from "../../memory/index.js";
+import type { KnowledgeBase, MemoryStore, OptionManual, TurnRecord, VerifiedHit, VerifiedMemory } from "../../memory/index.js";
 import type { GraphSpec, NodeSlot } from "./graph-spec.js";
 import type { AnswerSource, ChatStateUpdate, ChatStateValue } from "./state.js";
 
@@ -19,6 +19,8 @@ export interface ChatNodeDeps {
   critic: Critic;
   memory: MemoryStore;
   knowledgeBase: KnowledgeBase;
+  /** Tool options from the local manual (absent: the amend node changes nothing). */
+  manual?: OptionManual;
   /** Verified memory (absent: the turn never sees verified entries). */
   verified?: VerifiedMemory;
   /** Similarity at which a verified entry answers, and at which it is shown as a worked example. */
@@ -131,6 +133,21 @@ const llmRetry: NodeFactory = (deps) => async (state, config) => {
   };
 };
 
+/**
+ * Adds the option the question asks for from the tool's manual page (see amendFromManual). The manual's line joins
+ * the turn's passages, so the critic checks the option as grounded and the record shows where it came from. A
+ * verified memory answer is never touched.
+ */
+const manualAmend: NodeFactory = ({ manual, now, logger }) => async (state) => {
+  if (manual === undefined || state.memoryEntry !== undefined || state.answer.length === 0) return {};
+  const started = now();
+  const amendment = await amendFromManual({ question: state.question, answer: state.answer, passages: state.passages }, manual);
+  const steps = [{ agent: "amend", method: "heuristic" as const, ms: now() - started }];
+  if (amendment === undefined) return { steps };
+  logger.debug({ traceId: state.traceId, page: amendment.page, flag: amendment.flag, matched: amendment.matched, dropped: amendment.dropped }, "answer amended from the manual");
+  return { answer: amendment.answer, passages: [...state.passages.filter(({ passage }) => passage.id !== amendment.passage.passage.id), amendment.passage], steps };
+};
+
 /** Verified entries this turn may see (active ones, and canary ones of its adapter version). */
 async function searchVerified(state: ChatStateValue, { verified, spec }: ChatNodeDeps): Promise<VerifiedHit[]> {
   if (verified === undefined || (!spec.verified.reuse && !spec.verified.hint)) return [];
@@ -177,6 +194,11 @@ export const NODE_REGISTRY: { [S in NodeSlot]: Record<GraphSpec["nodes"][S], Nod
   answerer: {
     llm: llmAnswer,
     "kb-grounded": groundedNode("answerer"),
+  },
+  amend: {
+    manual: manualAmend,
+    // Never reached: the graph has no amend node when the spec says none.
+    none: () => async () => ({}),
   },
   critic: {
     critic: ({ critic, knowledgeBase }) => async (state, config) => {

@@ -4,7 +4,7 @@ import { HashEmbeddings } from "../../models/embeddings/hash-embeddings.js";
 import { FakeChatModel, FakeKnowledgeBase, FakeMemoryStore, type ScriptedTurn } from "../../test/fakes/index.js";
 import { ChatGraph } from "./chat-graph.js";
 import { parseGraphSpec, type GraphSpecInput } from "./graph-spec.js";
-import type { KnowledgeBase, VerifiedMemory } from "../../memory/index.js";
+import type { KnowledgeBase, OptionManual, VerifiedMemory } from "../../memory/index.js";
 import type { ChatTurnInput } from "./state.js";
 
 export const KB_PASSAGES = [
@@ -20,10 +20,12 @@ export interface TestGraphOptions {
   verified?: VerifiedMemory;
   /** @default a FakeKnowledgeBase over KB_PASSAGES */
   knowledgeBase?: KnowledgeBase;
+  /** Tool options for the amend node. @default none (answers are never amended) */
+  manual?: OptionManual;
 }
 
 /** A chat graph on the scripted fake model, fake stores and real hash embeddings. */
-export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1, verified, knowledgeBase = new FakeKnowledgeBase(KB_PASSAGES) }: TestGraphOptions = {}) {
+export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1, verified, knowledgeBase = new FakeKnowledgeBase(KB_PASSAGES), manual }: TestGraphOptions = {}) {
   const model = new FakeChatModel({ turns, modelName: "fake-seedling" });
   const embeddings = new HashEmbeddings({ dimensions: 256 });
   const memory = new FakeMemoryStore();
@@ -35,6 +37,7 @@ export async function testGraph({ turns = [], modes = {}, spec, maxRevisions = 1
     memory,
     knowledgeBase,
     ...(verified ? { verified } : {}),
+    ...(manual ? { manual } : {}),
     spec: parseGraphSpec(spec ?? {}),
     modelName: "fake-seedling",
     threshold: 0.5,

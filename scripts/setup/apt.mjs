@@ -2,10 +2,11 @@
 // (node-gyp for better-sqlite3), prometheus
 // (promtool and the server the canary queries in integration tests), chromium (web page tests), postgresql (the
 // Postgres memory store's integration tests start their own server), tmux (the review queue's terminal test),
-// python3-torch (`seedling build --full` and the QLoRA path's CPU stand-in in the integration tests).
+// python3-torch (`seedling build --full` and the QLoRA path's CPU stand-in in the integration tests), man-db (the
+// amend step reads the tools' manual pages: `man -P cat <tool>`).
 import { capture, log, onPath, run, SetupError } from "./util.mjs";
 
-export const DEBIAN_PACKAGES = ["libfaiss-dev", "libopenblas-dev", "cmake", "g++", "make", "python3", "git", "prometheus", "chromium", "postgresql", "tmux", "python3-torch"];
+export const DEBIAN_PACKAGES = ["libfaiss-dev", "libopenblas-dev", "cmake", "g++", "make", "python3", "git", "prometheus", "chromium", "postgresql", "tmux", "python3-torch", "man-db"];
 
 export function installedPackages(packages) {
   const result = capture("dpkg-query", ["-W", "-f=${Package} ${Status}\\n", ...packages]);
