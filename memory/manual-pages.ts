@@ -46,8 +46,7 @@ export function parseManualOptions(text: string): ManualOption[] {
         const valuePart = head!.replace(/(?:^|(?<=[\s,|[]))-{1,2}[A-Za-z0-9?][\w-]*/g, "");
         const takesValue = valuePart.replace(/[\s,|[\]]/g, "").length > 0;
         const value = /[A-Za-z][\w-]*/.exec(valuePart)?.[0]?.toLowerCase();
-        // A spelling followed directly by ", ", the end, or an optional "[=…]" needs no value.
-        const plain = takesValue ? names.find((name) => new RegExp(`(?:^|[\\s,|[])${name.replace(/[?]/g, "\\?")}(?:,|\\[=|$)`).test(head!)) : undefined;
+        const plain = takesValue ? plainSpelling(head!) : undefined;
         current = { names: [...new Set(names)], takesValue, ...(takesValue && value !== undefined ? { value } : {}), ...(plain === undefined ? {} : { plain }), help: rest.join(" ").trim() };
         indent = start[1]!.length;
         options.push(current);
@@ -61,6 +60,21 @@ export function parseManualOptions(text: string): ManualOption[] {
     } else if (line.length > 0) current = undefined;
   }
   return options.map((option) => ({ ...option, help: option.help.replace(/\u2010\s+/g, "").replace(/\s+/g, " ").slice(0, MAX_HELP) })).filter((option) => option.help.length > 0);
+}
+
+/**
+ * The spelling that needs no value, when the manual shows one: `-u` of `-u, -U NUM, --unified[=NUM]` (the value
+ * belongs to another short spelling), or the first spelling when every value is optional (`--color[=WHEN]`). In GNU's
+ * `-t, --tabs=N` the value written on the long spelling is every spelling's.
+ */
+function plainSpelling(head: string): string | undefined {
+  const spellings = [...head.matchAll(/(?:^|(?<=[\s,|[]))(-{1,2}[A-Za-z0-9?][\w-]*)([^-]*)/g)].map((match) => {
+    const after = match[2]!.replace(/^[\s,|]+$/, "");
+    return { name: match[1]!, value: /^\[=/.test(after) ? "optional" : /^[= [<]?\s*[A-Za-z<{[]/.test(after) ? "required" : "none" };
+  });
+  if (spellings.every(({ value }) => value !== "required")) return spellings[0]?.name;
+  const shortRequired = spellings.some(({ name, value }) => !name.startsWith("--") && value === "required");
+  return shortRequired ? spellings.find(({ name, value }) => !name.startsWith("--") && value === "none")?.name : undefined;
 }
 
 const BACKSPACE = 8;
