@@ -196,7 +196,8 @@ function dropUnasked(command: string, options: readonly ManualOption[], question
  */
 export async function amendFromManual(input: AmendInput, manual: OptionManual, thresholds: AmendThresholds = DEFAULT_AMEND_THRESHOLDS): Promise<OptionAmendment | undefined> {
   const draft = draftToAmend(input);
-  if (draft === undefined) return undefined;
+  // The command is amended where the answer quotes it; an answer that does not quote it verbatim is left alone.
+  if (draft === undefined || !input.answer.includes(draft.command)) return undefined;
   const { page, subcommand } = draft;
   const options = (await manual.options(page))?.filter((option) => !option.names.some((name) => NOT_ANSWERS.has(name)));
   if (options === undefined) return undefined;
@@ -212,5 +213,4 @@ export async function amendFromManual(input: AmendInput, manual: OptionManual, t
     score: 1,
   };
   return { answer: input.answer.replace(draft.command, amended), command: draft.command, amended, page, option: chosen.option, flag: inserted.flag, matched: chosen.matched, dropped, passage };
-  return undefined;
 }
