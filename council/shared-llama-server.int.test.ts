@@ -33,7 +33,14 @@ const chats: LlamaServerChatModel[] = [];
 const versions: string[] = [];
 const outputs = new Map<string, string>();
 
-const answer = async (chat: LlamaServerChatModel, adapter: string | null) => String((await chat.invoke([new HumanMessage(PROMPT)], { ...OPTIONS, adapter })).content);
+/** One answer; a failed request says what the shared server logged last (the CI dry run of 2026-12-07 saw it unreachable once in 13 runs). */
+async function answer(chat: LlamaServerChatModel, adapter: string | null): Promise<string> {
+  try {
+    return String((await chat.invoke([new HumanMessage(PROMPT)], { ...OPTIONS, adapter })).content);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nllama-server log (last 2,000 characters):\n${llama?.log.slice(-2_000) ?? "(not started)"}`, { cause: error });
+  }
+}
 
 describe.skipIf(!haveServer || !havePostgres)("replicas sharing one llama-server follow one release record", () => {
   beforeAll(async () => {

@@ -46,6 +46,8 @@ export class LlamaServerProcess {
     this.#child = child;
     child.stderr?.on("data", (chunk: Buffer) => this.#append(chunk));
     child.stdout?.on("data", (chunk: Buffer) => this.#append(chunk));
+    // How it ended goes into the log too: a crash (SIGSEGV, SIGABRT) otherwise shows only as "not reachable".
+    child.once("exit", (code, signal) => this.#append(Buffer.from(`\n[llama-server exited: ${signal === null ? `code ${code}` : `signal ${signal}`}]\n`)));
   }
 
   /** Errors: NATIVE_MISSING (no binary), MODEL_* (bad model), BACKEND_UNAVAILABLE (exited or not healthy in time). */
