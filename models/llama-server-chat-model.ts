@@ -197,10 +197,26 @@ export class LlamaServerChatModel extends BaseChatModel<LlamaCallOptions, AIMess
   }
 }
 
+/**
+ * A kept-alive connection the server closed as the request went out (llama.cpp's HTTP server closes idle
+ * connections and ends each after a few requests): nothing was answered, so sending it again on a fresh connection
+ * is safe (a completion has no side effects). Seen in the CI dry run of 2026-12-07 as "other side closed".
+ */
+function closedBeforeAnswer(cause: unknown): boolean {
+  const inner = (cause as { cause?: { code?: string; message?: string } }).cause;
+  return inner?.code === "UND_ERR_SOCKET" || inner?.code === "ECONNRESET" || /other side closed/.test(inner?.message ?? "");
+}
+
 async function request(root: string, path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   let response: Response;
+  const signal = init.signal ?? AbortSignal.timeout(timeoutMs);
   try {
-    response = await fetch(`${root}${path}`, { ...init, signal: init.signal ?? AbortSignal.timeout(timeoutMs) });
+    try {
+      response = await fetch(`${root}${path}`, { ...init, signal });
+    } catch (cause) {
+      if (signal.aborted || !closedBeforeAnswer(cause)) throw cause;
+      response = await fetch(`${root}${path}`, { ...init, signal });
+    }
   } catch (cause) {
     if (init.signal?.aborted) throw cause;
     throw new CouncilError("BACKEND_UNAVAILABLE", `llama-server at ${root} is not reachable (${(cause as Error).message}). Check COUNCIL_LLAMA_SERVER_URL and that the server runs.`, {
